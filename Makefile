@@ -1,0 +1,55 @@
+# JapanGoodz platform: one entry point for developers and CI. `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# uv from PATH, else the one `make install` put into python3's site-packages.
+UV = $(shell command -v uv >/dev/null 2>&1 && echo uv || echo python3 -m uv)
+UV_RUN = $(UV) run --frozen
+# Test folders that exist: libs/*/tests, services/*/tests, tests/
+TEST_DIRS = $(wildcard libs/*/tests services/*/tests tests)
+
+.PHONY: help install lint format up down status test test-unit test-integration run bench
+
+help: ## Show this help
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-17s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+install: ## Install uv if missing (from PyPI), then every workspace package from uv.lock
+	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
+	$(UV) sync --frozen --all-packages
+
+lint: install ## ruff check + ruff format --check
+	$(UV_RUN) ruff check .
+	$(UV_RUN) ruff format --check .
+
+format: install ## ruff format + ruff check --fix
+	$(UV_RUN) ruff format .
+	$(UV_RUN) ruff check --fix .
+
+up: install ## Start the local stack (Kafka, PostgreSQL, localstripe, stripe-mock, Mailpit)
+	$(UV_RUN) jg-stack up
+
+down: ## Stop what `make up` started
+	@if [ -x .venv/bin/jg-stack ]; then .venv/bin/jg-stack down; else echo "nothing installed, nothing to stop"; fi
+
+status: install ## Each component, its ports and its state
+	$(UV_RUN) jg-stack status
+
+test: install up ## Everything: unit, integration and e2e tests against the real stack
+	$(UV_RUN) pytest $(TEST_DIRS)
+
+test-unit: install ## Unit tests only (no service needed)
+	$(UV_RUN) pytest -m unit $(TEST_DIRS)
+
+test-integration: install up ## Integration tests against the real stack
+	$(UV_RUN) pytest -m integration $(TEST_DIRS)
+
+run: install ## The stack plus every service under services/, in the foreground (Ctrl-C stops them)
+	$(UV_RUN) jg-stack run
+
+bench: install up ## Benchmarks: bench/ if present, else tests marked `bench`
+	@if [ -d bench ]; then \
+		$(UV_RUN) pytest bench; \
+	else \
+		$(UV_RUN) pytest -m bench $(TEST_DIRS); rc=$$?; \
+		if [ $$rc -eq 5 ]; then echo "no benchmark yet"; exit 0; fi; exit $$rc; \
+	fi

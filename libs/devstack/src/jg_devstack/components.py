@@ -1,0 +1,702 @@
+"""The five components of the local stack: how each is installed, started and probed."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import os
+import pwd
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+from jg_devstack import config
+from jg_devstack.config import HOST, Paths
+from jg_devstack.proc import port_open, tail
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+KAFKA_POM = PACKAGE_DIR / "kafka" / "pom.xml"
+LOCALSTRIPE_LAUNCHER = PACKAGE_DIR / "_localstripe_main.py"
+
+
+class StackError(RuntimeError):
+    """The stack (or one component) could not be installed, started or stopped."""
+
+
+def _is_root() -> bool:
+    return os.geteuid() == 0
+
+
+async def run_step(
+    cmd: Sequence[str],
+    log: Path,
+    *,
+    what: str,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+    time_limit: float = 900,
+    user: str | None = None,
+) -> None:
+    """Run an install/prepare command, its output appended to ``log``; raise with the tail."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("ab") as out:
+        out.write(f"\n=== jg-stack: {what}: {' '.join(cmd)}\n".encode())
+        out.flush()
+        kwargs: dict[str, Any] = {}
+        if user is not None:
+            kwargs.update(user=user, group=pwd.getpwnam(user).pw_gid, extra_groups=[])
+        proc = await asyncio.create_subprocess_exec(
+            *cmd,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=dict(env) if env is not None else None,
+            cwd=str(cwd) if cwd else None,
+            **kwargs,
+        )
+        try:
+            code = await asyncio.wait_for(proc.wait(), time_limit)
+        except TimeoutError:
+            proc.kill()
+            await proc.wait()
+            raise StackError(
+                f"{what} took more than {time_limit:.0f}s; see {log}\n{tail(log)}"
+            ) from None
+    if code != 0:
+        raise StackError(f"{what} failed (exit {code}); see {log}\n{tail(log)}")
+
+
+async def apt_install(packages: Sequence[str], log: Path) -> None:
+    """Install Debian packages (only possible as root, as on developer machines and CI)."""
+    if not _is_root() or shutil.which("apt-get") is None:
+        raise StackError(
+            f"missing {', '.join(packages)}: install it (e.g. apt-get install -y "
+            f"{' '.join(packages)}) or run as root so jg-stack can"
+        )
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    await run_step(["apt-get", "update"], log, what="apt-get update", env=env)
+    await run_step(
+        ["apt-get", "install", "-y", "--no-install-recommends", *packages],
+        log,
+        what=f"apt-get install {' '.join(packages)}",
+        env=env,
+    )
+
+
+def _which(name: str, *fallbacks: str) -> str | None:
+    found = shutil.which(name)
+    if found:
+        return found
+    return next((f for f in fallbacks if Path(f).is_file()), None)
+
+
+async def go_install(paths: Paths, module: str, version: str, binary: str, log: Path) -> Path:
+    """``go install module@version`` into .cache/bin, skipped when already built."""
+    target = paths.bin / binary
+    stamp = paths.bin / f"{binary}.version"
+    wanted = f"{module}@{version}"
+    if target.is_file() and stamp.is_file() and stamp.read_text().strip() == wanted:
+        return target
+    go = _which("go", "/usr/local/go/bin/go", "/usr/lib/go/bin/go")
+    if go is None:
+        raise StackError(f"`go` (1.22+) is needed to build {binary}; install Go and retry")
+    paths.bin.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "GOBIN": str(paths.bin)}
+    await run_step([go, "install", wanted], log, what=f"go install {wanted}", env=env)
+    stamp.write_text(wanted + "\n")
+    return target
+
+
+async def http_ok(url: str, headers: Mapping[str, str] | None = None) -> bool:
+    import httpx
+
+    try:
+        async with httpx.AsyncClient(timeout=3.0) as client:
+            response = await client.get(url, headers=dict(headers or {}))
+    except httpx.HTTPError:
+        return False
+    return response.status_code == 200
+
+
+class Component:
+    """One process of the stack. Subclasses fill in install, command and probe."""
+
+    name: ClassVar[str]
+    stop_signal: ClassVar[signal.Signals] = signal.SIGTERM
+    stop_timeout: ClassVar[float] = 15.0
+
+    def __init__(self, paths: Paths) -> None:
+        self.paths = paths
+
+    # -- description -----------------------------------------------------------------
+    @property
+    def ports(self) -> dict[str, int]:
+        raise NotImplementedError
+
+    @property
+    def urls(self) -> dict[str, str]:
+        return {}
+
+    @property
+    def log(self) -> Path:
+        return self.paths.log(self.name)
+
+    @property
+    def pid_file(self) -> Path:
+        return self.paths.pid_file(self.name)
+
+    def markers(self) -> list[str]:
+        """Strings that all appear in the command line of the process we start."""
+        raise NotImplementedError
+
+    # -- life cycle ------------------------------------------------------------------
+    async def install(self) -> None:
+        """Fetch or build what the component needs (cached under .cache)."""
+
+    async def prepare(self) -> None:
+        """Create data folders and configuration before each start."""
+
+    def command(self) -> list[str]:
+        raise NotImplementedError
+
+    def popen_kwargs(self) -> dict[str, Any]:
+        return {}
+
+    async def probe(self) -> bool:
+        """One real request to the component; True when it answers as expected."""
+        raise NotImplementedError
+
+    async def after_ready(self) -> None:
+        """Idempotent set-up once the component answers (e.g. databases and roles)."""
+
+    def any_port_open(self) -> bool:
+        return any(port_open(port) for port in self.ports.values())
+
+
+# ---------------------------------------------------------------------------------------
+# PostgreSQL
+# ---------------------------------------------------------------------------------------
+
+
+def find_postgres_bin() -> Path | None:
+    """The bin folder of the newest PostgreSQL installed from Debian's packages."""
+    candidates = []
+    for path in Path("/usr/lib/postgresql").glob("*/bin/postgres"):
+        version = path.parent.parent.name
+        if version.isdigit():
+            candidates.append((int(version), path.parent))
+    return max(candidates)[1] if candidates else None
+
+
+def traversable_by(path: Path, uid: int) -> bool:
+    """True when user ``uid`` can reach ``path`` (execute permission on every parent)."""
+    for parent in [path, *path.parents]:
+        if not parent.exists():
+            continue
+        mode = parent.stat()
+        if mode.st_uid == uid:
+            if not mode.st_mode & stat.S_IXUSR:
+                return False
+        elif not mode.st_mode & (stat.S_IXOTH | stat.S_IXGRP):
+            return False
+    return True
+
+
+class Postgres(Component):
+    name = "postgres"
+    stop_signal = signal.SIGINT  # "fast" shutdown: disconnect clients, then stop
+    stop_timeout = 30.0
+
+    def __init__(self, paths: Paths) -> None:
+        super().__init__(paths)
+        self.run_as = config.POSTGRES_SUPERUSER if _is_root() else None
+        self.base = paths.postgres_dir
+        if self.run_as is not None:
+            with contextlib.suppress(KeyError):
+                uid = pwd.getpwnam(self.run_as).pw_uid
+                if not traversable_by(paths.root, uid):
+                    # initdb refuses root, and the postgres user cannot reach the repo: keep
+                    # the cluster in a folder it can reach.
+                    digest = hashlib.sha256(str(paths.root).encode()).hexdigest()[:12]
+                    self.base = Path("/var/tmp") / f"jg-devstack-{digest}" / "postgres"  # noqa: S108
+        self.data = self.base / "data"
+        self.socket_dir = (
+            paths.postgres_socket_dir() if self.base == paths.postgres_dir else self.base / "socket"
+        )
+        self._bin: Path | None = find_postgres_bin()
+
+    @property
+    def ports(self) -> dict[str, int]:
+        return {"postgres": config.POSTGRES_PORT}
+
+    @property
+    def urls(self) -> dict[str, str]:
+        return {"admin": config.postgres_dsn("postgres")}
+
+    def markers(self) -> list[str]:
+        return [str(self.data), "-D"]
+
+    def _bin_path(self, tool: str) -> Path:
+        if self._bin is None:
+            raise StackError("PostgreSQL is not installed")
+        return self._bin / tool
+
+    async def install(self) -> None:
+        if self._bin is None:
+            await apt_install(["postgresql"], self.log)
+            self._bin = find_postgres_bin()
+            if self._bin is None:
+                raise StackError("apt-get installed postgresql but no server binary was found")
+        if self.run_as is not None:
+            try:
+                pwd.getpwnam(self.run_as)
+            except KeyError:
+                raise StackError(
+                    f"running as root needs the system user {self.run_as!r} (Debian's postgresql "
+                    "package creates it); initdb refuses to run as root"
+                ) from None
+
+    def _chown(self, *targets: Path) -> None:
+        if self.run_as is None:
+            return
+        entry = pwd.getpwnam(self.run_as)
+        for target in targets:
+            os.chown(target, entry.pw_uid, entry.pw_gid)
+            if target.is_dir():
+                for dirpath, dirnames, filenames in os.walk(target):
+                    for name in dirnames + filenames:
+                        os.chown(os.path.join(dirpath, name), entry.pw_uid, entry.pw_gid)
+
+    async def prepare(self) -> None:
+        self.base.mkdir(parents=True, exist_ok=True)
+        self.socket_dir.mkdir(parents=True, exist_ok=True)
+        if not (self.data / "PG_VERSION").exists():
+            if self.data.exists():
+                shutil.rmtree(self.data)
+            pwfile = self.base / "initdb.pw"
+            pwfile.write_text(config.POSTGRES_SUPERUSER_PASSWORD + "\n")
+            self._chown(self.base, self.socket_dir)
+            try:
+                await run_step(
+                    [
+                        str(self._bin_path("initdb")),
+                        "-D",
+                        str(self.data),
+                        "-U",
+                        config.POSTGRES_SUPERUSER,
+                        f"--pwfile={pwfile}",
+                        "--auth-local=trust",
+                        "--auth-host=scram-sha-256",
+                        "--encoding=UTF8",
+                        "--no-locale",
+                        "--no-sync",
+                    ],
+                    self.log,
+                    what="initdb",
+                    user=self.run_as,
+                    time_limit=120,
+                )
+            finally:
+                pwfile.unlink(missing_ok=True)
+        self._chown(self.socket_dir)
+
+    def command(self) -> list[str]:
+        return config.postgres_command(self._bin_path("postgres"), self.data, self.socket_dir)
+
+    def popen_kwargs(self) -> dict[str, Any]:
+        if self.run_as is None:
+            return {}
+        entry = pwd.getpwnam(self.run_as)
+        return {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
+
+    async def probe(self) -> bool:
+        if not port_open(config.POSTGRES_PORT):
+            return False
+        import asyncpg
+
+        try:
+            conn = await asyncpg.connect(config.postgres_dsn("postgres"), timeout=3)
+        except (OSError, asyncpg.PostgresError, TimeoutError):
+            return False
+        try:
+            return await conn.fetchval("SELECT 1") == 1
+        finally:
+            await conn.close()
+
+    async def after_ready(self) -> None:
+        """One role (password = name) and one database owned by it, per service."""
+        import asyncpg
+
+        conn = await asyncpg.connect(config.postgres_dsn("postgres"), timeout=5)
+        try:
+            for service in config.SERVICE_NAMES:
+                name = config.check_identifier(service)
+                if not await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", name):
+                    await conn.execute(f"CREATE ROLE \"{name}\" LOGIN PASSWORD '{name}'")
+                if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+                    await conn.execute(f'CREATE DATABASE "{name}" OWNER "{name}"')
+        finally:
+            await conn.close()
+
+
+# ---------------------------------------------------------------------------------------
+# Kafka
+# ---------------------------------------------------------------------------------------
+
+
+class Kafka(Component):
+    name = "kafka"
+    stop_timeout = 40.0
+
+    def __init__(self, paths: Paths, version: str = config.KAFKA_VERSION) -> None:
+        super().__init__(paths)
+        self.version = version
+        self.libs = paths.kafka_libs(version)
+        self.dir = paths.kafka_dir
+        self.data = self.dir / "data"
+        self.properties = self.dir / "server.properties"
+        self.log4j = self.dir / "log4j2.xml"
+
+    @property
+    def ports(self) -> dict[str, int]:
+        return {"broker": config.KAFKA_PORT, "controller": config.KAFKA_CONTROLLER_PORT}
+
+    @property
+    def urls(self) -> dict[str, str]:
+        return {"bootstrap": f"{HOST}:{config.KAFKA_PORT}"}
+
+    def markers(self) -> list[str]:
+        return ["kafka.Kafka", str(self.properties)]
+
+    def _java(self) -> str:
+        java = _which("java")
+        if java is None:
+            raise StackError("`java` (17+) is needed to run Kafka; install a JDK and retry")
+        return java
+
+    async def install(self) -> None:
+        stamp = self.libs.parent / ".complete"
+        pom = KAFKA_POM.read_bytes()
+        wanted = hashlib.sha256(pom).hexdigest()
+        if self.libs.is_dir() and stamp.is_file() and stamp.read_text().strip() == wanted:
+            return
+        if _which("java") is None or _which("mvn") is None:
+            await apt_install(["openjdk-17-jre-headless", "maven"], self.log)
+        mvn = _which("mvn")
+        assert mvn is not None
+        work = self.libs.parent
+        work.mkdir(parents=True, exist_ok=True)
+        (work / "pom.xml").write_bytes(pom)
+        partial = work / "libs.partial"
+        shutil.rmtree(partial, ignore_errors=True)
+        await run_step(
+            [
+                mvn,
+                "-q",
+                "-B",
+                "-f",
+                str(work / "pom.xml"),
+                "dependency:copy-dependencies",
+                f"-DoutputDirectory={partial}",
+                f"-Dkafka.version={self.version}",
+                "-DincludeScope=runtime",
+            ],
+            self.log,
+            what=f"mvn fetch of Kafka {self.version}",
+            cwd=work,
+        )
+        shutil.rmtree(self.libs, ignore_errors=True)
+        partial.rename(self.libs)
+        stamp.write_text(wanted + "\n")
+
+    def _classpath(self) -> str:
+        return f"{self.libs}/*"
+
+    async def prepare(self) -> None:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.properties.write_text(config.render_kafka_properties(self.data))
+        self.log4j.write_text(config.render_kafka_log4j2())
+        if (self.data / "meta.properties").exists():
+            return
+        id_file = self.dir / "cluster.id"
+        if not id_file.is_file():
+            id_file.write_text(config.new_kafka_cluster_id() + "\n")
+        cluster_id = id_file.read_text().strip()
+        await run_step(
+            [
+                self._java(),
+                "-Xmx256m",
+                f"-Dlog4j2.configurationFile={self.log4j}",
+                "-cp",
+                self._classpath(),
+                "kafka.tools.StorageTool",
+                "format",
+                "-t",
+                cluster_id,
+                "-c",
+                str(self.properties),
+                "--ignore-formatted",
+            ],
+            self.log,
+            what="Kafka storage format",
+            time_limit=120,
+        )
+
+    def command(self) -> list[str]:
+        return [
+            self._java(),
+            f"-Xmx{config.KAFKA_HEAP}",
+            "-Xms256m",
+            "-XX:+UseG1GC",
+            "-XX:MaxGCPauseMillis=20",
+            "-XX:+ExitOnOutOfMemoryError",
+            "-Djava.awt.headless=true",
+            f"-Dlog4j2.configurationFile={self.log4j}",
+            f"-Dkafka.logs.dir={self.paths.logs}",
+            "-cp",
+            self._classpath(),
+            "kafka.Kafka",
+            str(self.properties),
+        ]
+
+    async def probe(self) -> bool:
+        if not port_open(config.KAFKA_PORT):
+            return False
+        from aiokafka.admin import AIOKafkaAdminClient
+        from aiokafka.errors import KafkaError
+
+        admin = AIOKafkaAdminClient(
+            bootstrap_servers=f"{HOST}:{config.KAFKA_PORT}", request_timeout_ms=3000
+        )
+        try:
+            await asyncio.wait_for(admin.start(), 5)
+            cluster = await asyncio.wait_for(admin.describe_cluster(), 5)
+        except (KafkaError, OSError, TimeoutError):
+            return False
+        finally:
+            with contextlib.suppress(Exception):
+                await admin.close()
+        return bool(cluster.get("brokers")) and cluster.get("controller_id", -1) != -1
+
+
+# ---------------------------------------------------------------------------------------
+# localstripe
+# ---------------------------------------------------------------------------------------
+
+
+class LocalStripe(Component):
+    name = "localstripe"
+
+    @property
+    def venv(self) -> Path:
+        return self.paths.localstripe_venv
+
+    @property
+    def ports(self) -> dict[str, int]:
+        return {"http": config.LOCALSTRIPE_PORT}
+
+    @property
+    def urls(self) -> dict[str, str]:
+        return {"api": f"http://{HOST}:{config.LOCALSTRIPE_PORT}"}
+
+    def markers(self) -> list[str]:
+        return [str(LOCALSTRIPE_LAUNCHER), f"--port {config.LOCALSTRIPE_PORT}"]
+
+    async def install(self) -> None:
+        stamp = self.venv / ".jg-installed"
+        wanted = f"localstripe=={config.LOCALSTRIPE_VERSION}"
+        python = self.venv / "bin" / "python"
+        if python.exists() and stamp.is_file() and stamp.read_text().strip() == wanted:
+            return
+        shutil.rmtree(self.venv, ignore_errors=True)
+        self.venv.parent.mkdir(parents=True, exist_ok=True)
+        uv = shutil.which("uv")
+        if uv:
+            await run_step(
+                [uv, "venv", "-q", "--python", sys.executable, str(self.venv)],
+                self.log,
+                what="uv venv for localstripe",
+            )
+            await run_step(
+                [uv, "pip", "install", "-q", "--python", str(python), wanted],
+                self.log,
+                what=f"uv pip install {wanted}",
+            )
+        else:
+            await run_step(
+                [sys.executable, "-m", "venv", str(self.venv)],
+                self.log,
+                what="venv for localstripe",
+            )
+            await run_step(
+                [str(python), "-m", "pip", "install", "-q", wanted],
+                self.log,
+                what=f"pip install {wanted}",
+            )
+        stamp.write_text(wanted + "\n")
+
+    async def prepare(self) -> None:
+        self.paths.localstripe_dir.mkdir(parents=True, exist_ok=True)
+
+    def command(self) -> list[str]:
+        return [
+            str(self.venv / "bin" / "python"),
+            str(LOCALSTRIPE_LAUNCHER),
+            "--host",
+            HOST,
+            "--port",
+            str(config.LOCALSTRIPE_PORT),
+            "--state",
+            str(self.paths.localstripe_dir / "store.pickle"),
+        ]
+
+    def popen_kwargs(self) -> dict[str, Any]:
+        # Its own virtualenv, not the workspace's.
+        env = {k: v for k, v in os.environ.items() if k not in {"VIRTUAL_ENV", "PYTHONPATH"}}
+        env["PYTHONUNBUFFERED"] = "1"
+        return {"env": env}
+
+    async def probe(self) -> bool:
+        if not port_open(config.LOCALSTRIPE_PORT):
+            return False
+        return await http_ok(
+            f"http://{HOST}:{config.LOCALSTRIPE_PORT}/v1/customers",
+            {"Authorization": f"Bearer {config.STRIPE_TEST_KEY}"},
+        )
+
+
+# ---------------------------------------------------------------------------------------
+# stripe-mock
+# ---------------------------------------------------------------------------------------
+
+
+class StripeMock(Component):
+    name = "stripe-mock"
+
+    @property
+    def binary(self) -> Path:
+        return self.paths.bin / "stripe-mock"
+
+    @property
+    def ports(self) -> dict[str, int]:
+        return {"http": config.STRIPE_MOCK_PORT, "https": config.STRIPE_MOCK_HTTPS_PORT}
+
+    @property
+    def urls(self) -> dict[str, str]:
+        return {"api": f"http://{HOST}:{config.STRIPE_MOCK_PORT}"}
+
+    def markers(self) -> list[str]:
+        return [str(self.binary)]
+
+    async def install(self) -> None:
+        await go_install(
+            self.paths,
+            config.STRIPE_MOCK_MODULE,
+            config.STRIPE_MOCK_VERSION,
+            "stripe-mock",
+            self.log,
+        )
+
+    def command(self) -> list[str]:
+        return [
+            str(self.binary),
+            "-http-addr",
+            f"{HOST}:{config.STRIPE_MOCK_PORT}",
+            "-https-addr",
+            f"{HOST}:{config.STRIPE_MOCK_HTTPS_PORT}",
+        ]
+
+    async def probe(self) -> bool:
+        if not port_open(config.STRIPE_MOCK_PORT):
+            return False
+        return await http_ok(
+            f"http://{HOST}:{config.STRIPE_MOCK_PORT}/v1/customers",
+            {"Authorization": f"Bearer {config.STRIPE_TEST_KEY}"},
+        )
+
+
+# ---------------------------------------------------------------------------------------
+# Mailpit
+# ---------------------------------------------------------------------------------------
+
+
+async def smtp_banner(host: str, port: int) -> bool:
+    """True when an SMTP server greets with 220 on host:port."""
+    try:
+        reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), 3)
+    except (OSError, TimeoutError):
+        return False
+    try:
+        line = await asyncio.wait_for(reader.readline(), 3)
+        writer.write(b"QUIT\r\n")
+        await writer.drain()
+        return line.startswith(b"220")
+    except (OSError, TimeoutError):
+        return False
+    finally:
+        writer.close()
+        with contextlib.suppress(OSError):
+            await writer.wait_closed()
+
+
+class Mailpit(Component):
+    name = "mailpit"
+
+    @property
+    def binary(self) -> Path:
+        return self.paths.bin / "mailpit"
+
+    @property
+    def ports(self) -> dict[str, int]:
+        return {"smtp": config.MAILPIT_SMTP_PORT, "http": config.MAILPIT_HTTP_PORT}
+
+    @property
+    def urls(self) -> dict[str, str]:
+        return {
+            "smtp": f"smtp://{HOST}:{config.MAILPIT_SMTP_PORT}",
+            "api": f"http://{HOST}:{config.MAILPIT_HTTP_PORT}/api/v1",
+        }
+
+    def markers(self) -> list[str]:
+        return [str(self.binary)]
+
+    async def install(self) -> None:
+        await go_install(
+            self.paths, config.MAILPIT_MODULE, config.MAILPIT_VERSION, "mailpit", self.log
+        )
+
+    async def prepare(self) -> None:
+        self.paths.mailpit_dir.mkdir(parents=True, exist_ok=True)
+
+    def command(self) -> list[str]:
+        return [
+            str(self.binary),
+            "--smtp",
+            f"{HOST}:{config.MAILPIT_SMTP_PORT}",
+            "--listen",
+            f"{HOST}:{config.MAILPIT_HTTP_PORT}",
+            "--database",
+            str(self.paths.mailpit_dir / "mailpit.db"),
+            "--smtp-auth-accept-any",
+            "--smtp-auth-allow-insecure",
+            "--disable-version-check",
+            "--max",
+            "5000",
+        ]
+
+    async def probe(self) -> bool:
+        if not port_open(config.MAILPIT_HTTP_PORT):
+            return False
+        if not await http_ok(f"http://{HOST}:{config.MAILPIT_HTTP_PORT}/api/v1/info"):
+            return False
+        return await smtp_banner(HOST, config.MAILPIT_SMTP_PORT)
+
+
+def all_components(paths: Paths) -> list[Component]:
+    return [Postgres(paths), Kafka(paths), LocalStripe(paths), StripeMock(paths), Mailpit(paths)]

@@ -1,0 +1,154 @@
+"""``jg-stack run``: the stack plus every service under services/, in the foreground."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import signal
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from jg_devstack import config
+from jg_devstack.config import HOST, Paths
+from jg_devstack.stack import Endpoints, stack_urls, up_async
+
+_COLOURS = ("36", "33", "35", "32", "34", "31")
+
+
+def discover_services(root: Path) -> list[str]:
+    """Names of the services under ``root/services`` (each folder with a pyproject.toml)."""
+    services_dir = root / "services"
+    if not services_dir.is_dir():
+        return []
+    return sorted(
+        child.name
+        for child in services_dir.iterdir()
+        if child.is_dir() and (child / "pyproject.toml").is_file()
+    )
+
+
+def service_command(name: str) -> list[str]:
+    uv = shutil.which("uv")
+    if uv:
+        return [uv, "run", "--frozen", "python", "-m", name]
+    return [sys.executable, "-m", name]
+
+
+def prefix_for(name: str, index: int, width: int, colour: bool) -> str:
+    label = f"{name:<{width}} |"
+    if not colour:
+        return label + " "
+    return f"\033[{_COLOURS[index % len(_COLOURS)]}m{label}\033[0m "
+
+
+@dataclass
+class Running:
+    name: str
+    process: asyncio.subprocess.Process
+    prefix: str
+
+
+async def _pump(running: Running) -> None:
+    assert running.process.stdout is not None
+    async for raw in running.process.stdout:
+        line = raw.decode(errors="replace").rstrip("\n")
+        sys.stdout.write(f"{running.prefix}{line}\n")
+        sys.stdout.flush()
+
+
+def _print_urls(paths: Paths, services: list[str]) -> None:
+    print("Local stack:")
+    for component, urls in stack_urls(paths).items():
+        for label, url in urls.items():
+            print(f"  {component:<12} {label:<10} {url}")
+    print(f"  {'mailpit':<12} {'web UI':<10} http://{HOST}:{config.MAILPIT_HTTP_PORT}/")
+    if services:
+        print("Services:")
+        for name in services:
+            port = config.SERVICE_HTTP_PORTS.get(name)
+            where = f"http://{HOST}:{port}" if port else "(no known HTTP port)"
+            print(f"  {name:<12} {where}")
+    sys.stdout.flush()
+
+
+async def _stop_all(running: list[Running], grace: float = 10.0) -> None:
+    for item in running:
+        if item.process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(item.process.pid, signal.SIGTERM)
+    waits = [item.process.wait() for item in running]
+    try:
+        await asyncio.wait_for(asyncio.gather(*waits), grace)
+    except TimeoutError:
+        for item in running:
+            if item.process.returncode is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(item.process.pid, signal.SIGKILL)
+        await asyncio.gather(*(item.process.wait() for item in running))
+
+
+async def run_async(paths: Paths | None = None) -> int:
+    paths = paths or Paths(config.find_repo_root())
+    endpoints: Endpoints = await up_async(paths, report=print)
+    services = discover_services(paths.root)
+    _print_urls(paths, services)
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+
+    if not services:
+        print(
+            "No service under services/ yet: the stack is up. Ctrl-C to leave "
+            "(the stack keeps running; `make down` stops it).",
+            flush=True,
+        )
+        await stop.wait()
+        return 0
+
+    colour = sys.stdout.isatty()
+    width = max(len(name) for name in services)
+    running: list[Running] = []
+    for index, name in enumerate(services):
+        env = {**os.environ, **endpoints.service_env(name), "PYTHONUNBUFFERED": "1"}
+        process = await asyncio.create_subprocess_exec(
+            *service_command(name),
+            cwd=str(paths.root),
+            env=env,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            start_new_session=True,
+        )
+        running.append(Running(name, process, prefix_for(name, index, width, colour)))
+    print(f"Started {len(running)} service(s); Ctrl-C stops them.", flush=True)
+
+    pumps = [asyncio.create_task(_pump(item)) for item in running]
+    exits = {asyncio.create_task(item.process.wait()): item for item in running}
+    stopper = asyncio.create_task(stop.wait())
+    pending = set(exits)
+    code = 0
+    while pending and not stop.is_set():
+        done, pending = await asyncio.wait(pending | {stopper}, return_when=asyncio.FIRST_COMPLETED)
+        pending.discard(stopper)
+        for task in done:
+            if task is stopper:
+                continue
+            item = exits[task]
+            print(f"{item.prefix}exited with code {item.process.returncode}", flush=True)
+            if item.process.returncode not in (0, None):
+                code = 1
+    stopper.cancel()
+    print("Stopping services...", flush=True)
+    await _stop_all(running)
+    await asyncio.gather(*pumps, return_exceptions=True)
+    print("Services stopped; the stack keeps running (`make down` stops it).", flush=True)
+    return code
+
+
+def run(paths: Paths | None = None) -> int:
+    return asyncio.run(run_async(paths))

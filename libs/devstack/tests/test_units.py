@@ -1,0 +1,188 @@
+"""Pure pieces of jg_devstack: configuration rendering, pid and port logic, names."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from jg_devstack import config
+from jg_devstack.components import traversable_by
+from jg_devstack.config import Paths
+from jg_devstack.databases import database_name_of, unique_database_name
+from jg_devstack.proc import cmdline_matches, owned_pid, pid_alive, port_open, read_pid, tail
+from jg_devstack.supervisor import discover_services, prefix_for
+
+pytestmark = pytest.mark.unit
+
+
+def _properties(text: str) -> dict[str, str]:
+    pairs = (line.split("=", 1) for line in text.splitlines() if line and not line.startswith("#"))
+    return dict(pairs)
+
+
+def test_kafka_properties_single_node_kraft_on_loopback(tmp_path: Path) -> None:
+    props = _properties(config.render_kafka_properties(tmp_path / "data"))
+    assert props["process.roles"] == "broker,controller"
+    assert props["listeners"] == "PLAINTEXT://127.0.0.1:9092,CONTROLLER://127.0.0.1:9093"
+    assert props["advertised.listeners"] == "PLAINTEXT://127.0.0.1:9092"
+    assert props["controller.quorum.voters"] == "1@127.0.0.1:9093"
+    assert props["log.dirs"] == str(tmp_path / "data")
+    assert props["auto.create.topics.enable"] == "true"
+    assert props["num.partitions"] == "3"
+    assert props["group.initial.rebalance.delay.ms"] == "0"
+    for key in (
+        "offsets.topic.replication.factor",
+        "transaction.state.log.replication.factor",
+        "transaction.state.log.min.isr",
+        "default.replication.factor",
+    ):
+        assert props[key] == "1", key
+
+
+def test_kafka_cluster_id_is_22_char_urlsafe_base64_and_random() -> None:
+    ids = {config.new_kafka_cluster_id() for _ in range(20)}
+    assert len(ids) == 20
+    for cluster_id in ids:
+        assert len(cluster_id) == 22
+        assert set(cluster_id) <= set(
+            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+        )
+
+
+def test_postgres_command_listens_only_on_loopback(tmp_path: Path) -> None:
+    cmd = config.postgres_command(Path("/usr/bin/postgres"), tmp_path / "data", tmp_path / "s")
+    assert cmd[:3] == ["/usr/bin/postgres", "-D", str(tmp_path / "data")]
+    settings = dict(cmd[i + 1].split("=", 1) for i, arg in enumerate(cmd) if arg == "-c")
+    assert settings["listen_addresses"] == "127.0.0.1"
+    assert settings["port"] == "55432"
+    assert settings["unix_socket_directories"] == str(tmp_path / "s")
+
+
+def test_socket_dir_stays_in_stack_unless_the_path_is_too_long(tmp_path: Path) -> None:
+    short = Paths(tmp_path)
+    assert short.postgres_socket_dir() == tmp_path / ".stack" / "postgres" / "socket"
+    deep = Paths(tmp_path / ("x" * 120))
+    fallback = deep.postgres_socket_dir()
+    assert str(fallback).startswith("/tmp/jg-devstack-pg-")
+    assert len(str(fallback / ".s.PGSQL.55432")) < 100
+
+
+def test_paths_layout(tmp_path: Path) -> None:
+    paths = Paths(tmp_path)
+    assert paths.log("kafka") == tmp_path / ".stack" / "logs" / "kafka.log"
+    assert paths.pid_file("kafka") == tmp_path / ".stack" / "run" / "kafka.pid"
+    assert paths.kafka_libs("4.1.1") == tmp_path / ".cache" / "kafka" / "4.1.1" / "libs"
+
+
+def test_repo_root_found_from_a_subfolder(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.uv.workspace]\nmembers = []\n")
+    nested = tmp_path / "libs" / "x" / "src"
+    nested.mkdir(parents=True)
+    assert config.find_repo_root(nested) == tmp_path.resolve()
+
+
+def test_repo_root_missing_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'not-a-workspace'\n")
+    with pytest.raises(RuntimeError, match="repository root"):
+        config.find_repo_root(tmp_path)
+
+
+@pytest.mark.parametrize("bad", ["", "Robert'); DROP TABLE x;--", "UPPER", "a-b", "1abc", "x" * 64])
+def test_identifier_check_rejects_unsafe_names(bad: str) -> None:
+    with pytest.raises(ValueError, match="invalid PostgreSQL identifier"):
+        config.check_identifier(bad)
+
+
+def test_unique_database_names_are_valid_and_distinct() -> None:
+    names = {unique_database_name() for _ in range(50)}
+    assert len(names) == 50
+    for name in names:
+        assert config.check_identifier(name) == name
+
+
+def test_dsns() -> None:
+    assert (
+        config.postgres_dsn("postgres") == "postgresql://postgres:postgres@127.0.0.1:55432/postgres"
+    )
+    assert config.postgres_dsn("checkout", user="checkout") == (
+        "postgresql://checkout:checkout@127.0.0.1:55432/checkout"
+    )
+    assert database_name_of("postgresql://u:p@127.0.0.1:55432/t_abc") == "t_abc"
+    assert database_name_of("t_abc") == "t_abc"
+
+
+def test_read_pid_ignores_garbage(tmp_path: Path) -> None:
+    pid_file = tmp_path / "x.pid"
+    assert read_pid(pid_file) is None
+    for garbage in ("", "abc", "-5", "0", "12 13"):
+        pid_file.write_text(garbage)
+        assert read_pid(pid_file) is None, garbage
+    pid_file.write_text("4242\n")
+    assert read_pid(pid_file) == 4242
+
+
+def test_owned_pid_requires_live_process_with_matching_command_line(tmp_path: Path) -> None:
+    marker = f"jg-devstack-marker-{os.getpid()}"
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)", marker])
+    try:
+        pid_file = tmp_path / "p.pid"
+        pid_file.write_text(str(proc.pid))
+        assert pid_alive(proc.pid)
+        assert owned_pid(pid_file, [marker]) == proc.pid
+        # Same pid, other command line (pid reused by an unrelated process): not ours.
+        assert owned_pid(pid_file, ["some-other-program"]) is None
+        assert not cmdline_matches(proc.pid, [marker, "missing"])
+    finally:
+        proc.kill()
+        proc.wait()
+    assert not pid_alive(proc.pid)
+    assert owned_pid(tmp_path / "p.pid", [marker]) is None
+
+
+def test_port_open_sees_a_listener_and_not_a_closed_port() -> None:
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        port = server.getsockname()[1]
+        assert port_open(port)
+    assert not port_open(port)
+
+
+def test_tail_returns_last_lines(tmp_path: Path) -> None:
+    log = tmp_path / "c.log"
+    log.write_text("".join(f"line {i}\n" for i in range(100)))
+    assert tail(log, 3) == "line 97\nline 98\nline 99"
+    assert tail(tmp_path / "missing.log") == ""
+
+
+def test_traversable_by_checks_every_parent_folder(tmp_path: Path) -> None:
+    inner = tmp_path / "closed" / "inner"
+    inner.mkdir(parents=True)
+    owner = tmp_path.stat().st_uid
+    assert traversable_by(inner, owner)
+    (tmp_path / "closed").chmod(0o600)  # no search permission, even for its owner
+    try:
+        assert not traversable_by(inner, owner)
+    finally:
+        (tmp_path / "closed").chmod(0o755)
+    # pytest keeps its temporary folders private (0700): another user cannot get in.
+    private = next(p for p in tmp_path.parents if not p.stat().st_mode & 0o011)
+    assert not traversable_by(private / "x", owner + 12345)
+
+
+def test_discover_services_lists_folders_with_pyproject(tmp_path: Path) -> None:
+    assert discover_services(tmp_path) == []
+    for name in ("payment", "checkout"):
+        (tmp_path / "services" / name).mkdir(parents=True)
+        (tmp_path / "services" / name / "pyproject.toml").write_text("[project]\n")
+    (tmp_path / "services" / "scratch").mkdir()
+    assert discover_services(tmp_path) == ["checkout", "payment"]
+
+
+def test_service_output_prefix_is_aligned() -> None:
+    assert prefix_for("payment", 0, 12, colour=False) == "payment      | "
+    assert "\033[" in prefix_for("payment", 0, 12, colour=True)
