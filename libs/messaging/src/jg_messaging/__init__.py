@@ -1,0 +1,39 @@
+"""Messaging plumbing shared by every JapanGoodz service.
+
+Transactional outbox and its relay, idempotent consumption (inbox), retries and dead letters,
+correlation ids in logs, typed settings and the runtime that wires them into a FastAPI app.
+"""
+
+from .consumer import RetryPolicy, UnreadableEventError, create_broker, handles, subscribe
+from .correlation import CORRELATION_HEADER, CorrelationMiddleware, bind, new_correlation_id
+from .db import create_pool, migrate
+from .logs import configure_logging
+from .relay import OutboxRelay, idempotent_producer
+from .runtime import ServiceRuntime, health_router, lifespan
+from .settings import Environment, PlatformSettings, ServiceSettings
+from .unit_of_work import Messaging, UnitOfWork
+
+__all__ = [
+    "CORRELATION_HEADER",
+    "CorrelationMiddleware",
+    "Environment",
+    "Messaging",
+    "OutboxRelay",
+    "PlatformSettings",
+    "RetryPolicy",
+    "ServiceRuntime",
+    "ServiceSettings",
+    "UnitOfWork",
+    "UnreadableEventError",
+    "bind",
+    "configure_logging",
+    "create_broker",
+    "create_pool",
+    "handles",
+    "health_router",
+    "idempotent_producer",
+    "lifespan",
+    "migrate",
+    "new_correlation_id",
+    "subscribe",
+]

@@ -1,0 +1,84 @@
+"""PostgreSQL access shared by every service: pools and a plain-SQL migration runner."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from importlib import resources
+from pathlib import Path
+
+import asyncpg
+import structlog
+
+log = structlog.get_logger(__name__)
+
+# Any constant works; it only serialises concurrent migrators of one database.
+_MIGRATION_LOCK = 0x4A47_4D49_4752
+
+
+async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
+    """Open a connection pool. Called from a service's start-up, never at import."""
+    pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size)
+    assert pool is not None
+    return pool
+
+
+def _messaging_migrations() -> list[tuple[str, str]]:
+    folder = resources.files("jg_messaging") / "migrations"
+    files = sorted((f for f in folder.iterdir() if f.name.endswith(".sql")), key=lambda f: f.name)
+    return [(f"jg_messaging/{f.name}", f.read_text(encoding="utf-8")) for f in files]
+
+
+def _folder_migrations(folder: Path, namespace: str) -> list[tuple[str, str]]:
+    return [
+        (f"{namespace}/{p.name}", p.read_text(encoding="utf-8"))
+        for p in sorted(folder.glob("*.sql"))
+    ]
+
+
+async def migrate(
+    conn: asyncpg.Connection, folder: Path | None = None, *, namespace: str = "service"
+) -> list[str]:
+    """Apply the messaging tables, then the service's `*.sql` files in name order.
+
+    Each file runs once, in its own transaction, recorded with its checksum; a file changed
+    after it was applied is refused rather than silently ignored. Returns what was applied.
+    """
+    migrations: list[tuple[str, str]] = _messaging_migrations()
+    if folder is not None:
+        migrations += _folder_migrations(folder, namespace)
+    return await _apply(conn, migrations)
+
+
+async def _apply(conn: asyncpg.Connection, migrations: Iterable[tuple[str, str]]) -> list[str]:
+    applied: list[str] = []
+    await conn.execute("SELECT pg_advisory_lock($1)", _MIGRATION_LOCK)
+    try:
+        await conn.execute(
+            """CREATE TABLE IF NOT EXISTS schema_migrations (
+                   name text PRIMARY KEY,
+                   checksum text NOT NULL,
+                   applied_at timestamptz NOT NULL DEFAULT now())"""
+        )
+        done = {
+            r["name"]: r["checksum"]
+            for r in await conn.fetch("SELECT name, checksum FROM schema_migrations")
+        }
+        for name, sql in migrations:
+            checksum = hashlib.sha256(sql.encode()).hexdigest()
+            if name in done:
+                if done[name] != checksum:
+                    raise RuntimeError(f"migration {name} changed after it was applied")
+                continue
+            async with conn.transaction():
+                await conn.execute(sql)
+                await conn.execute(
+                    "INSERT INTO schema_migrations (name, checksum) VALUES ($1, $2)",
+                    name,
+                    checksum,
+                )
+            applied.append(name)
+            log.info("migration_applied", migration=name)
+    finally:
+        await conn.execute("SELECT pg_advisory_unlock($1)", _MIGRATION_LOCK)
+    return applied

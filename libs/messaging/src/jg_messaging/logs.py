@@ -1,0 +1,68 @@
+"""Structured logs for every service: JSON when not on a terminal, readable on a terminal.
+
+Each line carries the service name and whatever the correlation helpers bound (correlation id,
+causation id, event id and type), including lines written through the standard library by
+FastStream, aiokafka or uvicorn.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import structlog
+from structlog.types import Processor
+
+
+def configure_logging(service: str, *, level: str = "INFO", json: bool | None = None) -> None:
+    """Configure structlog and the standard library's root logger. Safe to call twice."""
+    render_json = (not sys.stderr.isatty()) if json is None else json
+    shared: list[Processor] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        _add_service(service),
+    ]
+    renderer: Processor = (
+        structlog.processors.JSONRenderer()
+        if render_json
+        else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+    )
+    structlog.configure(
+        processors=[
+            *shared,
+            structlog.processors.StackInfoRenderer(),
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=shared,
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            structlog.processors.format_exc_info if render_json else _identity,
+            renderer,
+        ],
+    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(formatter)
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    # aiokafka is chatty at INFO about group rebalances; keep its warnings.
+    logging.getLogger("aiokafka").setLevel(max(logging.WARNING, root.level))
+
+
+def _add_service(service: str) -> Processor:
+    def processor(_: object, __: str, event_dict: structlog.types.EventDict) -> object:
+        event_dict.setdefault("service", service)
+        return event_dict
+
+    return processor
+
+
+def _identity(_: object, __: str, event_dict: structlog.types.EventDict) -> object:
+    return event_dict

@@ -1,0 +1,112 @@
+"""Wires a service's database, broker, outbox relay and health endpoints (from create_app)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import structlog
+from fastapi import APIRouter, FastAPI, Response, status
+from faststream.kafka import KafkaBroker
+
+from .consumer import RetryPolicy, create_broker
+from .db import create_pool, migrate
+from .relay import OutboxRelay, idempotent_producer
+from .settings import ServiceSettings
+from .unit_of_work import Messaging
+
+log = structlog.get_logger(__name__)
+
+
+class ServiceRuntime:
+    """Everything with a connection; built by create_app, opened in FastAPI's lifespan."""
+
+    def __init__(self, service: str, settings: ServiceSettings, migrations: Path | None) -> None:
+        self.service = service
+        self.settings = settings
+        self.migrations = migrations
+        self.broker: KafkaBroker = create_broker(
+            settings.platform.kafka_bootstrap_servers,
+            service=service,
+            topic_prefix=settings.platform.topic_prefix,
+            policy=RetryPolicy(attempts=settings.retry_attempts),
+        )
+        self._pool: asyncpg.Pool | None = None
+        self._relay: OutboxRelay | None = None
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        if self._pool is None:
+            raise RuntimeError("the service is not started")
+        return self._pool
+
+    @property
+    def messaging(self) -> Messaging:
+        return Messaging(self.pool, self.service, self.settings.platform.topic_prefix)
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[ServiceRuntime]:
+        """Open the pool, migrate, start the relay and the consumers; close all on exit."""
+        self._pool = await create_pool(self.settings.database_url.get_secret_value())
+        try:
+            async with self._pool.acquire() as conn:
+                await migrate(conn, self.migrations, namespace=self.service)
+            self._relay = OutboxRelay(
+                self._pool,
+                idempotent_producer(
+                    self.settings.platform.kafka_bootstrap_servers, f"{self.service}-outbox"
+                ),
+                batch_size=self.settings.outbox_batch_size,
+                poll_interval=self.settings.outbox_poll_interval,
+            )
+            await self._relay.start()
+            await self.broker.start()
+            log.info("service_started", port=self.settings.http_port)
+            yield self
+        finally:
+            await self.broker.stop()
+            if self._relay is not None:
+                await self._relay.stop()
+            await self._pool.close()
+            self._pool = None
+            log.info("service_stopped")
+
+    async def readiness(self) -> dict[str, Any]:
+        checks: dict[str, Any] = {}
+        try:
+            await self.pool.fetchval("SELECT 1")
+            checks["database"] = "ok"
+        except Exception as exc:
+            checks["database"] = f"unavailable: {exc!r}"
+        checks["kafka"] = "ok" if await self.broker.ping(timeout=2.0) else "unavailable"
+        return checks
+
+
+def health_router(runtime: ServiceRuntime) -> APIRouter:
+    router = APIRouter(tags=["health"])
+
+    @router.get("/health", summary="The process is alive")
+    async def health() -> dict[str, str]:
+        return {"status": "ok", "service": runtime.service}
+
+    @router.get("/ready", summary="Kafka and the service's database are reachable")
+    async def ready(response: Response) -> dict[str, Any]:
+        checks = await runtime.readiness()
+        ok = all(v == "ok" for v in checks.values())
+        if not ok:
+            response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+        return {"status": "ready" if ok else "not_ready", "checks": checks}
+
+    return router
+
+
+def lifespan(runtime: ServiceRuntime) -> Any:
+    @contextlib.asynccontextmanager
+    async def _lifespan(_: FastAPI) -> AsyncIterator[None]:
+        async with runtime.running():
+            yield
+
+    return _lifespan

@@ -1,0 +1,80 @@
+"""Typed settings shared by every service, read from environment variables.
+
+Platform-wide values use the `JG_` prefix (JG_ENVIRONMENT, JG_KAFKA_BOOTSTRAP_SERVERS, ...); a
+service's own values use its name (CHECKOUT_DATABASE_URL, ...). Outside development and test a
+service refuses to start while a secret still has its development default.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import ClassVar, Self
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class PlatformSettings(BaseSettings):
+    """Settings every service shares (environment variables `JG_*`)."""
+
+    model_config = SettingsConfigDict(env_prefix="JG_", extra="ignore", frozen=True)
+
+    environment: Environment = Field(
+        Environment.DEVELOPMENT, description="development, test or production"
+    )
+    kafka_bootstrap_servers: str = Field(
+        "127.0.0.1:9092", description="Kafka bootstrap servers, comma separated"
+    )
+    topic_prefix: str = Field(
+        "", description="Prefix of every topic name (tests use a unique one per run)"
+    )
+    log_level: str = Field("INFO", description="Log level")
+    log_json: bool | None = Field(
+        None, description="JSON logs (default: JSON unless stderr is a terminal)"
+    )
+
+
+class ServiceSettings(BaseSettings):
+    """Base of a service's settings. Subclasses set `env_prefix` to `<SERVICE>_`."""
+
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    # Secret values that must not reach production unchanged.
+    development_secrets: ClassVar[frozenset[str]] = frozenset()
+
+    platform: PlatformSettings = Field(default_factory=PlatformSettings)
+    database_url: SecretStr = Field(description="PostgreSQL DSN of the service's own database")
+    http_host: str = Field("127.0.0.1", description="Address the HTTP API listens on")
+    http_port: int = Field(description="Port the HTTP API listens on")
+    outbox_poll_interval: float = Field(
+        2.0, gt=0, description="Seconds between outbox polls when no NOTIFY woke the relay"
+    )
+    outbox_batch_size: int = Field(200, gt=0, le=10_000, description="Outbox rows per relay batch")
+    retry_attempts: int = Field(5, ge=1, le=50, description="Handler attempts before dead letter")
+
+    @model_validator(mode="after")
+    def _refuse_development_secrets(self) -> Self:
+        if self.platform.environment in (Environment.DEVELOPMENT, Environment.TEST):
+            return self
+        leaked = [
+            name
+            for name, value in self
+            if isinstance(value, SecretStr)
+            and any(marker in value.get_secret_value() for marker in self.development_markers())
+        ]
+        if leaked:
+            raise ValueError(
+                f"refusing to start in {self.platform.environment}: "
+                f"development default secret(s) still set: {', '.join(sorted(leaked))}"
+            )
+        return self
+
+    def development_markers(self) -> frozenset[str]:
+        """Substrings that betray a development secret (override to add the service's own)."""
+        return frozenset({"dev-only", "change-me"}) | self.development_secrets

@@ -1,0 +1,190 @@
+"""The outbox and its relay against the real PostgreSQL and Kafka."""
+
+import asyncio
+import json
+from collections import defaultdict
+from uuid import uuid4
+
+import asyncpg
+import pytest
+from aiokafka.errors import MessageSizeTooLargeError
+from jg_devstack import Endpoints
+from jg_events import Topic, parse, topic_name
+from jg_messaging import Messaging, OutboxRelay, idempotent_producer
+from jg_messaging.testing import headers_of, read_topic
+
+from .conftest import delivered, replenished
+
+pytestmark = pytest.mark.integration
+
+
+def relay_for(pool: asyncpg.Pool, stack: Endpoints, **options: object) -> OutboxRelay:
+    return OutboxRelay(pool, idempotent_producer(stack.kafka_bootstrap, "test-relay"), **options)
+
+
+async def test_state_and_event_commit_together_and_a_rollback_publishes_nothing(
+    db: asyncpg.Pool, stack: Endpoints, topic_prefix: str, order_id
+) -> None:
+    messaging = Messaging(db, "test", topic_prefix)
+    with pytest.raises(RuntimeError, match="payment declined"):
+        async with messaging.transaction(correlation_id="corr-rolled-back") as uow:
+            await uow.conn.execute("INSERT INTO effects (note) VALUES ('rolled back')")
+            await uow.publish(delivered(uuid4()))
+            raise RuntimeError("payment declined")
+    async with messaging.transaction(correlation_id="corr-kept") as uow:
+        await uow.conn.execute("INSERT INTO effects (note) VALUES ('kept')")
+        sent = await uow.publish(delivered(order_id))
+
+    assert await db.fetchval("SELECT count(*) FROM effects") == 1
+    assert await db.fetchval("SELECT count(*) FROM messaging_outbox") == 1
+
+    relay = relay_for(db, stack)
+    await relay.start()
+    try:
+        topic = topic_name(Topic.LOGISTICS_REPORTS, topic_prefix)
+        records = await read_topic(stack.kafka_bootstrap, topic, count=1, settle=1.0)
+    finally:
+        await relay.stop()
+
+    assert len(records) == 1
+    record = records[0]
+    envelope = parse(record.value)
+    assert envelope.event_id == sent.event_id
+    assert envelope.correlation_id == "corr-kept"
+    assert envelope.payload == sent.payload
+    assert record.key == str(order_id).encode()
+    assert headers_of(record)["event-type"] == "ParcelDelivered"
+    assert headers_of(record)["correlation-id"] == "corr-kept"
+    assert await db.fetchval("SELECT count(*) FROM messaging_outbox WHERE sent_at IS NULL") == 0
+
+
+async def test_relay_wakes_on_commit_without_waiting_for_its_poll(
+    db: asyncpg.Pool, stack: Endpoints, topic_prefix: str, order_id
+) -> None:
+    relay = relay_for(db, stack, poll_interval=600.0)  # polling alone would take 10 minutes
+    await relay.start()
+    try:
+        await asyncio.sleep(0.5)  # the relay is now idle, waiting for a NOTIFY
+        async with Messaging(db, "test", topic_prefix).transaction() as uow:
+            await uow.publish(delivered(order_id))
+        topic = topic_name(Topic.LOGISTICS_REPORTS, topic_prefix)
+        records = await read_topic(stack.kafka_bootstrap, topic, count=1, timeout=30.0)
+    finally:
+        await relay.stop()
+    assert len(records) == 1
+
+
+async def test_two_relays_publish_each_row_once_in_order_per_key(
+    db: asyncpg.Pool, stack: Endpoints, topic_prefix: str
+) -> None:
+    skus = [f"SKU-{n}" for n in range(6)]
+    messaging = Messaging(db, "test", topic_prefix)
+
+    async def writer(sku: str) -> None:
+        for quantity in range(1, 31):  # the quantity is the sequence number per key
+            async with messaging.transaction() as uow:
+                await uow.publish(replenished(sku, quantity))
+
+    relays = [relay_for(db, stack, batch_size=7, poll_interval=0.2) for _ in range(2)]
+    for relay in relays:
+        await relay.start()
+    try:
+        await asyncio.gather(*(writer(sku) for sku in skus))
+        topic = topic_name(Topic.LOGISTICS_REPORTS, topic_prefix)
+        records = await read_topic(stack.kafka_bootstrap, topic, count=180, timeout=60, settle=1.0)
+    finally:
+        for relay in relays:
+            await relay.stop()
+
+    events = [parse(r.value) for r in records]
+    assert len({e.event_id for e in events}) == len(events) == 180  # no row published twice
+    sequences: dict[str, list[int]] = defaultdict(list)
+    for record in sorted(records, key=lambda r: (r.partition, r.offset)):
+        sequences[record.key.decode()].append(parse(record.value).payload.quantity_added)
+    assert sequences == {sku: list(range(1, 31)) for sku in skus}
+
+
+class DiesBeforeMarking(OutboxRelay):
+    async def _mark_sent(self, conn: asyncpg.Connection, ids: list[int]) -> None:
+        raise ConnectionResetError("relay killed after publishing, before marking")
+
+
+async def test_a_relay_dying_after_publishing_republishes_and_the_inbox_absorbs_it(
+    db: asyncpg.Pool, stack: Endpoints, topic_prefix: str, order_id
+) -> None:
+    messaging = Messaging(db, "test", topic_prefix)
+    async with messaging.transaction() as uow:
+        await uow.publish(delivered(order_id))
+
+    dying = DiesBeforeMarking(db, idempotent_producer(stack.kafka_bootstrap, "dying"))
+    await dying._producer.start()
+    with pytest.raises(ConnectionResetError):
+        await dying.relay_once()
+    await dying._producer.stop()
+    assert await db.fetchval("SELECT count(*) FROM messaging_outbox WHERE sent_at IS NULL") == 1
+
+    relay = relay_for(db, stack)
+    await relay.start()
+    topic = topic_name(Topic.LOGISTICS_REPORTS, topic_prefix)
+    try:
+        records = await read_topic(stack.kafka_bootstrap, topic, count=2, timeout=30)
+    finally:
+        await relay.stop()
+    assert len(records) == 2  # published twice: at least once, not exactly once
+    assert records[0].value == records[1].value
+
+    for record in records:  # a consumer applying both copies applies the event once
+        envelope = parse(record.value)
+        async with messaging.handling(envelope) as uow:
+            if not uow.already_processed:
+                await uow.conn.execute(
+                    "INSERT INTO effects (event_id, note) VALUES ($1, 'delivered')",
+                    envelope.event_id,
+                )
+    assert await db.fetchval("SELECT count(*) FROM effects") == 1
+
+
+async def test_a_row_that_fails_to_publish_stays_pending_and_is_relayed_later(
+    db: asyncpg.Pool, stack: Endpoints, topic_prefix: str, order_id
+) -> None:
+    messaging = Messaging(db, "test", topic_prefix)
+    async with messaging.transaction() as uow:
+        await uow.publish(delivered(order_id))
+
+    from aiokafka import AIOKafkaProducer
+
+    tiny = AIOKafkaProducer(
+        bootstrap_servers=stack.kafka_bootstrap, max_request_size=64, acks="all"
+    )
+    failing = OutboxRelay(db, tiny)
+    await tiny.start()
+    try:
+        with pytest.raises(MessageSizeTooLargeError):
+            await failing.relay_once()
+    finally:
+        await tiny.stop()
+    row = await db.fetchrow("SELECT sent_at, attempts, last_error FROM messaging_outbox")
+    assert row["sent_at"] is None
+    assert row["attempts"] == 1
+    assert "MessageSizeTooLarge" in row["last_error"]
+
+    relay = relay_for(db, stack)
+    await relay.start()
+    try:
+        topic = topic_name(Topic.LOGISTICS_REPORTS, topic_prefix)
+        records = await read_topic(stack.kafka_bootstrap, topic, count=1, timeout=30)
+    finally:
+        await relay.stop()
+    assert len(records) == 1
+    assert await db.fetchval("SELECT count(*) FROM messaging_outbox WHERE sent_at IS NULL") == 0
+
+
+async def test_outbox_refuses_writes_outside_a_transaction(db: asyncpg.Pool, order_id) -> None:
+    from jg_messaging import outbox
+
+    from .conftest import envelope_of
+
+    async with db.acquire() as conn:
+        with pytest.raises(RuntimeError, match="inside the state's transaction"):
+            await outbox.enqueue(conn, envelope_of(delivered(order_id)), topic_prefix="")
+    assert json.loads("[]") == []
