@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import io
 import os
 import socket
 import subprocess
@@ -13,8 +15,16 @@ from jg_devstack import config
 from jg_devstack.components import traversable_by
 from jg_devstack.config import Paths
 from jg_devstack.databases import database_name_of, unique_database_name
-from jg_devstack.proc import cmdline_matches, owned_pid, pid_alive, port_open, read_pid, tail
-from jg_devstack.supervisor import discover_services, prefix_for
+from jg_devstack.proc import (
+    cmdline_matches,
+    owned_pid,
+    pid_alive,
+    pid_listens_on,
+    port_open,
+    read_pid,
+    tail,
+)
+from jg_devstack.supervisor import discover_services, prefix_for, supervise
 
 pytestmark = pytest.mark.unit
 
@@ -186,3 +196,67 @@ def test_discover_services_lists_folders_with_pyproject(tmp_path: Path) -> None:
 def test_service_output_prefix_is_aligned() -> None:
     assert prefix_for("payment", 0, 12, colour=False) == "payment      | "
     assert "\033[" in prefix_for("payment", 0, 12, colour=True)
+
+
+async def test_supervise_prefixes_output_and_stops_on_request(tmp_path: Path) -> None:
+    stop = asyncio.Event()
+
+    class Capture(io.StringIO):
+        def write(self, text: str) -> int:
+            if text.startswith("payment  | ready"):
+                stop.set()  # payment is up: ask the supervisor to stop everything
+            return super().write(text)
+
+    out = Capture()
+    marker = tmp_path / "terminated"
+    long_running = (
+        "import signal, sys, time, pathlib\n"
+        f"def bye(*_): pathlib.Path({str(marker)!r}).write_text('x'); sys.exit(0)\n"
+        "signal.signal(signal.SIGTERM, bye)\n"
+        "print('ready', flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    commands = {
+        "payment": [sys.executable, "-c", long_running],
+        "checkout": [sys.executable, "-c", "import os; print('port', os.environ['JG_X'])"],
+    }
+
+    async with asyncio.timeout(20):
+        code = await supervise(
+            commands, stop=stop, cwd=tmp_path, envs={"checkout": {"JG_X": "8001"}}, out=out
+        )
+    lines = out.getvalue().splitlines()
+    assert "checkout | port 8001" in lines
+    assert "checkout | exited with code 0" in lines
+    assert "payment  | ready" in lines
+    assert marker.exists()  # payment got SIGTERM when stop was set
+    assert code == 0
+
+
+async def test_supervise_reports_a_crashed_service(tmp_path: Path) -> None:
+    out = io.StringIO()
+    async with asyncio.timeout(20):
+        code = await supervise(
+            {"fulfillment": [sys.executable, "-c", "raise SystemExit('boom')"]},
+            stop=asyncio.Event(),
+            cwd=tmp_path,
+            out=out,
+        )
+    assert code == 1
+    assert "fulfillment | boom" in out.getvalue().splitlines()
+    assert "fulfillment | exited with code 1" in out.getvalue().splitlines()
+
+
+def test_pid_listens_on_tells_which_process_holds_the_port() -> None:
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        port = server.getsockname()[1]
+        assert pid_listens_on(os.getpid(), port) is True
+        other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+        try:
+            assert pid_listens_on(other.pid, port) is False
+        finally:
+            other.kill()
+            other.wait()
+    assert pid_listens_on(os.getpid(), port) is False  # closed: nobody listens

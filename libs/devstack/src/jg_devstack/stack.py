@@ -6,17 +6,27 @@ import asyncio
 import contextlib
 import fcntl
 import subprocess
+import tempfile
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TypeVar
 
 from jg_devstack import config
 from jg_devstack.components import Component, StackError, all_components
 from jg_devstack.config import HOST, Paths
-from jg_devstack.proc import owned_pid, port_open, read_pid, tail, terminate, write_pid
+from jg_devstack.proc import (
+    owned_pid,
+    pid_listens_on,
+    port_open,
+    read_pid,
+    tail,
+    terminate,
+    write_pid,
+)
 
 T = TypeVar("T")
 Report = Callable[[str], None]
@@ -101,9 +111,13 @@ def run_sync(factory: Callable[[], Awaitable[T]]) -> T:
 
 @contextlib.contextmanager
 def _stack_lock(paths: Paths) -> Iterator[None]:
-    """Serialise up/down between processes (two pytest runs, make up in two terminals)."""
+    """Serialise up/down between processes: two pytest runs, two terminals, two checkouts.
+
+    The ports are the machine's, so the lock is too (not per checkout).
+    """
     paths.run.mkdir(parents=True, exist_ok=True)
-    with (paths.run / "stack.lock").open("a") as handle:
+    lock_file = Path(tempfile.gettempdir()) / "jg-devstack-stack.lock"
+    with lock_file.open("a") as handle:
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
         try:
             yield
@@ -130,29 +144,33 @@ def _spawn(component: Component) -> subprocess.Popen[bytes]:
         )
 
 
+def _owns_ports(component: Component, pid: int) -> bool:
+    """False when one of the component's ports is held by a process other than ``pid``."""
+    return all(pid_listens_on(pid, port) is not False for port in component.ports.values())
+
+
 async def _wait_ready(
-    component: Component, deadline: float, proc: subprocess.Popen[bytes] | None, pid: int | None
+    component: Component, deadline: float, proc: subprocess.Popen[bytes] | None, pid: int
 ) -> None:
+    """Poll until the component answers from the process ``pid`` we started, or fail."""
     while True:
         if proc is not None and proc.poll() is not None:
             raise StackError(
                 f"{component.name} exited with code {proc.returncode} before answering; "
                 f"log {component.log}:\n{tail(component.log)}"
             )
-        if (
-            proc is None
-            and pid is not None
-            and owned_pid(component.pid_file, component.markers()) is None
-        ):
+        if proc is None and owned_pid(component.pid_file, component.markers()) is None:
             raise StackError(
                 f"{component.name} (pid {pid}) died before answering:\n{tail(component.log)}"
             )
-        if await component.probe():
+        # It must answer, and from our process: not from another one holding the port.
+        if await component.probe() and _owns_ports(component, pid):
             return
         if time.monotonic() > deadline:
             raise StackError(
-                f"{component.name} did not answer within {config.START_TIMEOUT:.0f}s; "
-                f"log {component.log}:\n{tail(component.log)}"
+                f"{component.name} did not answer within {config.START_TIMEOUT:.0f}s"
+                f" (or another process holds one of its ports {list(component.ports.values())});"
+                f" log {component.log}:\n{tail(component.log)}"
             )
         await asyncio.sleep(0.25)
 

@@ -10,6 +10,7 @@ import signal
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 from jg_devstack import config
 from jg_devstack.config import HOST, Paths
@@ -51,12 +52,12 @@ class Running:
     prefix: str
 
 
-async def _pump(running: Running) -> None:
+async def _pump(running: Running, out: TextIO) -> None:
     assert running.process.stdout is not None
     async for raw in running.process.stdout:
         line = raw.decode(errors="replace").rstrip("\n")
-        sys.stdout.write(f"{running.prefix}{line}\n")
-        sys.stdout.flush()
+        out.write(f"{running.prefix}{line}\n")
+        out.flush()
 
 
 def _print_urls(paths: Paths, services: list[str]) -> None:
@@ -90,6 +91,62 @@ async def _stop_all(running: list[Running], grace: float = 10.0) -> None:
         await asyncio.gather(*(item.process.wait() for item in running))
 
 
+async def supervise(
+    commands: dict[str, list[str]],
+    *,
+    stop: asyncio.Event,
+    cwd: Path,
+    envs: dict[str, dict[str, str]] | None = None,
+    out: TextIO = sys.stdout,
+    colour: bool = False,
+    grace: float = 10.0,
+) -> int:
+    """Run each command, its output prefixed by its name, until ``stop`` is set or all exit.
+
+    Each runs in its own process group; on stop they get SIGTERM, then SIGKILL after ``grace``
+    seconds. Returns 1 when a command exited with a non-zero code by itself, else 0.
+    """
+    width = max(len(name) for name in commands)
+    running: list[Running] = []
+    for index, (name, command) in enumerate(commands.items()):
+        env = {**os.environ, **(envs or {}).get(name, {}), "PYTHONUNBUFFERED": "1"}
+        process = await asyncio.create_subprocess_exec(
+            *command,
+            cwd=str(cwd),
+            env=env,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            start_new_session=True,
+        )
+        running.append(Running(name, process, prefix_for(name, index, width, colour)))
+
+    pumps = {item.name: asyncio.create_task(_pump(item, out)) for item in running}
+    exits = {asyncio.create_task(item.process.wait()): item for item in running}
+    stopper = asyncio.create_task(stop.wait())
+    pending = set(exits)
+    code = 0
+    while pending and not stop.is_set():
+        done, pending = await asyncio.wait(pending | {stopper}, return_when=asyncio.FIRST_COMPLETED)
+        pending.discard(stopper)
+        for task in done:
+            if task is stopper:
+                continue
+            item = exits[task]
+            # Let its last lines out before saying it exited.
+            await asyncio.wait({pumps[item.name]}, timeout=2)
+            out.write(f"{item.prefix}exited with code {item.process.returncode}\n")
+            out.flush()
+            if item.process.returncode != 0:
+                code = 1
+    stopper.cancel()
+    await _stop_all(running, grace)
+    for task in exits:
+        task.cancel()
+    await asyncio.gather(*pumps.values(), return_exceptions=True)
+    return code
+
+
 async def run_async(paths: Paths | None = None) -> int:
     paths = paths or Paths(config.find_repo_root())
     endpoints: Endpoints = await up_async(paths, report=print)
@@ -110,42 +167,14 @@ async def run_async(paths: Paths | None = None) -> int:
         await stop.wait()
         return 0
 
-    colour = sys.stdout.isatty()
-    width = max(len(name) for name in services)
-    running: list[Running] = []
-    for index, name in enumerate(services):
-        env = {**os.environ, **endpoints.service_env(name), "PYTHONUNBUFFERED": "1"}
-        process = await asyncio.create_subprocess_exec(
-            *service_command(name),
-            cwd=str(paths.root),
-            env=env,
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-            start_new_session=True,
-        )
-        running.append(Running(name, process, prefix_for(name, index, width, colour)))
-    print(f"Started {len(running)} service(s); Ctrl-C stops them.", flush=True)
-
-    pumps = [asyncio.create_task(_pump(item)) for item in running]
-    exits = {asyncio.create_task(item.process.wait()): item for item in running}
-    stopper = asyncio.create_task(stop.wait())
-    pending = set(exits)
-    code = 0
-    while pending and not stop.is_set():
-        done, pending = await asyncio.wait(pending | {stopper}, return_when=asyncio.FIRST_COMPLETED)
-        pending.discard(stopper)
-        for task in done:
-            if task is stopper:
-                continue
-            item = exits[task]
-            print(f"{item.prefix}exited with code {item.process.returncode}", flush=True)
-            if item.process.returncode not in (0, None):
-                code = 1
-    stopper.cancel()
-    print("Stopping services...", flush=True)
-    await _stop_all(running)
-    await asyncio.gather(*pumps, return_exceptions=True)
+    print(f"Starting {len(services)} service(s); Ctrl-C stops them.", flush=True)
+    code = await supervise(
+        {name: service_command(name) for name in services},
+        stop=stop,
+        cwd=paths.root,
+        envs={name: endpoints.service_env(name) for name in services},
+        colour=sys.stdout.isatty(),
+    )
     print("Services stopped; the stack keeps running (`make down` stops it).", flush=True)
     return code
 
