@@ -1,6 +1,6 @@
 import pytest
 from jg_messaging import Environment, RetryPolicy, ServiceSettings
-from pydantic import ValidationError
+from pydantic import SecretStr, ValidationError
 from pydantic_settings import SettingsConfigDict
 
 pytestmark = pytest.mark.unit
@@ -43,3 +43,17 @@ def test_retry_backoff_grows_and_is_bounded() -> None:
     policy = RetryPolicy(attempts=6, first_delay=0.5, max_delay=3.0)
     delays = [policy.delay(n) for n in range(1, 6)]
     assert delays == [0.5, 1.0, 2.0, 3.0, 3.0]
+
+
+class SignedSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="SIGNED_", extra="ignore", frozen=True)
+    signing_key: SecretStr = SecretStr("a-key-for-laptops")
+
+
+def test_production_refuses_a_secret_left_at_its_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("JG_ENVIRONMENT", "production")
+    monkeypatch.setenv("SIGNED_DATABASE_URL", "postgresql://shop:vault@db/shop")
+    with pytest.raises(ValidationError, match="signing_key"):
+        SignedSettings(http_port=1)
+    monkeypatch.setenv("SIGNED_SIGNING_KEY", "rotated-in-vault")
+    assert SignedSettings(http_port=1).signing_key.get_secret_value() == "rotated-in-vault"

@@ -62,12 +62,17 @@ class ServiceSettings(BaseSettings):
     def _refuse_development_secrets(self) -> Self:
         if self.platform.environment in (Environment.DEVELOPMENT, Environment.TEST):
             return self
-        leaked = [
-            name
-            for name, value in self
-            if isinstance(value, SecretStr)
-            and any(marker in value.get_secret_value() for marker in self.development_markers())
-        ]
+        markers = self.development_markers()
+        leaked = []
+        for name, field in type(self).model_fields.items():
+            value = getattr(self, name)
+            if not isinstance(value, SecretStr):
+                continue
+            secret = value.get_secret_value()
+            default = field.get_default(call_default_factory=True)
+            is_default = isinstance(default, SecretStr) and default.get_secret_value() == secret
+            if is_default or any(marker in secret for marker in markers):
+                leaked.append(name)
         if leaked:
             raise ValueError(
                 f"refusing to start in {self.platform.environment}: "
