@@ -192,7 +192,7 @@ async def _start(component: Component, report: Report) -> str:
     busy = [f"{label} {port}" for label, port in component.ports.items() if port_open(port)]
     if busy:
         raise StackError(
-            f"{component.name}: port(s) {', '.join(busy)} taken by a process jg-stack did not "
+            f"port(s) {', '.join(busy)} taken by a process jg-stack did not "
             "start and that does not answer like it (see `ss -ltnp`)"
         )
     component.pid_file.unlink(missing_ok=True)
