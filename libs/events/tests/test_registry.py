@@ -51,6 +51,7 @@ CATALOGUE: dict[str, tuple[Topic, str]] = {
     "ReturnReceived": (T.LOGISTICS_REPORTS, "order_id"),
     "CustomerRegistered": (T.ACCOUNTS_CUSTOMERS, "customer_id"),
     "CustomerUpdated": (T.ACCOUNTS_CUSTOMERS, "customer_id"),
+    "EmailChangeRequested": (T.ACCOUNTS_CUSTOMERS, "customer_id"),
     "PasswordResetRequested": (T.ACCOUNTS_CUSTOMERS, "customer_id"),
     "CustomerErasureRequested": (T.ACCOUNTS_CUSTOMERS, "customer_id"),
     "CustomerErased": (T.ACCOUNTS_CUSTOMERS, "customer_id"),

@@ -28,6 +28,7 @@ from jg_events.accounts import (
     CustomerField,
     CustomerRegistered,
     CustomerUpdated,
+    EmailChangeRequested,
     ErasureRequestedBy,
     PasswordResetRequested,
 )
@@ -166,6 +167,7 @@ __all__ = [
     "CustomerUpdated",
     "Delivered",
     "DeliveryEstimate",
+    "EmailChangeRequested",
     "Envelope",
     "ErasureRequestedBy",
     "Event",

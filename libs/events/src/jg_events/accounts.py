@@ -20,6 +20,7 @@ __all__ = [
     "CustomerField",
     "CustomerRegistered",
     "CustomerUpdated",
+    "EmailChangeRequested",
     "ErasureRequestedBy",
     "PasswordResetRequested",
 ]
@@ -108,6 +109,27 @@ class PasswordResetRequested(_AccountEvent):
     expires_at: UtcDatetime = Field(description="When the link stops working (UTC).")
 
 
+class EmailChangeRequested(_AccountEvent):
+    """A logged-in customer asked to change their email; the new address must confirm it.
+
+    Producer: accounts, on ``POST /me/email`` (the current password is checked first).
+    Consumer: notifications (an email to ``new_email`` with the single-use confirmation link
+    and its expiry). ``email`` is still the current address: nothing changes until the link is
+    followed, then accounts publishes CustomerUpdated (``previous_email`` set), on which
+    notifications warns the previous address. The URL holds a single-use token whose hash only
+    is stored by accounts. Never a password.
+    """
+
+    event_type: ClassVar[str] = "EmailChangeRequested"
+    schema_version: ClassVar[int] = 1
+
+    new_email: Email = Field(description="The address to confirm; the email goes there.")
+    confirmation_url: HttpUrl = Field(
+        description="Storefront link that confirms the new address, once."
+    )
+    expires_at: UtcDatetime = Field(description="When the link stops working (UTC).")
+
+
 class ErasureRequestedBy(StrEnum):
     """Who asked for the erasure."""
 
@@ -149,6 +171,7 @@ class CustomerErased(_AccountEvent):
 ACCOUNT_EVENTS = (
     CustomerRegistered,
     CustomerUpdated,
+    EmailChangeRequested,
     PasswordResetRequested,
     CustomerErasureRequested,
     CustomerErased,

@@ -17,6 +17,7 @@ from jg_events.accounts import (
     CustomerField,
     CustomerRegistered,
     CustomerUpdated,
+    EmailChangeRequested,
     ErasureRequestedBy,
     PasswordResetRequested,
 )
@@ -377,6 +378,12 @@ def _examples() -> dict[type[Event], Event]:
             billing_address=_ADDRESS,
             changed_fields=(CustomerField.EMAIL,),
             previous_email="camille.d@example.org",
+        ),
+        EmailChangeRequested(
+            **_ACCOUNT,
+            new_email="camille.durand@example.com",
+            confirmation_url="https://www.japangoodz.com/mon-compte/confirmation-email?token=Qa7w2",
+            expires_at=datetime(2026, 3, 3, 9, 14, tzinfo=UTC),
         ),
         PasswordResetRequested(
             **_ACCOUNT,
