@@ -60,18 +60,20 @@ class Endpoints:
         return config.postgres_dsn(service, user=service)
 
     def service_env(self, service: str) -> dict[str, str]:
-        """Environment handed to a service started by ``jg-stack run``."""
+        """Environment handed to a service started by ``jg-stack run``.
+
+        Platform-wide settings use the ``JG_`` prefix; a service's own use its name
+        (``CHECKOUT_DATABASE_URL``...). Everything else keeps the service's development defaults,
+        which point at this stack.
+        """
         env = {
-            "JG_SERVICE_NAME": service,
+            "JG_ENVIRONMENT": "development",
             "JG_KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap,
-            "JG_STRIPE_API_BASE": self.localstripe_url,
-            "JG_STRIPE_API_KEY": self.stripe_api_key,
-            "JG_SMTP_HOST": self.mailpit_smtp_host,
-            "JG_SMTP_PORT": str(self.mailpit_smtp_port),
         }
         if service in config.SERVICE_NAMES:
-            env["JG_DATABASE_URL"] = self.service_dsn(service)
-            env["JG_HTTP_PORT"] = str(config.SERVICE_HTTP_PORTS[service])
+            prefix = service.upper()
+            env[f"{prefix}_DATABASE_URL"] = self.service_dsn(service)
+            env[f"{prefix}_HTTP_PORT"] = str(config.SERVICE_HTTP_PORTS[service])
         return env
 
 
