@@ -11,6 +11,8 @@ import asyncpg
 import structlog
 from fastapi import APIRouter, FastAPI, Response, status
 from faststream.kafka import KafkaBroker
+from faststream.specification import AsyncAPI
+from jg_events import Event, Topic, events_on, topic_message_type, topic_name
 
 from .consumer import RetryPolicy, create_broker
 from .db import create_pool, migrate
@@ -36,6 +38,33 @@ class ServiceRuntime:
         )
         self._pool: asyncpg.Pool | None = None
         self._relay: OutboxRelay | None = None
+
+    def declare_publications(self, *topics: Topic) -> None:
+        """Document the topics this service writes (through its outbox) in its AsyncAPI document.
+
+        Publishing itself goes through the outbox relay, not through these FastStream publishers.
+        """
+        prefix = self.settings.platform.topic_prefix
+        for topic in topics:
+            events: list[type[Event]] = list(events_on(topic))
+            self.broker.publisher(
+                topic_name(topic, prefix),
+                title=f"{topic_name(topic, prefix)}:publish",
+                description=f"{self.service} publishes "
+                + ", ".join(e.event_type for e in events)
+                + " (through its transactional outbox).",
+                schema=topic_message_type(topic),
+            )
+
+    def asyncapi(self) -> dict[str, Any]:
+        """The AsyncAPI document of the service, generated from its subscribers and publishers."""
+        spec = AsyncAPI(
+            self.broker,
+            title=f"JapanGoodz {self.service}",
+            description=f"Events the {self.service} service consumes and publishes.",
+        )
+        document: dict[str, Any] = spec.to_specification().to_jsonable()
+        return document
 
     @property
     def pool(self) -> asyncpg.Pool:
@@ -86,11 +115,16 @@ class ServiceRuntime:
 
 
 def health_router(runtime: ServiceRuntime) -> APIRouter:
-    router = APIRouter(tags=["health"])
+    """Operational routes every service serves: /health, /ready and /asyncapi.json."""
+    router = APIRouter(tags=["operations"])
 
     @router.get("/health", summary="The process is alive")
     async def health() -> dict[str, str]:
         return {"status": "ok", "service": runtime.service}
+
+    @router.get("/asyncapi.json", summary="AsyncAPI document of the topics and events")
+    async def asyncapi() -> dict[str, Any]:
+        return runtime.asyncapi()
 
     @router.get("/ready", summary="Kafka and the service's database are reachable")
     async def ready(response: Response) -> dict[str, Any]:

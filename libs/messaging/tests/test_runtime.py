@@ -1,0 +1,69 @@
+"""A service wired by ServiceRuntime: health, readiness and its AsyncAPI document."""
+
+from collections.abc import Callable
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from jg_devstack import Endpoints
+from jg_events import Envelope, OrderPlaced, Topic
+from jg_messaging import (
+    ServiceRuntime,
+    ServiceSettings,
+    handles,
+    health_router,
+    lifespan,
+    subscribe,
+)
+from pydantic_settings import SettingsConfigDict
+
+pytestmark = pytest.mark.integration
+
+
+class DemoSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="DEMO_", extra="ignore", frozen=True)
+
+
+def build(settings: DemoSettings) -> tuple[FastAPI, ServiceRuntime]:
+    runtime = ServiceRuntime("payment", settings, None)
+    orders = subscribe(
+        runtime.broker,
+        Topic.CHECKOUT_ORDERS,
+        service="payment",
+        topic_prefix=settings.platform.topic_prefix,
+    )
+
+    @orders(filter=handles(OrderPlaced))
+    async def on_order_placed(event: Envelope[OrderPlaced]) -> None:
+        return None
+
+    runtime.declare_publications(Topic.PAYMENT_PAYMENTS)
+    app = FastAPI(lifespan=lifespan(runtime))
+    app.include_router(health_router(runtime))
+    return app, runtime
+
+
+async def test_ready_health_and_asyncapi_of_a_running_service(
+    stack: Endpoints,
+    fresh_database: Callable[..., str],
+    topic_prefix: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("JG_TOPIC_PREFIX", topic_prefix)
+    monkeypatch.setenv("JG_KAFKA_BOOTSTRAP_SERVERS", stack.kafka_bootstrap)
+    settings = DemoSettings(database_url=fresh_database(), http_port=0)
+    app, runtime = build(settings)
+    async with lifespan(runtime)(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://demo") as client:
+            assert (await client.get("/health")).json()["status"] == "ok"
+            ready = await client.get("/ready")
+            assert ready.status_code == 200
+            assert ready.json()["checks"] == {"database": "ok", "kafka": "ok"}
+            document = (await client.get("/asyncapi.json")).json()
+    channels = " ".join(document["channels"])
+    assert f"{topic_prefix}jg.checkout.orders" in channels
+    assert f"{topic_prefix}jg.payment.payments" in channels
+    messages = str(document["components"]["messages"])
+    assert "OrderPlaced" in messages
+    assert "PaymentAuthorized" in str(document["components"])
