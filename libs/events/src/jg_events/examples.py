@@ -255,10 +255,19 @@ def _examples() -> dict[type[Event], Event]:
                 PickLine(
                     sku=line.sku,
                     name=line.name,
+                    name_ja=name_ja,
+                    name_romaji=romaji,
                     quantity=line.quantity,
                     unit_price=line.unit_price,
                 )
-                for line in _LINES
+                for line, (name_ja, romaji) in zip(
+                    _LINES,
+                    (
+                        ("京都産 抹茶 100g", "Kyōto-san matcha 100 g"),
+                        ("綿 風呂敷 桜柄 70cm", "Men furoshiki sakura-gara"),
+                    ),
+                    strict=True,
+                )
             ),
             shipping_address=_ADDRESS,
             shipping_method=_SHIPPING,

@@ -66,6 +66,11 @@ class PickLine(ValueObject):
     name_ja: _Text | None = Field(
         default=None, description="Japanese product name for the warehouse, when known."
     )
+    name_romaji: _Text | None = Field(
+        default=None,
+        description="The Japanese name in romaji (Latin letters), for staff who do not read "
+        "kana or kanji, when known.",
+    )
     quantity: Quantity = Field(description="Number of items to pack.")
     unit_price: Money = Field(
         description="Unit price paid, TTC, for the customs declaration of the parcel."
