@@ -1,0 +1,1 @@
+"""JapanGoodz checkout: catalogue prices, the storefront's order API, the modification window."""

@@ -1,0 +1,346 @@
+"""HTTP request and response bodies (every field described in the OpenAPI document)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+from uuid import UUID
+
+from jg_events import Address, Money, PaymentMethodType, VatRate
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StrictInt, StringConstraints
+
+from checkout.domain import STATUS_LABELS, Order, TimelineEntry, vat_breakdown
+
+_Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+_Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --- Requests --------------------------------------------------------------------------------
+
+
+class ContactIn(_In):
+    email: EmailStr = Field(description="Email the order's emails are sent to.")
+    first_name: _Name = Field(description="Customer's first name.")
+    last_name: _Name = Field(description="Customer's last name.")
+    customer_id: UUID | None = Field(
+        default=None,
+        description="Account id of the signed-in customer (storefront token only; a customer "
+        "token sets it from the token). Null or absent for a guest order.",
+    )
+
+
+class AddressIn(_In):
+    first_name: _Name = Field(description="Recipient's first name.")
+    last_name: _Name = Field(description="Recipient's last name.")
+    company: _Text | None = Field(default=None, description="Company name, if any.")
+    line1: _Text = Field(description="Street address, first line.")
+    line2: _Text | None = Field(default=None, description="Street address, second line.")
+    postal_code: Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9 -]{1,15}$"),
+    ] = Field(description="Postal code (five digits in France).")
+    city: _Name = Field(description="City.")
+    country_code: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] = Field(
+        description="Country, ISO 3166-1 alpha-2 in capitals, e.g. 'FR'."
+    )
+    phone: Annotated[str, StringConstraints(pattern=r"^\+?[0-9][0-9 .()-]{2,30}$")] | None = Field(
+        default=None, description="Phone number for the carrier, E.164 preferred."
+    )
+
+    def to_address(self) -> Address:
+        return Address.model_validate(self.model_dump())
+
+
+class LineIn(_In):
+    sku: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)] = (
+        Field(description="Catalogue reference of the product.")
+    )
+    quantity: StrictInt = Field(
+        description="Number of items, 1 to the configured maximum (10 by default)."
+    )
+
+
+class PaymentIn(_In):
+    type: PaymentMethodType = Field(
+        description="'card' (Visa, Mastercard, Maestro) or 'revolut_pay'."
+    )
+    stripe_payment_method_id: Annotated[
+        str, StringConstraints(pattern=r"^pm_[A-Za-z0-9_]{1,250}$")
+    ] = Field(description="Stripe PaymentMethod id created by the storefront ('pm_...').")
+
+
+class PlaceOrderRequest(_In):
+    """The storefront's cart at payment time. Prices are never taken from the request."""
+
+    contact: ContactIn = Field(description="Who placed the order (a guest gives an email).")
+    lines: list[LineIn] = Field(max_length=1000, description="Products and quantities.")
+    shipping_address: AddressIn = Field(description="Where the parcel goes.")
+    billing_address: AddressIn = Field(description="Address printed on the invoice.")
+    shipping_method: Annotated[str, StringConstraints(min_length=1, max_length=64)] = Field(
+        description="Code of a shipping method from GET /shipping-methods."
+    )
+    payment: PaymentIn = Field(description="How the customer pays.")
+
+
+class LineChange(_In):
+    sku: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)] = (
+        Field(description="A product already in the order.")
+    )
+    quantity: StrictInt = Field(description="New quantity; 0 removes the line.")
+
+
+class ModifyOrderRequest(_In):
+    """What to change; an absent field is left as it is."""
+
+    shipping_address: AddressIn | None = Field(default=None, description="New shipping address.")
+    billing_address: AddressIn | None = Field(default=None, description="New billing address.")
+    shipping_method: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = Field(
+        default=None, description="Code of another shipping method."
+    )
+    lines: list[LineChange] | None = Field(
+        default=None,
+        max_length=1000,
+        description="New quantities of products already in the order (0 removes one); "
+        "products cannot be added.",
+    )
+    expected_revision: StrictInt | None = Field(
+        default=None,
+        description="If given, the change applies only if the order is still at this revision "
+        "(otherwise 409 revision_mismatch).",
+    )
+
+
+class CancelOrderRequest(_In):
+    note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)] | None = Field(
+        default=None, description="Optional message from the customer."
+    )
+
+
+# --- Responses -------------------------------------------------------------------------------
+
+
+class FieldError(BaseModel):
+    field: str = Field(description="Dotted path of the field, e.g. 'lines.0.sku'.")
+    code: str = Field(description="Machine code, e.g. 'unknown_sku', 'quantity_out_of_range'.")
+    message: str = Field(description="Reason, in French, readable by the customer.")
+
+
+class ErrorResponse(BaseModel):
+    code: str = Field(description="Machine code of the error, e.g. 'invalid_request'.")
+    message: str = Field(description="Readable reason, in French.")
+    errors: list[FieldError] = Field(
+        default_factory=list, description="Per-field reasons (validation errors)."
+    )
+
+
+class ProductOut(BaseModel):
+    sku: str = Field(description="Catalogue reference.")
+    name: str = Field(description="Product name in French.")
+    price: Money = Field(description="Price TTC in euros.")
+    vat_rate: VatRate = Field(description="VAT rate in percent.")
+    on_sale: bool = Field(
+        description="On sale ('produit soldé'): excluded from goodwill returns/exchanges."
+    )
+
+
+class ShippingMethodOut(BaseModel):
+    code: str = Field(description="Code to send in POST /orders.")
+    label: str = Field(description="French label.")
+    price: Money = Field(description="Price TTC in euros.")
+    vat_rate: VatRate = Field(description="VAT rate in percent.")
+    transit_days_min: int = Field(description="Shortest transit from Japan, in days.")
+    transit_days_max: int = Field(description="Longest transit from Japan, in days.")
+
+
+class LineOut(BaseModel):
+    sku: str = Field(description="Catalogue reference.")
+    name: str = Field(description="Product name in French.")
+    quantity: int = Field(description="Number of items.")
+    unit_price: Money = Field(description="Price of one item TTC, as sold.")
+    vat_rate: VatRate = Field(description="VAT rate in percent.")
+    line_total: Money = Field(description="unit_price x quantity, TTC.")
+    on_sale: bool = Field(description="Bought on sale.")
+
+
+class VatLineOut(BaseModel):
+    rate: VatRate = Field(description="VAT rate in percent.")
+    total_incl_vat: Money = Field(description="Amount TTC taxed at this rate.")
+    total_excl_vat: Money = Field(description="Same amount excluding VAT (HT).")
+    vat: Money = Field(description="VAT included at this rate.")
+
+
+class TotalsOut(BaseModel):
+    subtotal: Money = Field(description="Sum of the lines, TTC.")
+    shipping: Money = Field(description="Shipping, TTC.")
+    total: Money = Field(description="Amount to pay, TTC.")
+    vat: Money = Field(description="VAT included in the total.")
+    total_excl_vat: Money = Field(description="Total excluding VAT (HT).")
+    vat_breakdown: list[VatLineOut] = Field(description="VAT per rate.")
+
+
+class ShippingOut(BaseModel):
+    code: str = Field(description="Shipping method code.")
+    label: str = Field(description="French label.")
+    price: Money = Field(description="Price paid TTC.")
+    vat_rate: VatRate = Field(description="VAT rate in percent.")
+
+
+class CustomerOut(BaseModel):
+    customer_id: UUID | None = Field(description="Account id; null for a guest.")
+    email: str = Field(description="Email the order's emails go to.")
+    first_name: str = Field(description="First name.")
+    last_name: str = Field(description="Last name.")
+
+
+class NextActionOut(BaseModel):
+    type: str = Field(description="Stripe's next_action type, e.g. 'redirect_to_url'.")
+    url: str = Field(description="Where the customer completes the 3-D Secure authentication.")
+
+
+class PaymentOut(BaseModel):
+    method_type: PaymentMethodType = Field(description="'card' or 'revolut_pay'.")
+    authorized: bool = Field(description="True when the current total is authorised (held).")
+    next_action: NextActionOut | None = Field(
+        description="The 3-D Secure step the customer must complete, if any."
+    )
+    refusal_reason: str | None = Field(
+        description="Why the payment was refused ('insufficient_funds', ...), if it was."
+    )
+
+
+class DeliveryOut(BaseModel):
+    earliest: date = Field(description="Earliest expected delivery date.")
+    latest: date = Field(description="Latest expected delivery date.")
+
+
+class TrackingOut(BaseModel):
+    carrier: str = Field(description="Carrier code, e.g. 'japan_post_ems'.")
+    tracking_number: str = Field(description="Carrier's tracking number.")
+    tracking_url: str = Field(description="Public tracking page ('suivre mon colis').")
+
+
+class CancellationOut(BaseModel):
+    reason: str = Field(description="'customer_request', 'payment_not_completed', ...")
+    cancelled_by: str = Field(description="'customer', 'customer_service' or 'system'.")
+    note: str | None = Field(description="Free text, if any.")
+    at: datetime = Field(description="When the order was cancelled (UTC).")
+
+
+class TimelineEntryOut(BaseModel):
+    at: datetime = Field(description="When it happened (UTC).")
+    kind: str = Field(description="Machine kind: 'placed', 'confirmed', 'shipped', ...")
+    label: str = Field(description="What happened, in French.")
+
+
+ORDER_STATUSES = Literal[
+    "pending_payment",
+    "payment_action_required",
+    "payment_refused",
+    "confirmed",
+    "cancelled",
+    "released",
+    "backordered",
+    "processing",
+    "shipped",
+    "delivered",
+]
+
+
+class OrderOut(BaseModel):
+    id: UUID = Field(description="Order id (use it in /orders/{id}).")
+    number: str = Field(description="Human order number, e.g. 'JG-2026-000123'.")
+    status: ORDER_STATUSES = Field(description="Where the order is in its life.")
+    status_label: str = Field(description="The status in French.")
+    revision: int = Field(description="0 when placed, +1 per modification.")
+    modifiable: bool = Field(description="PATCH is accepted now.")
+    cancellable: bool = Field(description="POST /orders/{id}/cancel is accepted now.")
+    placed_at: datetime = Field(description="When the order was placed (UTC).")
+    confirmed_at: datetime | None = Field(description="When the payment was authorised (UTC).")
+    modifiable_until: datetime | None = Field(
+        description="End of the modification window (release time), once confirmed (UTC)."
+    )
+    released_at: datetime | None = Field(description="When it was handed to logistics (UTC).")
+    customer: CustomerOut = Field(description="Who placed the order.")
+    lines: list[LineOut] = Field(description="Products ordered.")
+    totals: TotalsOut = Field(description="Amounts TTC, VAT included and shown.")
+    shipping_method: ShippingOut = Field(description="Chosen shipping method.")
+    shipping_address: Address = Field(description="Where the parcel goes.")
+    billing_address: Address = Field(description="Invoice address.")
+    payment: PaymentOut = Field(description="Payment state.")
+    delivery_estimate: DeliveryOut | None = Field(
+        description="10 to 15 business days from validation, French public holidays excluded."
+    )
+    tracking: TrackingOut | None = Field(description="Parcel tracking, once shipped.")
+    cancellation: CancellationOut | None = Field(description="Set when the order was cancelled.")
+    timeline: list[TimelineEntryOut] = Field(description="What happened and when, oldest first.")
+
+
+def order_out(order: Order, entries: list[TimelineEntry]) -> OrderOut:
+    breakdown = vat_breakdown(order.lines, order.shipping_method)
+    return OrderOut(
+        id=order.id,
+        number=order.number,
+        status=order.status.value,
+        status_label=STATUS_LABELS[order.status],
+        revision=order.revision,
+        modifiable=order.modifiable,
+        cancellable=order.cancellable,
+        placed_at=order.placed_at,
+        confirmed_at=order.confirmed_at,
+        modifiable_until=order.release_at if order.confirmed_at else None,
+        released_at=order.released_at,
+        customer=CustomerOut(**order.customer.model_dump()),
+        lines=[LineOut(**line.model_dump()) for line in order.lines],
+        totals=TotalsOut(
+            subtotal=order.totals.subtotal,
+            shipping=order.totals.shipping,
+            total=order.totals.total,
+            vat=order.totals.vat,
+            total_excl_vat=order.totals.total - order.totals.vat,
+            vat_breakdown=[
+                VatLineOut(
+                    rate=v.rate,
+                    total_incl_vat=v.total_incl_vat,
+                    total_excl_vat=v.total_excl_vat,
+                    vat=v.vat,
+                )
+                for v in breakdown
+            ],
+        ),
+        shipping_method=ShippingOut(**order.shipping_method.model_dump()),
+        shipping_address=order.shipping_address,
+        billing_address=order.billing_address,
+        payment=PaymentOut(
+            method_type=order.payment_method_type,
+            authorized=order.amount_authorized,
+            next_action=NextActionOut(type=order.next_action.type, url=order.next_action.url)
+            if order.next_action
+            else None,
+            refusal_reason=order.refusal.reason if order.refusal else None,
+        ),
+        delivery_estimate=DeliveryOut(
+            earliest=order.delivery.earliest, latest=order.delivery.latest
+        )
+        if order.delivery
+        else None,
+        tracking=TrackingOut(
+            carrier=order.tracking.carrier,
+            tracking_number=order.tracking.number,
+            tracking_url=order.tracking.url,
+        )
+        if order.tracking
+        else None,
+        cancellation=CancellationOut(
+            reason=order.cancellation.reason.value,
+            cancelled_by=order.cancellation.cancelled_by.value,
+            note=order.cancellation.note,
+            at=order.cancellation.at,
+        )
+        if order.cancellation
+        else None,
+        timeline=[TimelineEntryOut(at=e.at, kind=e.kind, label=e.label) for e in entries],
+    )

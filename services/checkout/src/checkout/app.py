@@ -1,0 +1,56 @@
+"""The one place that wires the checkout service."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from fastapi import FastAPI
+from jg_messaging import CorrelationMiddleware, ServiceRuntime, health_router
+
+from checkout.auth import CustomerVerifier, authenticator
+from checkout.handlers import SERVICE, register_handlers
+from checkout.http import BodyGuard, install_error_handlers
+from checkout.routes import catalogue_router, orders_router
+from checkout.scheduler import ReleaseScheduler
+from checkout.settings import CheckoutSettings
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def create_app(
+    settings: CheckoutSettings | None = None, *, customer_verifier: CustomerVerifier | None = None
+) -> FastAPI:
+    """Build the app; no connection is opened until the lifespan starts."""
+    settings = settings or CheckoutSettings()
+    runtime = ServiceRuntime(SERVICE, settings, MIGRATIONS)
+    register_handlers(runtime, settings)
+    scheduler = ReleaseScheduler(runtime, settings.release_poll_interval)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        async with runtime.running():
+            await scheduler.start()
+            try:
+                yield
+            finally:
+                await scheduler.stop()
+
+    app = FastAPI(
+        title="JapanGoodz checkout",
+        version="1.0.0",
+        description="The storefront's order API: catalogue prices, orders, the modification "
+        "window, and the order's status up to the hand-off and delivery.",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    app.add_middleware(BodyGuard, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(CorrelationMiddleware)
+    app.include_router(health_router(runtime))
+    app.include_router(catalogue_router(runtime, settings))
+    app.include_router(orders_router(runtime, settings, authenticator(settings, customer_verifier)))
+    app.state.runtime = runtime
+    app.state.scheduler = scheduler
+    app.state.settings = settings
+    return app

@@ -1,0 +1,348 @@
+"""Checkout's database access: asyncpg and plain SQL; every function takes a connection."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+from jg_events import (
+    Address,
+    CancellationReason,
+    CancelledBy,
+    CustomerContact,
+    DeliveryEstimate,
+    OrderLine,
+    PaymentMethodType,
+    ShippingMethod,
+    Totals,
+)
+
+from checkout.domain import (
+    Cancellation,
+    NextAction,
+    Order,
+    Product,
+    Refusal,
+    Status,
+    TimelineEntry,
+    Tracking,
+)
+
+# --- Catalogue -------------------------------------------------------------------------------
+
+
+def _product(row: asyncpg.Record) -> Product:
+    return Product(
+        sku=row["sku"],
+        name=row["name"],
+        price=row["price"],
+        vat_rate=row["vat_rate"],
+        on_sale=row["on_sale"],
+        active=row["active"],
+    )
+
+
+async def products(conn: asyncpg.Connection, skus: Iterable[str]) -> dict[str, Product]:
+    rows = await conn.fetch("SELECT * FROM catalogue WHERE sku = ANY($1::text[])", list(skus))
+    return {r["sku"]: _product(r) for r in rows}
+
+
+async def active_products(conn: asyncpg.Connection) -> list[Product]:
+    rows = await conn.fetch("SELECT * FROM catalogue WHERE active ORDER BY sku")
+    return [_product(r) for r in rows]
+
+
+# --- Orders ----------------------------------------------------------------------------------
+
+
+async def next_order_sequence(conn: asyncpg.Connection) -> int:
+    return int(await conn.fetchval("SELECT nextval('order_number_seq')"))
+
+
+def _dump(value: Any) -> str | None:
+    if value is None:
+        return None
+    if hasattr(value, "model_dump"):
+        return json.dumps(value.model_dump(mode="json"))
+    return json.dumps(value)
+
+
+def _columns(order: Order) -> dict[str, Any]:
+    return {
+        "status": order.status.value,
+        "revision": order.revision,
+        "amount_revision": order.amount_revision,
+        "authorized_revision": order.authorized_revision,
+        "customer_id": order.customer.customer_id,
+        "email": order.customer.email,
+        "first_name": order.customer.first_name,
+        "last_name": order.customer.last_name,
+        "lines": json.dumps([line.model_dump(mode="json") for line in order.lines]),
+        "subtotal": order.totals.subtotal,
+        "shipping_total": order.totals.shipping,
+        "total": order.totals.total,
+        "vat": order.totals.vat,
+        "shipping_method": _dump(order.shipping_method),
+        "shipping_address": _dump(order.shipping_address),
+        "billing_address": _dump(order.billing_address),
+        "payment_method_type": order.payment_method_type.value,
+        "stripe_payment_method_id": order.stripe_payment_method_id,
+        "confirmed_at": order.confirmed_at,
+        "release_at": order.release_at,
+        "released_at": order.released_at,
+        "delivery_earliest": order.delivery.earliest if order.delivery else None,
+        "delivery_latest": order.delivery.latest if order.delivery else None,
+        "next_action": _dump(
+            {"type": order.next_action.type, "url": order.next_action.url}
+            if order.next_action
+            else None
+        ),
+        "refusal": _dump(
+            {"reason": order.refusal.reason, "at": order.refusal.at.isoformat()}
+            if order.refusal
+            else None
+        ),
+        "cancellation": _dump(
+            {
+                "reason": order.cancellation.reason.value,
+                "cancelled_by": order.cancellation.cancelled_by.value,
+                "note": order.cancellation.note,
+                "at": order.cancellation.at.isoformat(),
+            }
+            if order.cancellation
+            else None
+        ),
+        "tracking": _dump(
+            {
+                "carrier": order.tracking.carrier,
+                "number": order.tracking.number,
+                "url": order.tracking.url,
+            }
+            if order.tracking
+            else None
+        ),
+    }
+
+
+_JSONB = {
+    "lines",
+    "shipping_method",
+    "shipping_address",
+    "billing_address",
+    "next_action",
+    "refusal",
+    "cancellation",
+    "tracking",
+}
+
+
+async def insert_order(conn: asyncpg.Connection, order: Order) -> None:
+    columns = {
+        "id": order.id,
+        "number": order.number,
+        "placed_at": order.placed_at,
+        "correlation_id": order.correlation_id,
+        **_columns(order),
+    }
+    names = list(columns)
+    placeholders = [f"${i}{'::jsonb' if n in _JSONB else ''}" for i, n in enumerate(names, 1)]
+    await conn.execute(
+        f"INSERT INTO orders ({', '.join(names)}) VALUES ({', '.join(placeholders)})",  # noqa: S608
+        *columns.values(),
+    )
+
+
+async def update_order(conn: asyncpg.Connection, order: Order) -> None:
+    columns = _columns(order)
+    names = list(columns)
+    sets = [f"{n} = ${i}{'::jsonb' if n in _JSONB else ''}" for i, n in enumerate(names, 2)]
+    await conn.execute(
+        f"UPDATE orders SET {', '.join(sets)}, updated_at = now() WHERE id = $1",  # noqa: S608
+        order.id,
+        *columns.values(),
+    )
+
+
+def _order(row: asyncpg.Record) -> Order:
+    delivery = None
+    if row["delivery_earliest"] is not None:
+        delivery = DeliveryEstimate(
+            earliest=row["delivery_earliest"], latest=row["delivery_latest"]
+        )
+    next_action = _load(row["next_action"])
+    refusal = _load(row["refusal"])
+    cancellation = _load(row["cancellation"])
+    tracking = _load(row["tracking"])
+    return Order(
+        id=row["id"],
+        number=row["number"],
+        status=Status(row["status"]),
+        revision=row["revision"],
+        amount_revision=row["amount_revision"],
+        authorized_revision=row["authorized_revision"],
+        customer=CustomerContact(
+            customer_id=row["customer_id"],
+            email=row["email"],
+            first_name=row["first_name"],
+            last_name=row["last_name"],
+        ),
+        lines=tuple(OrderLine.model_validate(line) for line in _load(row["lines"])),
+        totals=Totals(
+            subtotal=row["subtotal"],
+            shipping=row["shipping_total"],
+            total=row["total"],
+            vat=row["vat"],
+        ),
+        shipping_address=Address.model_validate(_load(row["shipping_address"])),
+        billing_address=Address.model_validate(_load(row["billing_address"])),
+        shipping_method=ShippingMethod.model_validate(_load(row["shipping_method"])),
+        payment_method_type=PaymentMethodType(row["payment_method_type"]),
+        stripe_payment_method_id=row["stripe_payment_method_id"],
+        placed_at=row["placed_at"],
+        correlation_id=row["correlation_id"],
+        confirmed_at=row["confirmed_at"],
+        release_at=row["release_at"],
+        released_at=row["released_at"],
+        delivery=delivery,
+        next_action=NextAction(**next_action) if next_action else None,
+        refusal=Refusal(reason=refusal["reason"], at=datetime.fromisoformat(refusal["at"]))
+        if refusal
+        else None,
+        cancellation=Cancellation(
+            reason=CancellationReason(cancellation["reason"]),
+            cancelled_by=CancelledBy(cancellation["cancelled_by"]),
+            note=cancellation["note"],
+            at=datetime.fromisoformat(cancellation["at"]),
+        )
+        if cancellation
+        else None,
+        tracking=Tracking(**tracking) if tracking else None,
+    )
+
+
+def _load(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+async def get_order(
+    conn: asyncpg.Connection, order_id: UUID, *, for_update: bool = False
+) -> Order | None:
+    lock = " FOR UPDATE" if for_update else ""
+    row = await conn.fetchrow(f"SELECT * FROM orders WHERE id = $1{lock}", order_id)  # noqa: S608
+    return _order(row) if row else None
+
+
+async def lock_if_free(conn: asyncpg.Connection, order_id: UUID) -> Order | None:
+    """Lock the order unless another transaction holds it (the scheduler never waits)."""
+    row = await conn.fetchrow("SELECT * FROM orders WHERE id = $1 FOR UPDATE SKIP LOCKED", order_id)
+    return _order(row) if row else None
+
+
+async def due_for_release(
+    conn: asyncpg.Connection, now: datetime, limit: int = 100
+) -> list[tuple[UUID, str]]:
+    """Confirmed orders whose window is over and whose current amount is authorised."""
+    rows = await conn.fetch(
+        """SELECT id, correlation_id FROM orders
+           WHERE status = 'confirmed' AND release_at <= $1
+             AND authorized_revision IS NOT NULL AND authorized_revision >= amount_revision
+           ORDER BY release_at LIMIT $2""",
+        now,
+        limit,
+    )
+    return [(r["id"], r["correlation_id"]) for r in rows]
+
+
+async def add_timeline(
+    conn: asyncpg.Connection, order_id: UUID, entries: Sequence[TimelineEntry]
+) -> None:
+    if not entries:
+        return
+    await conn.executemany(
+        """INSERT INTO order_timeline (order_id, at, kind, label, detail)
+           VALUES ($1, $2, $3, $4, $5::jsonb)""",
+        [(order_id, e.at, e.kind, e.label, json.dumps(e.detail)) for e in entries],
+    )
+
+
+async def timeline(conn: asyncpg.Connection, order_id: UUID) -> list[TimelineEntry]:
+    rows = await conn.fetch(
+        "SELECT at, kind, label, detail FROM order_timeline WHERE order_id = $1 ORDER BY at, id",
+        order_id,
+    )
+    return [
+        TimelineEntry(at=r["at"], kind=r["kind"], label=r["label"], detail=_load(r["detail"]))
+        for r in rows
+    ]
+
+
+# --- Idempotency -----------------------------------------------------------------------------
+
+
+async def claim_idempotency_key(
+    conn: asyncpg.Connection, scope: str, key: str, request_hash: str, order_id: UUID
+) -> bool:
+    """Record the key for a new order; False when the key is already used.
+
+    A concurrent request with the same key waits here until the first one commits or rolls
+    back, so two identical requests never create two orders.
+    """
+    inserted = await conn.fetchval(
+        """INSERT INTO idempotency_keys (scope, key, request_hash, order_id)
+           VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING true""",
+        scope,
+        key,
+        request_hash,
+        order_id,
+    )
+    return bool(inserted)
+
+
+async def idempotency_record(
+    conn: asyncpg.Connection, scope: str, key: str
+) -> tuple[str, UUID] | None:
+    row = await conn.fetchrow(
+        "SELECT request_hash, order_id FROM idempotency_keys WHERE scope = $1 AND key = $2",
+        scope,
+        key,
+    )
+    return (row["request_hash"], row["order_id"]) if row else None
+
+
+# --- GDPR ------------------------------------------------------------------------------------
+
+
+async def orders_of_customer(conn: asyncpg.Connection, customer_id: UUID, email: str) -> list[UUID]:
+    """Orders of the account and guest orders placed with its email, locked, not yet erased."""
+    rows = await conn.fetch(
+        """SELECT id FROM orders
+           WHERE (customer_id = $1 OR lower(email) = lower($2)) AND erased_at IS NULL
+           ORDER BY id FOR UPDATE""",
+        customer_id,
+        email,
+    )
+    return [r["id"] for r in rows]
+
+
+async def mark_erased(conn: asyncpg.Connection, order_ids: Sequence[UUID]) -> None:
+    """Stamp the erasure; forget the request hashes (a digest of the personal data)."""
+    await conn.execute(
+        "UPDATE orders SET erased_at = now() WHERE id = ANY($1::uuid[])", list(order_ids)
+    )
+    await conn.execute(
+        "UPDATE idempotency_keys SET request_hash = 'erased' WHERE order_id = ANY($1::uuid[])",
+        list(order_ids),
+    )
+
+
+async def forget_sent_messages(conn: asyncpg.Connection, order_ids: Sequence[UUID]) -> int:
+    """Delete the already published outbox copies of these orders' events (they hold PII)."""
+    status = await conn.execute(
+        "DELETE FROM messaging_outbox WHERE sent_at IS NOT NULL AND message_key = ANY($1::text[])",
+        [str(i) for i in order_ids],
+    )
+    return int(status.split()[-1])
