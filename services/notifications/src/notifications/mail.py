@@ -1,0 +1,135 @@
+"""Building the MIME message and sending it over SMTP (aiosmtplib); what a failure means.
+
+Failure classes, decided by :func:`classify`:
+
+- **permanent** (recorded, never retried): the relay refused *this* message for good, i.e. a
+  5xx answer to RCPT (unknown or invalid recipient) or to DATA (message rejected);
+- **transient** (retried with backoff): everything else: connection refused or lost, timeouts,
+  4xx answers, and 5xx answers that are about the relay or our configuration rather than this
+  message (greeting, HELO, AUTH, MAIL FROM, STARTTLS), because retrying after the fix must
+  deliver the email instead of losing it; the invoice PDF not reachable on payment's API.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime
+from uuid import UUID
+
+import aiosmtplib
+
+from notifications.rendering import one_line
+from notifications.settings import NotificationsSettings
+
+__all__ = ["Failure", "OutgoingEmail", "SmtpSender", "build_message", "classify"]
+
+
+@dataclass(frozen=True)
+class OutgoingEmail:
+    """Everything a message is built from; the same data gives the same headers and parts."""
+
+    message_id: str
+    event_id: UUID
+    template: str
+    recipient: str
+    recipient_name: str | None
+    subject: str
+    text: str
+    html: str
+    date: datetime
+    attachment: bytes | None = None
+    attachment_filename: str | None = None
+    attachment_type: str = "application/pdf"
+
+
+def _address(addr: str, name: str | None = None) -> Address:
+    local, _, domain = addr.strip().rpartition("@")
+    return Address(display_name=one_line(name or ""), username=local, domain=domain)
+
+
+def build_message(email: OutgoingEmail, *, sender: Address, reply_to: Address) -> EmailMessage:
+    """A multipart/alternative (text, HTML) message, in multipart/mixed with the attachment."""
+    message = EmailMessage()
+    message["Subject"] = one_line(email.subject)
+    message["From"] = sender
+    message["To"] = _address(email.recipient, email.recipient_name)
+    message["Reply-To"] = reply_to
+    message["Date"] = format_datetime(email.date)
+    message["Message-ID"] = email.message_id
+    message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies, please
+    message["X-Auto-Response-Suppress"] = "All"
+    message["X-JapanGoodz-Template"] = email.template
+    message["X-JapanGoodz-Event-ID"] = str(email.event_id)
+    message.set_content(email.text, subtype="plain", charset="utf-8")
+    message.add_alternative(email.html, subtype="html", charset="utf-8")
+    if email.attachment is not None:
+        maintype, _, subtype = email.attachment_type.partition("/")
+        message.add_attachment(
+            email.attachment,
+            maintype=maintype,
+            subtype=subtype,
+            filename=email.attachment_filename or "document.pdf",
+        )
+    return message
+
+
+@dataclass(frozen=True)
+class Failure:
+    permanent: bool
+    reason: str
+
+
+class InvoiceUnavailableError(Exception):
+    """The invoice PDF could not be fetched from payment (retried like an SMTP outage)."""
+
+
+def classify(exc: BaseException) -> Failure:
+    """Is ``exc`` worth retrying? (See the module docstring.)"""
+    if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
+        codes = [r.code for r in exc.recipients]
+        detail = "; ".join(f"{r.code} {r.message}" for r in exc.recipients)
+        permanent = bool(codes) and all(500 <= code < 600 for code in codes)
+        return Failure(permanent, f"recipient refused: {detail}")
+    if isinstance(exc, aiosmtplib.SMTPRecipientRefused | aiosmtplib.SMTPDataError):
+        kind = "recipient refused" if isinstance(exc, aiosmtplib.SMTPRecipientRefused) else "data"
+        return Failure(500 <= exc.code < 600, f"{kind}: {exc.code} {exc.message}")
+    if isinstance(exc, aiosmtplib.SMTPResponseException):
+        return Failure(False, f"{type(exc).__name__}: {exc.code} {exc.message}")
+    if isinstance(exc, InvoiceUnavailableError):
+        return Failure(False, f"invoice unavailable: {exc}")
+    if isinstance(exc, TimeoutError | ConnectionError | OSError | aiosmtplib.SMTPException):
+        return Failure(False, f"{type(exc).__name__}: {exc}")
+    return Failure(False, f"unexpected {type(exc).__name__}: {exc}")
+
+
+class SmtpSender:
+    """Sends one message per connection to the configured relay."""
+
+    def __init__(self, settings: NotificationsSettings) -> None:
+        self.settings = settings
+
+    async def send(self, message: EmailMessage, recipient: str) -> str:
+        s = self.settings
+        errors, response = await aiosmtplib.send(
+            message,
+            sender=s.sender_address.addr_spec,
+            recipients=[recipient],
+            hostname=s.smtp_host,
+            port=s.smtp_port,
+            username=s.smtp_username,
+            password=s.smtp_password.get_secret_value() if s.smtp_password else None,
+            use_tls=s.smtp_use_tls,
+            start_tls=s.smtp_start_tls,
+            timeout=s.smtp_timeout,
+        )
+        if errors:  # pragma: no cover - one recipient: a refusal raises instead
+            raise aiosmtplib.SMTPRecipientsRefused(
+                [
+                    aiosmtplib.SMTPRecipientRefused(r.code, r.message, addr)
+                    for addr, r in errors.items()
+                ]
+            )
+        return response

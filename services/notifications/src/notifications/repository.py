@@ -1,0 +1,313 @@
+"""PostgreSQL access (asyncpg, plain SQL). Every function takes the connection to use."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+import asyncpg
+
+__all__ = [
+    "ClaimedEmail",
+    "NewEmail",
+    "add_suppression",
+    "claim_due",
+    "forget_customer",
+    "insert_email",
+    "lift_suppression",
+    "mark_failed",
+    "mark_retry",
+    "mark_sent",
+    "mark_suppressed",
+    "order_refused_revision",
+    "record_confirmation",
+    "record_refusal",
+    "suppressed_since",
+]
+
+
+@dataclass(frozen=True)
+class NewEmail:
+    """A send intent, as the handler records it."""
+
+    event_id: UUID
+    event_type: str
+    template: str
+    message_id: str
+    correlation_id: str | None
+    ordering_key: str
+    order_id: UUID | None
+    customer_id: UUID | None
+    recipient: str | None
+    recipient_name: str | None
+    recipient_hash: str
+    subject: str | None
+    body_text: str | None
+    body_html: str | None
+    attachment_path: str | None
+    attachment_filename: str | None
+    attachment_type: str | None
+    status: str
+    exempt_from_suppression: bool = False
+    forget_after_send: bool = False
+    last_error: str | None = None
+    failure_kind: str | None = None
+
+
+@dataclass(frozen=True)
+class ClaimedEmail:
+    """A pending email reserved by one dispatcher for one attempt."""
+
+    id: int
+    event_id: UUID
+    template: str
+    message_id: str
+    recipient: str | None
+    recipient_name: str | None
+    subject: str
+    body_text: str
+    body_html: str
+    attachment_path: str | None
+    attachment_filename: str | None
+    attachment_type: str | None
+    date_header: datetime
+    created_at: datetime
+    attempts: int
+    exempt_from_suppression: bool
+    suppressed: bool
+    outcome_unknown: bool  # a previous attempt was claimed and never recorded (a crash)
+
+
+async def insert_email(conn: asyncpg.Connection, email: NewEmail) -> bool:
+    """Record a send intent; False when this (event, template) is already recorded."""
+    inserted = await conn.fetchval(
+        """INSERT INTO notification_emails (
+               event_id, event_type, template, message_id, correlation_id, ordering_key,
+               order_id, customer_id, recipient, recipient_name, recipient_hash, subject,
+               body_text, body_html, attachment_path, attachment_filename, attachment_type,
+               status, exempt_from_suppression, forget_after_send, last_error, failure_kind,
+               failed_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
+                   $18, $19, $20, $21, $22, CASE WHEN $18 = 'failed' THEN now() END)
+           ON CONFLICT (event_id, template) DO NOTHING
+           RETURNING true""",
+        email.event_id,
+        email.event_type,
+        email.template,
+        email.message_id,
+        email.correlation_id,
+        email.ordering_key,
+        email.order_id,
+        email.customer_id,
+        email.recipient,
+        email.recipient_name,
+        email.recipient_hash,
+        email.subject,
+        email.body_text,
+        email.body_html,
+        email.attachment_path,
+        email.attachment_filename,
+        email.attachment_type,
+        email.status,
+        email.exempt_from_suppression,
+        email.forget_after_send,
+        email.last_error,
+        email.failure_kind,
+    )
+    return bool(inserted)
+
+
+# --- Orders ----------------------------------------------------------------------------------
+
+
+async def record_refusal(conn: asyncpg.Connection, order_id: UUID, revision: int) -> None:
+    await conn.execute(
+        """INSERT INTO notification_orders (order_id, refused_revision) VALUES ($1, $2)
+           ON CONFLICT (order_id) DO UPDATE
+           SET refused_revision = GREATEST(notification_orders.refused_revision, $2),
+               updated_at = now()""",
+        order_id,
+        revision,
+    )
+
+
+async def record_confirmation(conn: asyncpg.Connection, order_id: UUID, revision: int) -> None:
+    await conn.execute(
+        """INSERT INTO notification_orders (order_id, confirmed_revision) VALUES ($1, $2)
+           ON CONFLICT (order_id) DO UPDATE
+           SET confirmed_revision = GREATEST(notification_orders.confirmed_revision, $2),
+               updated_at = now()""",
+        order_id,
+        revision,
+    )
+
+
+async def order_refused_revision(conn: asyncpg.Connection, order_id: UUID) -> int | None:
+    value = await conn.fetchval(
+        "SELECT refused_revision FROM notification_orders WHERE order_id = $1", order_id
+    )
+    return int(value) if value is not None else None
+
+
+# --- Suppression (erasure) -------------------------------------------------------------------
+
+
+async def suppressed_since(conn: asyncpg.Connection, recipient_hash: str) -> datetime | None:
+    value: datetime | None = await conn.fetchval(
+        "SELECT requested_at FROM notification_suppressions WHERE recipient_hash = $1",
+        recipient_hash,
+    )
+    return value
+
+
+async def add_suppression(
+    conn: asyncpg.Connection, recipient_hash: str, customer_id: UUID | None, requested_at: datetime
+) -> None:
+    await conn.execute(
+        """INSERT INTO notification_suppressions (recipient_hash, customer_id, requested_at)
+           VALUES ($1, $2, $3)
+           ON CONFLICT (recipient_hash) DO UPDATE
+           SET requested_at = GREATEST(notification_suppressions.requested_at, $3),
+               customer_id = COALESCE($2, notification_suppressions.customer_id)""",
+        recipient_hash,
+        customer_id,
+        requested_at,
+    )
+
+
+async def lift_suppression(conn: asyncpg.Connection, recipient_hash: str) -> None:
+    await conn.execute(
+        "DELETE FROM notification_suppressions WHERE recipient_hash = $1", recipient_hash
+    )
+
+
+async def forget_customer(
+    conn: asyncpg.Connection, recipient_hash: str, customer_id: UUID | None
+) -> int:
+    """Erase the address, name and bodies of a customer's emails; cancel their pending ones.
+
+    Emails exempt from suppression that are still pending (the erasure acknowledgement and
+    confirmation) are left alone: they forget their own address once sent.
+    """
+    result: str = await conn.execute(
+        """UPDATE notification_emails
+           SET recipient = NULL, recipient_name = NULL, body_text = NULL, body_html = NULL,
+               status = CASE WHEN status = 'pending' THEN 'suppressed' ELSE status END,
+               in_flight_since = NULL
+           WHERE (recipient_hash = $1 OR ($2::uuid IS NOT NULL AND customer_id = $2))
+             AND NOT (exempt_from_suppression AND status = 'pending')""",
+        recipient_hash,
+        customer_id,
+    )
+    return int(result.split()[-1])
+
+
+# --- Delivery queue --------------------------------------------------------------------------
+
+
+async def claim_due(conn: asyncpg.Connection, *, limit: int, lease: float) -> list[ClaimedEmail]:
+    """Reserve up to ``limit`` due emails for ``lease`` seconds (short transaction, SKIP LOCKED).
+
+    Per ordering key (an order, a customer) only the oldest pending email is due, so the
+    customer reads them in the order the events happened, even after an outage.
+    """
+    async with conn.transaction():
+        rows = await conn.fetch(
+            """WITH due AS (
+                   SELECT e.id, e.in_flight_since AS previous_in_flight
+                   FROM notification_emails e
+                   WHERE e.status = 'pending' AND e.next_attempt_at <= now()
+                     AND NOT EXISTS (
+                         SELECT 1 FROM notification_emails older
+                         WHERE older.ordering_key = e.ordering_key
+                           AND older.status = 'pending' AND older.id < e.id)
+                   ORDER BY e.next_attempt_at, e.id
+                   LIMIT $1
+                   FOR UPDATE OF e SKIP LOCKED)
+               UPDATE notification_emails e
+               SET attempts = e.attempts + 1,
+                   in_flight_since = now(),
+                   next_attempt_at = now() + make_interval(secs => $2),
+                   unknown_outcome_resends = e.unknown_outcome_resends
+                       + (due.previous_in_flight IS NOT NULL)::int
+               FROM due
+               WHERE e.id = due.id
+               RETURNING e.*, due.previous_in_flight IS NOT NULL AS outcome_unknown,
+                   EXISTS (SELECT 1 FROM notification_suppressions s
+                           WHERE s.recipient_hash = e.recipient_hash) AS suppressed""",
+            limit,
+            lease,
+        )
+    return [
+        ClaimedEmail(
+            id=r["id"],
+            event_id=r["event_id"],
+            template=r["template"],
+            message_id=r["message_id"],
+            recipient=r["recipient"],
+            recipient_name=r["recipient_name"],
+            subject=r["subject"] or "",
+            body_text=r["body_text"] or "",
+            body_html=r["body_html"] or "",
+            attachment_path=r["attachment_path"],
+            attachment_filename=r["attachment_filename"],
+            attachment_type=r["attachment_type"],
+            date_header=r["date_header"],
+            created_at=r["created_at"],
+            attempts=r["attempts"],
+            exempt_from_suppression=r["exempt_from_suppression"],
+            suppressed=r["suppressed"],
+            outcome_unknown=r["outcome_unknown"],
+        )
+        for r in sorted(rows, key=lambda r: r["id"])
+    ]
+
+
+async def mark_sent(conn: asyncpg.Connection, email_id: int, smtp_response: str) -> None:
+    await conn.execute(
+        """UPDATE notification_emails
+           SET status = 'sent', sent_at = now(), in_flight_since = NULL, smtp_response = $2,
+               last_error = NULL, body_text = NULL, body_html = NULL,
+               recipient = CASE WHEN forget_after_send THEN NULL ELSE recipient END,
+               recipient_name = CASE WHEN forget_after_send THEN NULL ELSE recipient_name END
+           WHERE id = $1 AND status = 'pending'""",
+        email_id,
+        smtp_response[:1000],
+    )
+
+
+async def mark_retry(conn: asyncpg.Connection, email_id: int, error: str, delay: float) -> None:
+    await conn.execute(
+        """UPDATE notification_emails
+           SET in_flight_since = NULL, last_error = $2,
+               next_attempt_at = now() + make_interval(secs => $3)
+           WHERE id = $1 AND status = 'pending'""",
+        email_id,
+        error[:2000],
+        delay,
+    )
+
+
+async def mark_failed(conn: asyncpg.Connection, email_id: int, kind: str, error: str) -> None:
+    await conn.execute(
+        """UPDATE notification_emails
+           SET status = 'failed', failed_at = now(), failure_kind = $2, last_error = $3,
+               in_flight_since = NULL, body_text = NULL, body_html = NULL,
+               recipient = CASE WHEN forget_after_send THEN NULL ELSE recipient END,
+               recipient_name = CASE WHEN forget_after_send THEN NULL ELSE recipient_name END
+           WHERE id = $1 AND status = 'pending'""",
+        email_id,
+        kind,
+        error[:2000],
+    )
+
+
+async def mark_suppressed(conn: asyncpg.Connection, email_id: int) -> None:
+    await conn.execute(
+        """UPDATE notification_emails
+           SET status = 'suppressed', in_flight_since = NULL, recipient = NULL,
+               recipient_name = NULL, body_text = NULL, body_html = NULL
+           WHERE id = $1 AND status = 'pending'""",
+        email_id,
+    )

@@ -1,0 +1,139 @@
+"""Settings of the notifications service (environment variables ``NOTIFICATIONS_*``)."""
+
+from __future__ import annotations
+
+from email.headerregistry import Address
+from email.utils import parseaddr
+from typing import ClassVar, Self
+
+from jg_messaging import Environment, ServiceSettings
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import SettingsConfigDict
+
+DEFAULT_SENDER = "JapanGoodz <contact@japangoodz.com>"
+
+
+def _mailbox(value: str) -> Address:
+    name, addr = parseaddr(value)
+    if not addr or "@" not in addr:
+        raise ValueError(f"not an email address: {value!r}")
+    local, domain = addr.rsplit("@", 1)
+    return Address(display_name=name, username=local, domain=domain)
+
+
+class NotificationsSettings(ServiceSettings):
+    """Everything the notifications service reads from its environment."""
+
+    model_config = SettingsConfigDict(env_prefix="NOTIFICATIONS_", extra="ignore", frozen=True)
+    development_secrets: ClassVar[frozenset[str]] = frozenset({"dev-only"})
+
+    database_url: SecretStr = Field(
+        SecretStr("postgresql://notifications:notifications@127.0.0.1:55432/notifications"),
+        description="PostgreSQL DSN of the notifications database (sent-mail log, suppressions)",
+    )
+    http_port: int = Field(8004, description="Port of the HTTP API (health, readiness, previews)")
+
+    # --- Who writes ------------------------------------------------------------------------
+    sender: str = Field(DEFAULT_SENDER, description="From header of every email: 'Name <address>'")
+    reply_to: str | None = Field(
+        None, description="Reply-To header (the shop's contact address); defaults to the sender"
+    )
+
+    # --- SMTP ------------------------------------------------------------------------------
+    smtp_host: str = Field("127.0.0.1", description="SMTP server (relay) host")
+    smtp_port: int = Field(1025, description="SMTP server port (Mailpit locally)")
+    smtp_username: str | None = Field(None, description="SMTP login, if the relay requires one")
+    smtp_password: SecretStr | None = Field(None, description="SMTP password, with the login")
+    smtp_use_tls: bool = Field(False, description="Implicit TLS (SMTPS, usually port 465)")
+    smtp_start_tls: bool = Field(False, description="STARTTLS after connecting (port 587)")
+    smtp_timeout: float = Field(10.0, gt=0, description="Seconds before an SMTP call times out")
+
+    # --- Delivery queue (the intent rows) ----------------------------------------------------
+    dispatch_poll_interval: float = Field(
+        1.0, gt=0, description="Seconds between polls of the queue when nothing woke it"
+    )
+    dispatch_batch_size: int = Field(20, gt=0, le=1000, description="Emails claimed per poll")
+    dispatch_concurrency: int = Field(4, ge=1, le=64, description="Emails sent in parallel")
+    send_lease: float = Field(
+        120.0,
+        gt=0,
+        description="Seconds a claimed email is reserved for its sender; after a crash it is "
+        "sent again (same Message-ID) once the lease has run out",
+    )
+    retry_first_delay: float = Field(
+        5.0, gt=0, description="Seconds before the first retry after a transient SMTP failure"
+    )
+    retry_max_delay: float = Field(600.0, gt=0, description="Longest wait between two retries")
+    give_up_after: float = Field(
+        3 * 24 * 3600.0,
+        gt=0,
+        description="Seconds after which an email still failing transiently is marked failed",
+    )
+
+    # --- Invoices (PDF from payment) ---------------------------------------------------------
+    payment_base_url: str = Field(
+        "http://127.0.0.1:8002", description="Base URL of payment's HTTP API (invoice PDFs)"
+    )
+    payment_internal_token: SecretStr = Field(
+        SecretStr("dev-only-notifications-payment-token"),
+        description="Internal token sent as 'Authorization: Bearer' to fetch invoice PDFs",
+    )
+    payment_timeout: float = Field(10.0, gt=0, description="Seconds to fetch one invoice PDF")
+
+    # --- Privacy -----------------------------------------------------------------------------
+    recipient_hash_key: SecretStr = Field(
+        SecretStr("dev-only-notifications-recipient-hash-key"),
+        description="HMAC key of the suppression list's hashed email addresses",
+    )
+
+    # --- What the emails say -----------------------------------------------------------------
+    shop_url: str = Field("https://www.japangoodz.com", description="The storefront's home page")
+    customer_space_url: str = Field(
+        "https://www.japangoodz.com/mon-compte",
+        description="The customer space ('Mon compte', 'Mes commandes et factures')",
+    )
+    seller_name: str = Field("JapanGoodz", description="Seller's name (withdrawal form)")
+    seller_address: str | None = Field(
+        None,
+        description="Seller's postal address printed on the withdrawal form; required outside "
+        "development and test",
+    )
+    return_costs_borne_by_customer: bool = Field(
+        True,
+        description="The confirmation says the direct cost of returning goods is the "
+        "customer's (Code de la consommation L221-5); false if the shop pays it",
+    )
+    timezone: str = Field("Europe/Paris", description="Time zone of the dates in the emails")
+    previews_enabled: bool | None = Field(
+        None, description="Serve GET /previews (default: only in development)"
+    )
+
+    @field_validator("sender", "reply_to")
+    @classmethod
+    def _is_mailbox(cls, value: str | None) -> str | None:
+        if value is not None:
+            _mailbox(value)
+        return value
+
+    @model_validator(mode="after")
+    def _seller_address_outside_development(self) -> Self:
+        if self.platform.environment is Environment.PRODUCTION and not self.seller_address:
+            raise ValueError(
+                "NOTIFICATIONS_SELLER_ADDRESS is required in production: the withdrawal form "
+                "must give the seller's postal address"
+            )
+        return self
+
+    @property
+    def sender_address(self) -> Address:
+        return _mailbox(self.sender)
+
+    @property
+    def reply_to_address(self) -> Address:
+        return _mailbox(self.reply_to or self.sender)
+
+    @property
+    def previews_on(self) -> bool:
+        if self.previews_enabled is not None:
+            return self.previews_enabled
+        return self.platform.environment is Environment.DEVELOPMENT
