@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from fastapi import FastAPI
+from jg_events import Topic
 from jg_messaging import CorrelationMiddleware, ServiceRuntime, health_router
 
 from checkout.auth import CustomerVerifier, authenticator
@@ -26,6 +27,7 @@ def create_app(
     settings = settings or CheckoutSettings()
     runtime = ServiceRuntime(SERVICE, settings, MIGRATIONS)
     register_handlers(runtime, settings)
+    runtime.declare_publications(Topic.CHECKOUT_ORDERS)
     scheduler = ReleaseScheduler(runtime, settings.release_poll_interval)
 
     @contextlib.asynccontextmanager

@@ -11,6 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 import structlog
+from faststream.middlewares import AckPolicy
 from jg_events import (
     Backordered,
     CancellationReason,
@@ -26,8 +27,9 @@ from jg_events import (
     PaymentRefused,
     Shipped,
     Topic,
+    topic_name,
 )
-from jg_messaging import ServiceRuntime, UnreadableEventError, handles, subscribe
+from jg_messaging import ServiceRuntime, UnreadableEventError, handles
 
 from checkout import domain, repository, store
 from checkout.domain import NextAction, Order, Outcome, Status, Tracking
@@ -36,22 +38,25 @@ from checkout.settings import CheckoutSettings
 log = structlog.get_logger(__name__)
 
 SERVICE = "checkout"
+CONSUMED = (
+    Topic.PAYMENT_PAYMENTS,
+    Topic.FULFILLMENT_ORDERS,
+    Topic.LOGISTICS_REQUESTS,
+    Topic.ACCOUNTS_CUSTOMERS,
+)
 
 
 def register_handlers(runtime: ServiceRuntime, settings: CheckoutSettings) -> None:
+    # One consumer for the four topics: one member in the group, so start-up costs one join
+    # instead of a rebalance per topic. Same options as jg_messaging.subscribe().
     prefix = settings.platform.topic_prefix
-    payments = subscribe(
-        runtime.broker, Topic.PAYMENT_PAYMENTS, service=SERVICE, topic_prefix=prefix
+    events = runtime.broker.subscriber(
+        *(topic_name(topic, prefix) for topic in CONSUMED),
+        group_id=SERVICE,
+        auto_offset_reset="earliest",
+        ack_policy=AckPolicy.NACK_ON_ERROR,
     )
-    fulfillment = subscribe(
-        runtime.broker, Topic.FULFILLMENT_ORDERS, service=SERVICE, topic_prefix=prefix
-    )
-    logistics = subscribe(
-        runtime.broker, Topic.LOGISTICS_REQUESTS, service=SERVICE, topic_prefix=prefix
-    )
-    customers = subscribe(
-        runtime.broker, Topic.ACCOUNTS_CUSTOMERS, service=SERVICE, topic_prefix=prefix
-    )
+    payments = fulfillment = logistics = customers = events
     delay = timedelta(seconds=settings.release_delay_seconds)
     days = (settings.delivery_business_days_min, settings.delivery_business_days_max)
 
