@@ -11,8 +11,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from jg_devstack import config
-from jg_devstack.components import traversable_by
+from jg_devstack import components, config
+from jg_devstack.components import MAILPIT_UI_STAMP, Mailpit, traversable_by
 from jg_devstack.config import Paths
 from jg_devstack.databases import database_name_of, unique_database_name
 from jg_devstack.proc import (
@@ -86,6 +86,7 @@ def test_paths_layout(tmp_path: Path) -> None:
     assert paths.log("kafka") == tmp_path / ".stack" / "logs" / "kafka.log"
     assert paths.pid_file("kafka") == tmp_path / ".stack" / "run" / "kafka.pid"
     assert paths.kafka_libs("4.1.1") == tmp_path / ".cache" / "kafka" / "4.1.1" / "libs"
+    assert paths.build == tmp_path / ".cache" / "build"
 
 
 def test_repo_root_found_from_a_subfolder(tmp_path: Path) -> None:
@@ -260,3 +261,70 @@ def test_pid_listens_on_tells_which_process_holds_the_port() -> None:
             other.kill()
             other.wait()
     assert pid_listens_on(os.getpid(), port) is False  # closed: nobody listens
+
+
+async def test_mailpit_with_ui_already_built_is_not_rebuilt(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mailpit = Mailpit(Paths(tmp_path))
+    mailpit.binary.parent.mkdir(parents=True)
+    mailpit.binary.write_text("built")
+    wanted = f"{config.MAILPIT_MODULE}@{config.MAILPIT_VERSION}{MAILPIT_UI_STAMP}"
+    (mailpit.binary.parent / "mailpit.version").write_text(wanted + "\n")
+
+    async def no_build(*_: object) -> Path:
+        raise AssertionError("rebuilt although the binary with UI is cached")
+
+    monkeypatch.setattr(components, "build_mailpit_with_ui", no_build)
+    monkeypatch.setattr(components, "go_install", no_build)
+    await mailpit.install()
+    assert mailpit.binary.read_text() == "built"
+
+
+async def test_mailpit_ui_build_failure_falls_back_to_go_install_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """npm failing (offline, registry down) must not stop the stack, nor be retried each start."""
+    tools = tmp_path / "tools"
+    tools.mkdir()
+    npm_calls = tmp_path / "npm-calls"
+    scripts = {
+        "npm": f"#!/bin/sh\necho \"$@\" >> {npm_calls}\necho 'npm error network'\nexit 1\n",
+        "node": "#!/bin/sh\nexit 0\n",
+        "go": "#!/bin/sh\nexit 0\n",
+    }
+    for name, script in scripts.items():
+        (tools / name).write_text(script)
+        (tools / name).chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tools}:{os.environ['PATH']}")
+    # A read-only module source, like Go's module cache.
+    source = tmp_path / "module"
+    (source / "server").mkdir(parents=True)
+    (source / "go.mod").write_text("module github.com/axllent/mailpit\n")
+    (source / "package.json").write_text("{}\n")
+    for entry in (source / "go.mod", source / "package.json", source / "server", source):
+        entry.chmod(0o555)
+
+    async def module_dir(*_: object) -> Path:
+        return source
+
+    installed: list[tuple[str, str]] = []
+
+    async def go_install(paths: Paths, module: str, version: str, binary: str, log: Path) -> Path:
+        installed.append((module, version))
+        return paths.bin / binary
+
+    monkeypatch.setattr(components, "go_module_dir", module_dir)
+    monkeypatch.setattr(components, "go_install", go_install)
+    mailpit = Mailpit(Paths(tmp_path / "repo"))
+    try:
+        await mailpit.install()  # no exception: the stack starts without the UI
+        assert installed == [(config.MAILPIT_MODULE, config.MAILPIT_VERSION)]
+        assert "web UI could not be built" in caplog.text
+        assert "npm ci" in caplog.text
+        assert "web UI could not be built" in mailpit.log.read_text()
+        await mailpit.install()  # the next start does not spend minutes failing again
+        assert len(npm_calls.read_text().splitlines()) == 1
+        assert len(installed) == 2
+    finally:
+        source.chmod(0o755)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import json
+import logging
 import os
 import pwd
 import shutil
@@ -23,6 +25,8 @@ from jg_devstack.proc import port_open, tail
 PACKAGE_DIR = Path(__file__).resolve().parent
 KAFKA_POM = PACKAGE_DIR / "kafka" / "pom.xml"
 LOCALSTRIPE_LAUNCHER = PACKAGE_DIR / "_localstripe_main.py"
+
+logger = logging.getLogger(__name__)
 
 
 class StackError(RuntimeError):
@@ -110,6 +114,114 @@ async def go_install(paths: Paths, module: str, version: str, binary: str, log: 
     env = {**os.environ, "GOBIN": str(paths.bin)}
     await run_step([go, "install", wanted], log, what=f"go install {wanted}", env=env)
     stamp.write_text(wanted + "\n")
+    return target
+
+
+async def go_module_dir(module: str, version: str, log: Path) -> Path:
+    """The read-only source folder of ``module@version`` in Go's module cache (fetched)."""
+    go = _which("go", "/usr/local/go/bin/go", "/usr/lib/go/bin/go")
+    if go is None:
+        raise StackError(f"`go` (1.22+) is needed to fetch {module}; install Go and retry")
+    wanted = f"{module}@{version}"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("ab") as err:
+        err.write(f"\n=== jg-stack: go mod download -json {wanted}\n".encode())
+        err.flush()
+        proc = await asyncio.create_subprocess_exec(
+            go,
+            "mod",
+            "download",
+            "-json",
+            wanted,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=err,
+        )
+        try:
+            out, _ = await asyncio.wait_for(proc.communicate(), 300)
+        except TimeoutError:
+            proc.kill()
+            await proc.wait()
+            raise StackError(f"go mod download {wanted} took more than 300s; see {log}") from None
+    try:
+        folder = Path(json.loads(out)["Dir"])
+    except (ValueError, KeyError, TypeError):
+        raise StackError(f"go mod download {wanted} failed; see {log}\n{tail(log)}") from None
+    if proc.returncode != 0 or not (folder / "go.mod").is_file():
+        raise StackError(f"go mod download {wanted} failed; see {log}\n{tail(log)}")
+    return folder
+
+
+def _remove_tree(folder: Path) -> None:
+    """rmtree that also removes copies of the module cache's read-only folders."""
+    if not folder.exists():
+        return
+    for dirpath, _, _ in os.walk(folder):
+        with contextlib.suppress(OSError):
+            os.chmod(dirpath, stat.S_IRWXU)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+async def build_mailpit_with_ui(paths: Paths, module: str, version: str, log: Path) -> Path:
+    """Build Mailpit from its module source with the web UI embedded, into .cache/bin.
+
+    ``go install`` gives a blank UI: the module does not carry server/ui/dist, which upstream
+    makes with ``npm ci`` and ``npm run build`` before ``go build`` embeds it. Same steps here,
+    in a writable copy under .cache/build (the module cache is read-only).
+    """
+    npm = _which("npm")
+    go = _which("go", "/usr/local/go/bin/go", "/usr/lib/go/bin/go")
+    if npm is None or _which("node") is None or go is None:
+        raise StackError("`go` (1.22+), `node` (18+) and `npm` are needed to build Mailpit's UI")
+    source = await go_module_dir(module, version, log)
+    work = paths.build / f"mailpit-{version}"
+    _remove_tree(work)
+    work.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(source, work, ignore=shutil.ignore_patterns("node_modules"))
+    for dirpath, _, filenames in os.walk(work):
+        for entry in [dirpath, *(os.path.join(dirpath, name) for name in filenames)]:
+            os.chmod(entry, os.stat(entry).st_mode | stat.S_IWUSR)
+    env = {k: v for k, v in os.environ.items() if k != "NODE_ENV"}  # devDependencies build it
+    await run_step(
+        [npm, "ci", "--include=dev", "--no-audit", "--no-fund", "--ignore-scripts"],
+        log,
+        what=f"npm ci for Mailpit {version}'s web UI",
+        env=env,
+        cwd=work,
+    )
+    await run_step(
+        [npm, "run", "build"],
+        log,
+        what=f"npm build of Mailpit {version}'s web UI",
+        env=env,
+        cwd=work,
+    )
+    missing = [
+        name for name in ("app.js", "app.css") if not (work / "server/ui/dist" / name).is_file()
+    ]
+    if missing:
+        raise StackError(f"the web UI build made no server/ui/dist/{', '.join(missing)}; see {log}")
+    paths.bin.mkdir(parents=True, exist_ok=True)
+    partial = paths.bin / "mailpit.partial"
+    await run_step(
+        [
+            go,
+            "build",
+            "-trimpath",
+            "-ldflags",
+            f"-s -w -X {module}/config.Version={version}",
+            "-o",
+            str(partial),
+            ".",
+        ],
+        log,
+        what=f"go build of Mailpit {version} with its web UI",
+        env={**os.environ, "CGO_ENABLED": "0"},
+        cwd=work,
+    )
+    target = paths.bin / "mailpit"
+    partial.replace(target)  # atomic: a running Mailpit keeps its old file
+    _remove_tree(work)  # node_modules alone is hundreds of MB; the binary is all we keep
     return target
 
 
@@ -645,6 +757,10 @@ async def smtp_banner(host: str, port: int) -> bool:
             await writer.wait_closed()
 
 
+# Suffix of .cache/bin/mailpit.version when the binary embeds the web UI.
+MAILPIT_UI_STAMP = " with web UI"
+
+
 class Mailpit(Component):
     name = "mailpit"
 
@@ -667,9 +783,37 @@ class Mailpit(Component):
         return [str(self.binary)]
 
     async def install(self) -> None:
-        await go_install(
-            self.paths, config.MAILPIT_MODULE, config.MAILPIT_VERSION, "mailpit", self.log
+        """Mailpit with its web UI; without it (API and SMTP only) when the UI cannot be built."""
+        module, version = config.MAILPIT_MODULE, config.MAILPIT_VERSION
+        stamp = self.paths.bin / "mailpit.version"
+        wanted = f"{module}@{version}{MAILPIT_UI_STAMP}"
+        if self.binary.is_file() and stamp.is_file() and stamp.read_text().strip() == wanted:
+            return
+        failed = self.paths.build / f"mailpit-{version}.ui-failed"
+        if _which("node") is None or _which("npm") is None:
+            reason = "`node` (18+) and `npm` are not installed"
+        elif failed.is_file():  # a failed build is not retried at each start: it takes minutes
+            reason = f"it failed before ({failed.read_text().strip()}); delete {failed} to retry"
+        else:
+            try:
+                await build_mailpit_with_ui(self.paths, module, version, self.log)
+            except (StackError, OSError, TimeoutError) as exc:
+                failed.parent.mkdir(parents=True, exist_ok=True)
+                first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                failed.write_text(first_line + "\n")
+                reason = f"{first_line}; delete {failed} to retry"
+            else:
+                stamp.write_text(wanted + "\n")
+                return
+        warning = (
+            f"WARNING: Mailpit's web UI could not be built: {reason}. Falling back to "
+            f"`go install` (the API and SMTP work, the page at http://{HOST}:"
+            f"{config.MAILPIT_HTTP_PORT}/ stays blank). Details in {self.log}"
         )
+        logger.warning(warning)
+        with self.log.open("a") as out:
+            out.write(warning + "\n")
+        await go_install(self.paths, module, version, "mailpit", self.log)
 
     async def prepare(self) -> None:
         self.paths.mailpit_dir.mkdir(parents=True, exist_ok=True)

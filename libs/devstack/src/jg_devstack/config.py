@@ -112,6 +112,11 @@ class Paths:
     def bin(self) -> Path:
         return self.cache / "bin"
 
+    @property
+    def build(self) -> Path:
+        """Scratch copies of sources built locally (e.g. Mailpit with its web UI)."""
+        return self.cache / "build"
+
     def log(self, component: str) -> Path:
         return self.logs / f"{component}.log"
 
