@@ -202,10 +202,16 @@ def test_service_output_prefix_is_aligned() -> None:
 async def test_supervise_prefixes_output_and_stops_on_request(tmp_path: Path) -> None:
     stop = asyncio.Event()
 
+    seen: set[str] = set()
+
     class Capture(io.StringIO):
         def write(self, text: str) -> int:
             if text.startswith("payment  | ready"):
-                stop.set()  # payment is up: ask the supervisor to stop everything
+                seen.add("payment ready")
+            if text.startswith("checkout | exited"):
+                seen.add("checkout exited")
+            if seen == {"payment ready", "checkout exited"}:
+                stop.set()  # both printed what they had to: ask the supervisor to stop
             return super().write(text)
 
     out = Capture()
