@@ -50,8 +50,8 @@ LOCALE = Locale("fr", "FR")
 NBSP = "\u00a0"
 NNBSP = "\u202f"
 
-_BEFORE_COLON = re.compile(r" :(?=[\s<\"')»]|$)", re.MULTILINE)
-_BEFORE_HIGH_PUNCT = re.compile(r" ([;!?])(?=[\s<\"')»]|$)", re.MULTILINE)
+_BEFORE_COLON = re.compile(r" :(?=[\s<{\"')»]|$)", re.MULTILINE)
+_BEFORE_HIGH_PUNCT = re.compile(r" ([;!?])(?=[\s<{\"')»]|$)", re.MULTILINE)
 _OPENING_GUILLEMET = re.compile(r"« ")
 _CLOSING_GUILLEMET = re.compile(r" »")
 _NUMERO = re.compile(r"\b([nN]°) ")
@@ -129,12 +129,15 @@ def country(code: str) -> str:
     return LOCALE.territories.get(code, code)
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+_CONTROL_OR_SPACES = re.compile(r"[\x00-\x20\x7f\u2028\u2029]+")
 
 
 def one_line(text: str) -> str:
-    """Collapse newlines and control characters (for headers and subjects)."""
-    return " ".join(_CONTROL.sub(" ", text).split())
+    """Collapse newlines, control characters and runs of spaces (for headers and subjects).
+
+    No-break spaces are kept: they are part of the French typography.
+    """
+    return _CONTROL_OR_SPACES.sub(" ", text).strip(" ")
 
 
 class Renderer:

@@ -1,0 +1,110 @@
+"""The MIME message and the SMTP failure classes (no services)."""
+
+from datetime import UTC, datetime
+from email import message_from_bytes, policy
+from email.headerregistry import Address
+from uuid import uuid4
+
+import aiosmtplib
+import pytest
+from notifications.mail import (
+    InvoiceUnavailableError,
+    OutgoingEmail,
+    build_message,
+    classify,
+)
+
+pytestmark = pytest.mark.unit
+
+SENDER = Address("JapanGoodz", "contact", "japangoodz.com")
+
+
+def outgoing(**changes: object) -> OutgoingEmail:
+    values: dict[str, object] = {
+        "message_id": "<abc@japangoodz.com>",
+        "event_id": uuid4(),
+        "template": "order_shipped",
+        "recipient": "camille.durand@example.fr",
+        "recipient_name": "Camille Durand",
+        "subject": "Votre commande n°\u00a0JG-1 a été expédiée",
+        "text": "Bonjour Camille,\n",
+        "html": "<p>Bonjour Camille,</p>",
+        "date": datetime(2026, 3, 10, 6, 30, tzinfo=UTC),
+    }
+    values.update(changes)
+    return OutgoingEmail(**values)  # type: ignore[arg-type]
+
+
+def test_a_message_has_both_parts_the_stable_headers_and_the_shops_reply_address() -> None:
+    message = build_message(outgoing(), sender=SENDER, reply_to=SENDER)
+    parsed = message_from_bytes(message.as_bytes(), policy=policy.default)
+    assert parsed["Message-ID"] == "<abc@japangoodz.com>"
+    assert parsed["From"] == "JapanGoodz <contact@japangoodz.com>"
+    assert parsed["Reply-To"] == "JapanGoodz <contact@japangoodz.com>"
+    assert parsed["To"] == "Camille Durand <camille.durand@example.fr>"
+    assert parsed["Subject"] == "Votre commande n°\u00a0JG-1 a été expédiée"
+    assert parsed["Date"] == "Tue, 10 Mar 2026 06:30:00 +0000"
+    assert parsed["Auto-Submitted"] == "auto-generated"
+    assert parsed.get_content_type() == "multipart/alternative"
+    assert parsed.get_body(("plain",)).get_content() == "Bonjour Camille,\n"
+    assert "<p>Bonjour Camille,</p>" in parsed.get_body(("html",)).get_content()
+    again = build_message(outgoing(), sender=SENDER, reply_to=SENDER)
+    assert again["Message-ID"] == message["Message-ID"] and again["Date"] == message["Date"]
+
+
+def test_the_invoice_pdf_is_attached_beside_the_two_parts() -> None:
+    pdf = b"%PDF-1.4 test"
+    message = build_message(
+        outgoing(attachment=pdf, attachment_filename="facture-F-1.pdf"),
+        sender=SENDER,
+        reply_to=SENDER,
+    )
+    parsed = message_from_bytes(message.as_bytes(), policy=policy.default)
+    assert parsed.get_content_type() == "multipart/mixed"
+    (attachment,) = list(parsed.iter_attachments())
+    assert attachment.get_filename() == "facture-F-1.pdf"
+    assert attachment.get_content_type() == "application/pdf"
+    assert attachment.get_content() == pdf
+    assert parsed.get_body(("plain",)) is not None and parsed.get_body(("html",)) is not None
+
+
+def test_a_name_with_line_breaks_cannot_inject_headers() -> None:
+    message = build_message(
+        outgoing(recipient_name="Eve\r\nBcc: victim@example.org"), sender=SENDER, reply_to=SENDER
+    )
+    raw = message.as_bytes()
+    assert b"\nBcc:" not in raw
+
+
+@pytest.mark.parametrize(
+    ("exc", "permanent"),
+    [
+        (
+            aiosmtplib.SMTPRecipientsRefused(
+                [aiosmtplib.SMTPRecipientRefused(550, "5.1.1 no such user", "x@y.fr")]
+            ),
+            True,
+        ),
+        (
+            aiosmtplib.SMTPRecipientsRefused(
+                [aiosmtplib.SMTPRecipientRefused(450, "4.2.1 mailbox busy", "x@y.fr")]
+            ),
+            False,
+        ),
+        (aiosmtplib.SMTPRecipientRefused(553, "bad address", "x@y.fr"), True),
+        (aiosmtplib.SMTPDataError(554, "5.7.1 message rejected"), True),
+        (aiosmtplib.SMTPDataError(451, "4.3.0 try later"), False),
+        (aiosmtplib.SMTPSenderRefused(550, "sender not allowed", "contact@japangoodz.com"), False),
+        (aiosmtplib.SMTPAuthenticationError(535, "bad credentials"), False),
+        (aiosmtplib.SMTPConnectError("Error connecting to 127.0.0.1 on port 1"), False),
+        (aiosmtplib.SMTPServerDisconnected("lost"), False),
+        (aiosmtplib.SMTPReadTimeoutError("timeout"), False),
+        (ConnectionRefusedError(111, "Connection refused"), False),
+        (InvoiceUnavailableError("GET /invoices/F-1.pdf: HTTP 503"), False),
+    ],
+    ids=lambda value: type(value).__name__ if isinstance(value, Exception) else str(value),
+)
+def test_only_a_refusal_of_this_message_is_permanent(exc: Exception, permanent: bool) -> None:
+    failure = classify(exc)
+    assert failure.permanent is permanent
+    assert failure.reason

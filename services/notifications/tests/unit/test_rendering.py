@@ -1,0 +1,278 @@
+"""Each email renders in correct French with the facts the customer needs (no services)."""
+
+import re
+from datetime import UTC, datetime
+from decimal import Decimal
+from html import unescape
+from typing import Any
+
+import pytest
+from babel.numbers import format_currency
+from jg_events import (
+    Backordered,
+    ClaimOpened,
+    ClaimResolved,
+    CustomerErased,
+    CustomerErasureRequested,
+    Delivered,
+    Envelope,
+    Event,
+    InvoiceIssued,
+    OrderCancelled,
+    OrderConfirmed,
+    OrderModified,
+    OrderProcessing,
+    PasswordResetRequested,
+    PaymentRefused,
+    RefundIssued,
+    RefusalReason,
+    ReturnAccepted,
+    ReturnRejected,
+    Shipped,
+)
+from jg_events.examples import example
+from notifications.domain import Template, plan_emails
+from notifications.preview import preview_plans
+from notifications.rendering import NBSP, NNBSP, RenderedEmail, Renderer, Shop, typography
+
+pytestmark = pytest.mark.unit
+
+RENDERER = Renderer(Shop(seller_address="1 rue de l'Exemple, 75001 Paris"))
+
+
+def variant(event: Event, **changes: Any) -> Any:
+    """A valid copy of an example event with some fields changed (validated again)."""
+    return type(event).model_validate({**event.model_dump(), **changes})
+
+
+def render(event: Event) -> RenderedEmail:
+    (plan,) = plan_emails(event)
+    return RENDERER.render(plan)
+
+
+def visible_html(html: str) -> str:
+    """The HTML without its <style> block and tags: what the reader sees."""
+    text = re.sub(r"<(style|title)>.*?</\1>", "", html, flags=re.S)
+    text = re.sub(r"<br>|</(p|td|th|tr|li|div|h1|h2|ol|ul|table)>", "\n", text)
+    text = unescape(re.sub(r"<[^>]+>", "", text))
+    return re.sub(r"[ \t]*\n[ \t\n]*", "\n", re.sub(r"[ \t]+", " ", text))
+
+
+def both(email: RenderedEmail) -> tuple[str, str]:
+    return email.text, visible_html(email.html)
+
+
+def euros(amount: str) -> str:
+    return format_currency(Decimal(amount), "EUR", locale="fr_FR")
+
+
+# --- Every template ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("template", list(Template), ids=lambda t: t.value)
+def test_every_email_has_a_french_subject_a_text_part_and_a_responsive_inlined_html_part(
+    template: Template,
+) -> None:
+    email = RENDERER.render(preview_plans()[template])
+    assert email.subject and "\n" not in email.subject
+    assert email.text.startswith("Bonjour ") or email.text.startswith("Bonjour\u00a0")
+    assert '<html lang="fr">' in email.html
+    assert 'name="viewport"' in email.html
+    assert "@media (max-width: 620px)" in email.html  # responsive rules kept
+    assert 'style="' in email.html and 'class="content"' in email.html  # CSS inlined
+    assert "contact@japangoodz.com" in email.text and "contact@japangoodz.com" in email.html
+
+
+@pytest.mark.parametrize("template", list(Template), ids=lambda t: t.value)
+def test_french_punctuation_is_preceded_by_a_non_breaking_space(template: Template) -> None:
+    email = RENDERER.render(preview_plans()[template])
+    for text in (email.subject, email.text, visible_html(email.html)):
+        assert not re.search(r" [;:!?»]", text), re.search(r".{30} [;:!?»].{10}", text)
+        assert "« " not in text
+        assert not re.search(r"n° ", text)
+
+
+def test_typography_spaces_punctuation_but_leaves_urls_code_and_times_alone() -> None:
+    assert typography("Bonjour ! Ça va ? Oui : bien ; « parfait »") == (
+        f"Bonjour{NNBSP}! Ça va{NNBSP}? Oui{NBSP}: bien{NNBSP}; «{NBSP}parfait{NBSP}»"
+    )
+    untouched = "https://x.fr/a?b=1 10:20 {% if a != b %} color: red;"
+    assert typography(untouched) == untouched
+
+
+# --- Money, dates, escaping -------------------------------------------------------------------
+
+
+def test_amounts_are_written_the_french_way_by_babel() -> None:
+    order = example(OrderConfirmed)
+    shipping = variant(order.shipping_method, price=Decimal("12.50"))
+    totals = variant(order.totals, shipping=Decimal("12.50"), total=Decimal("96.97"))
+    email = render(variant(order, shipping_method=shipping, totals=totals))
+    twelve_fifty = euros("12.50")
+    assert twelve_fifty in ("12,50\u00a0€", "12,50\u202f€")  # Babel's no-break space
+    for part in both(email):
+        assert twelve_fifty in part
+        assert euros("96.97") in part
+        assert "12.50" not in part and "12,50 €" not in part  # never a dot, never a breakable space
+
+
+def test_a_customer_name_with_markup_is_escaped_in_the_html_part() -> None:
+    order = example(OrderConfirmed)
+    evil = "<script>alert('x')</script>"
+    customer = variant(order.customer, first_name=evil)
+    address = variant(order.shipping_address, line2='<img src=x onerror="alert(1)">')
+    email = render(variant(order, customer=customer, shipping_address=address))
+    assert "<script>" not in email.html and "<img src=x" not in email.html
+    assert "&lt;script&gt;" in email.html
+    assert "&lt;img src=x" in email.html
+    assert evil in email.text  # plain text shows what the customer typed, harmlessly
+
+
+def test_dates_are_french_and_in_paris_time() -> None:
+    email = render(example(OrderConfirmed))  # modifiable until 09:20:07 UTC, estimate 16-23 March
+    for part in both(email):
+        assert f"2{NBSP}mars 2026 à 10{NBSP}h{NBSP}20" in part or "2 mars 2026 à 10" in part
+        assert "lundi 16 mars 2026" in part and "lundi 23 mars 2026" in part
+
+
+# --- What each email says ---------------------------------------------------------------------
+
+
+def test_the_confirmation_carries_the_contract_and_the_withdrawal_form() -> None:
+    order = example(OrderConfirmed)
+    email = render(order)
+    assert email.subject == f"Confirmation de votre commande n°{NBSP}JG-2026-000123"
+    for part in both(email):
+        assert "JG-2026-000123" in part
+        for line in order.lines:
+            assert line.name in part
+            assert euros(str(line.unit_price)) in part and euros(str(line.line_total)) in part
+        assert "3" in part and "produit soldé" in part
+        assert "Frais de livraison" in part and euros("14.90") in part
+        assert "Total TTC" in part and euros("99.37") in part
+        assert "dont TVA" in part and euros("16.56") in part
+        assert "Japan Post EMS" in part
+        assert part.count("12 rue des Lilas") == 2  # shipping and billing addresses
+        assert "69003 Lyon" in part and "France" in part
+        assert "Adresse de livraison" in part and "Adresse de facturation" in part
+        assert "10 à 15 jours ouvrables" in part
+        assert "modifier ou annuler votre commande jusqu'au" in part
+        assert "Mes commandes" in part and "en cours de traitement" in part
+        assert "droit de rétractation" in part.lower()
+        assert "quatorze jours" in part
+        assert "formulaire de rétractation" in part.lower()
+        assert "R. 221-1" in part
+        assert "Rayez la mention inutile" in part
+        assert "1 rue de l'Exemple, 75001 Paris" in part  # the seller's postal address
+        assert "y compris les produits soldés" in part
+
+
+def test_a_guest_is_told_to_reply_rather_than_to_use_a_customer_space() -> None:
+    order = example(OrderConfirmed)
+    email = render(variant(order, customer=variant(order.customer, customer_id=None)))
+    for part in both(email):
+        assert "répondez à cet e-mail en nous indiquant votre numéro de commande" in part
+        assert "Mes commandes et factures" not in part
+
+
+@pytest.mark.parametrize("reason", list(RefusalReason), ids=lambda r: r.value)
+def test_a_refused_payment_says_why_advises_the_bank_and_how_to_try_again(
+    reason: RefusalReason,
+) -> None:
+    from notifications.domain import REFUSAL_ADVICE, REFUSAL_REASONS
+
+    email = render(variant(example(PaymentRefused), reason=reason))
+    assert "paiement" in email.subject and "JG-2026-000123" in email.subject
+    for part in both(email):
+        assert typography(REFUSAL_REASONS[reason]) in part
+        assert typography(REFUSAL_ADVICE[reason]) in part
+        assert "rapprocher de votre banque" in part
+        assert "réessayer" in part.lower()
+        assert euros("99.37") in part
+        assert "Vous ne recevrez pas de confirmation de commande" in part
+
+
+def test_the_shipping_email_gives_carrier_tracking_number_link_and_customer_space_path() -> None:
+    shipped = example(Shipped)
+    email = render(shipped)
+    assert f'href="{shipped.tracking_url.replace("&", "&amp;")}"' in email.html
+    for part in both(email):
+        assert "Japan Post (EMS)" in part
+        assert "EN123456789JP" in part
+        assert f"«{NBSP}Mes commandes{NBSP}»" in part
+        assert f"«{NBSP}suivre mon colis{NBSP}»" in part
+    assert shipped.tracking_url in email.text
+
+
+def test_the_invoice_email_names_the_invoice_its_pdf_and_where_it_stays() -> None:
+    (plan,) = plan_emails(example(InvoiceIssued))
+    email = RENDERER.render(plan)
+    assert "F-2026-000042" in email.subject
+    assert plan.attachment is not None and plan.attachment.filename == "facture-F-2026-000042.pdf"
+    for part in both(email):
+        assert "F-2026-000042" in part and "facture-F-2026-000042.pdf" in part
+        assert f"«{NBSP}Mes commandes et factures{NBSP}»" in part
+        assert euros("82.81") in part and euros("16.56") in part and euros("99.37") in part
+
+
+def test_the_password_reset_gives_the_single_use_link_its_expiry_and_the_spam_hint() -> None:
+    event = example(PasswordResetRequested)
+    email = render(event)
+    assert event.reset_url in email.text and f'href="{event.reset_url}"' in email.html
+    for part in both(email):
+        assert "une seule fois" in part
+        assert "expire le 2" in part and "11" in part  # 10:14 UTC is 11 h 14 in Paris
+        assert "Courrier indésirable" in part and "Spams" in part
+
+
+@pytest.mark.parametrize(
+    ("event", "facts"),
+    [
+        (example(OrderModified), ["a bien été modifiée", "99,37", "74,87", "Mes commandes"]),
+        (example(OrderCancelled), ["a été annulée", "à votre demande", "99,37", "prélevé"]),
+        (
+            example(OrderProcessing),
+            ["en cours de traitement", "ne peut plus être modifiée", "Furoshiki motif sakura"],
+        ),
+        (
+            example(Backordered),
+            ["réapprovisionnement", "Furoshiki motif sakura", "lundi 30 mars 2026", "annulation"],
+        ),
+        (example(Delivered), ["a été livré", "mercredi 1 avril 2026", "rétractation"]),
+        (
+            example(ReturnAccepted),
+            ["est acceptée", "7e1f0a9b-2c3d-4e5f-8a7b-6c5d4e3f2a01", "mercredi 15 avril 2026"],
+        ),
+        (example(ReturnRejected), ["ne pouvons malheureusement pas", "est dépassé"]),
+        (example(RefundIssued), ["remboursé", "59,97", "votre retour"]),
+        (example(ClaimOpened), ["bien reçu votre réclamation", "article endommagé", "écrasée"]),
+        (example(ClaimResolved), ["remboursons", "19,99", "Toutes nos excuses"]),
+        (example(CustomerErasureRequested), ["suppression", "C-004217", "factures"]),
+        (example(CustomerErased), ["ont été supprimés", "dernier"]),
+    ],
+    ids=lambda value: type(value).__name__ if isinstance(value, Event) else "",
+)
+def test_each_email_states_its_facts(event: Event, facts: list[str]) -> None:
+    email = render(event)
+    for part in both(email):
+        for fact in facts:
+            assert typography(fact) in part, (fact, part[:400])
+
+
+def test_the_modification_email_explains_the_new_authorisation_only_when_the_total_changed() -> (
+    None
+):
+    changed = render(example(OrderModified))
+    assert "nouvelle autorisation" in changed.text
+    same = example(OrderModified)
+    unchanged = render(variant(same, previous_total=same.new_total, amount_changed=False))
+    assert "nouvelle autorisation" not in unchanged.text
+    assert "reste de" in unchanged.text
+
+
+def test_envelopes_of_the_examples_render_through_the_public_plan() -> None:
+    # the handler renders from the envelope's payload; a round trip through JSON changes nothing
+    envelope = Envelope.wrap(example(OrderConfirmed), correlation_id="c")
+    parsed = Envelope[OrderConfirmed].model_validate_json(envelope.to_json_bytes())
+    assert render(parsed.payload) == render(example(OrderConfirmed))
+    assert datetime(2026, 3, 2, tzinfo=UTC) < parsed.payload.modifiable_until

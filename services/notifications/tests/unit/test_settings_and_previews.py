@@ -1,0 +1,78 @@
+"""Settings refuse unsafe production values; the previews cover every email (no services)."""
+
+from pathlib import Path
+
+import httpx
+import pytest
+from jg_messaging import Environment, PlatformSettings
+from notifications.app import create_app
+from notifications.domain import Template
+from notifications.preview import main as preview_main
+from notifications.settings import NotificationsSettings
+from pydantic import SecretStr, ValidationError
+
+pytestmark = pytest.mark.unit
+
+
+def test_defaults_work_against_the_local_stack() -> None:
+    settings = NotificationsSettings()
+    assert settings.http_port == 8004
+    assert settings.sender == "JapanGoodz <contact@japangoodz.com>"
+    assert settings.reply_to_address.addr_spec == "contact@japangoodz.com"
+    assert (settings.smtp_host, settings.smtp_port) == ("127.0.0.1", 1025)
+    assert settings.payment_base_url == "http://127.0.0.1:8002"
+
+
+def test_sender_and_reply_to_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NOTIFICATIONS_SENDER", "Boutique JapanGoodz <boutique@japangoodz.com>")
+    monkeypatch.setenv("NOTIFICATIONS_REPLY_TO", "sav@japangoodz.com")
+    settings = NotificationsSettings()
+    assert settings.sender_address.display_name == "Boutique JapanGoodz"
+    assert settings.reply_to_address.addr_spec == "sav@japangoodz.com"
+    with pytest.raises(ValidationError):
+        NotificationsSettings(sender="not an address")
+
+
+def test_production_refuses_development_secrets_and_a_missing_seller_address() -> None:
+    production = PlatformSettings(environment=Environment.PRODUCTION)
+    with pytest.raises(ValidationError, match=r"payment_internal_token|recipient_hash_key"):
+        NotificationsSettings(platform=production, seller_address="1 rue X, 75001 Paris")
+    with pytest.raises(ValidationError, match="SELLER_ADDRESS"):
+        NotificationsSettings(
+            platform=production,
+            payment_internal_token=SecretStr("s3cr3t-token"),
+            recipient_hash_key=SecretStr("another-s3cr3t"),
+            database_url=SecretStr("postgresql://n:pw@db/n"),
+        )
+
+
+def test_the_preview_command_writes_every_email_to_a_folder(tmp_path: Path) -> None:
+    assert preview_main([str(tmp_path)]) == 0
+    for template in Template:
+        html = (tmp_path / f"{template.value}.html").read_text(encoding="utf-8")
+        text = (tmp_path / f"{template.value}.txt").read_text(encoding="utf-8")
+        assert "<html" in html and text.strip()
+    index = (tmp_path / "index.html").read_text(encoding="utf-8")
+    assert all(f'href="{t.value}.html"' in index for t in Template)
+
+
+async def test_previews_are_served_in_development_only() -> None:
+    app = create_app(NotificationsSettings())  # no lifespan: nothing connects
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://test"
+    ) as client:
+        index = await client.get("/previews")
+        assert index.status_code == 200 and "order_confirmed" in index.text
+        html = await client.get("/previews/order_confirmed.html")
+        assert html.status_code == 200 and "rétractation" in html.text
+        assert html.headers["content-type"].startswith("text/html")
+        text = await client.get("/previews/payment_refused.txt")
+        assert text.status_code == 200 and text.text.startswith("Objet")
+        missing = await client.get("/previews/nope.html")
+        assert missing.status_code == 404 and missing.json()["code"] == "unknown_template"
+    test_env = NotificationsSettings(platform=PlatformSettings(environment=Environment.TEST))
+    app = create_app(test_env)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://test"
+    ) as client:
+        assert (await client.get("/previews")).status_code == 404
