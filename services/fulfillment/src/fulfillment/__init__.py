@@ -1,0 +1,1 @@
+"""JapanGoodz fulfillment: stock, hand-off to logistics, backorders, shipments, returns, claims."""

@@ -1,0 +1,214 @@
+"""Transactional steps shared by the event handlers and the HTTP routes.
+
+Each function runs inside the caller's unit of work (state and published events commit
+together): the hand-off of a released order, a stock increase that resumes backorders oldest
+first, and the pick list sent to logistics.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from uuid import UUID
+
+import structlog
+from fulfillment import domain, repository
+from jg_events import (
+    Backordered,
+    BackorderedLine,
+    DeliveryEstimate,
+    OrderProcessing,
+    OrderReleased,
+    PickLine,
+)
+from jg_messaging import UnitOfWork
+
+log = structlog.get_logger(__name__)
+
+
+async def hand_off(
+    uow: UnitOfWork,
+    release: OrderReleased,
+    *,
+    released_at: datetime,
+    now: datetime,
+    policy: domain.EstimatePolicy,
+) -> str | None:
+    """Reserve every line of a released order at once; OrderProcessing or Backordered.
+
+    Returns the new status, or None when the order was already handed off (a second release).
+    """
+    conn = uow.conn
+    demand = domain.aggregate_demand((line.sku, line.quantity) for line in release.lines)
+    await repository.ensure_products(conn, ((line.sku, line.name) for line in release.lines))
+    products = await repository.lock_products(conn, demand)
+    allocation = domain.allocate(demand, {sku: p.available for sku, p in products.items()})
+    status = "processing" if allocation.complete else "backordered"
+    estimate = (
+        release.delivery_estimate
+        if allocation.complete
+        else domain.backorder_estimate(domain.paris_date(now), policy)
+    )
+    inserted = await repository.insert_order(
+        conn,
+        order_id=release.order_id,
+        order_number=release.order_number,
+        contact=release.customer,
+        shipping_address=release.shipping_address,
+        shipping_method=release.shipping_method,
+        totals=release.totals,
+        promised=release.delivery_estimate,
+        estimate=estimate,
+        status=status,
+        released_at=released_at,
+        now=now,
+    )
+    if not inserted:
+        log.warning("order_already_released", order_id=str(release.order_id))
+        return None
+    for sku, quantity in allocation.reserved.items():
+        await repository.reserve(conn, sku, quantity)
+    await repository.insert_items(
+        conn, release.order_id, release.lines, allocation.reserved, handed_off=allocation.complete
+    )
+    if allocation.complete:
+        order = await repository.get_order(conn, release.order_id)
+        assert order is not None
+        await publish_processing(uow, order, demand, products, estimate)
+        log.info("order_handed_off", order_id=str(release.order_id))
+    else:
+        names = {line.sku: line.name for line in release.lines}
+        await uow.publish(
+            Backordered(
+                order_id=release.order_id,
+                order_number=release.order_number,
+                customer=release.customer,
+                missing_lines=tuple(
+                    BackorderedLine(
+                        sku=sku,
+                        name=names[sku],
+                        quantity_ordered=demand[sku],
+                        quantity_missing=missing,
+                    )
+                    for sku, missing in allocation.missing.items()
+                ),
+                delivery_estimate=estimate,
+            )
+        )
+        log.info(
+            "order_backordered",
+            order_id=str(release.order_id),
+            missing=allocation.missing,
+            reserved=allocation.reserved,
+        )
+    return status
+
+
+async def publish_processing(
+    uow: UnitOfWork,
+    order: repository.Order,
+    quantities: Mapping[str, int],
+    products: Mapping[str, repository.Product],
+    estimate: DeliveryEstimate,
+) -> None:
+    """OrderProcessing on the logistics topic: what to pick and pack, and where it goes."""
+    items = {item.sku: item for item in await repository.get_items(uow.conn, order.order_id)}
+    lines = []
+    for sku, quantity in sorted(quantities.items()):
+        product = products.get(sku)
+        lines.append(
+            PickLine(
+                sku=sku,
+                name=items[sku].name,
+                name_ja=product.name_ja if product else None,
+                name_romaji=product.name_romaji if product else None,
+                quantity=quantity,
+                unit_price=items[sku].unit_price,
+            )
+        )
+    await uow.publish(
+        OrderProcessing(
+            order_id=order.order_id,
+            order_number=order.order_number,
+            customer=order.contact,
+            lines=tuple(lines),
+            shipping_address=order.shipping_address,
+            shipping_method=order.shipping_method,
+            delivery_estimate=estimate,
+        )
+    )
+
+
+async def add_stock(
+    uow: UnitOfWork,
+    changes: Mapping[str, int],
+    *,
+    reason: str,
+    reference: str | None,
+    note: str | None,
+    now: datetime,
+    policy: domain.EstimatePolicy,
+) -> list[UUID]:
+    """Add items to stock on hand, then serve the backorders waiting for them, oldest first.
+
+    Returns the orders that proceeded to OrderProcessing.
+    """
+    conn = uow.conn
+    await repository.lock_products(conn, changes)
+    for sku, quantity in sorted(changes.items()):
+        if quantity:
+            await repository.change_on_hand(
+                conn, sku, quantity, reason=reason, reference=reference, note=note
+            )
+    return await resume_backorders(uow, changes, now=now, policy=policy)
+
+
+async def resume_backorders(
+    uow: UnitOfWork, skus: Iterable[str], *, now: datetime, policy: domain.EstimatePolicy
+) -> list[UUID]:
+    """Give the available stock of ``skus`` to the oldest backorders; hand off completed ones.
+
+    Locks the products first, then every backorder waiting on one of them in a single
+    statement in queue order, so concurrent transactions never wait on each other in a cycle.
+    """
+    conn = uow.conn
+    skus = sorted(set(skus))
+    products = await repository.lock_products(conn, skus)
+    available = {sku: p.available for sku, p in products.items() if p.available > 0}
+    if not available:
+        return []
+    waiting_ids = await repository.lock_backorders_waiting_on(conn, available)
+    if not waiting_ids:
+        return []
+    items = {order_id: await repository.get_items(conn, order_id) for order_id in waiting_ids}
+    touched: set[UUID] = set()
+    for sku, free in sorted(available.items()):
+        waiting = [
+            (str(order_id), item.missing)
+            for order_id in waiting_ids
+            for item in items[order_id]
+            if item.sku == sku and item.missing > 0
+        ]
+        for key, quantity in domain.serve_oldest_first(waiting, free).items():
+            await repository.reserve(conn, sku, quantity)
+            await repository.add_item_reservation(conn, UUID(key), sku, quantity)
+            touched.add(UUID(key))
+    resumed: list[UUID] = []
+    today = domain.paris_date(now)
+    for order_id in waiting_ids:  # oldest first
+        if order_id not in touched:
+            continue
+        current = await repository.get_items(conn, order_id)
+        if any(item.missing > 0 for item in current):
+            continue
+        order = await repository.get_order(conn, order_id)
+        assert order is not None
+        estimate = domain.resumed_estimate(order.promised_estimate, today, policy)
+        quantities = {item.sku: item.quantity for item in current}
+        await repository.hand_off_items(conn, order_id, quantities)
+        await repository.set_order_processing(conn, order_id, estimate, now)
+        labels = await repository.get_products(conn, quantities)
+        await publish_processing(uow, order, quantities, labels, estimate)
+        resumed.append(order_id)
+        log.info("backorder_resumed", order_id=str(order_id))
+    return resumed

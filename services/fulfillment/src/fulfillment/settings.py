@@ -1,0 +1,115 @@
+"""Fulfillment's settings (environment variables ``FULFILLMENT_*``; platform ones ``JG_*``)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import ClassVar
+
+from jg_messaging import ServiceSettings
+from pydantic import Field, SecretStr
+from pydantic_settings import SettingsConfigDict
+
+from fulfillment.domain import EstimatePolicy, PhotoLimits, ReturnPolicy
+
+DEV_OPERATOR_TOKEN = "dev-only-fulfillment-operator-token"  # noqa: S105 - refused in production
+DEV_STOREFRONT_TOKEN = "dev-only-storefront-token"  # noqa: S105 - refused in production
+
+
+class FulfillmentSettings(ServiceSettings):
+    """Everything fulfillment reads from its environment; defaults fit the local dev stack."""
+
+    model_config = SettingsConfigDict(env_prefix="FULFILLMENT_", extra="ignore", frozen=True)
+
+    development_secrets: ClassVar[frozenset[str]] = frozenset(
+        {DEV_OPERATOR_TOKEN, DEV_STOREFRONT_TOKEN}
+    )
+
+    database_url: SecretStr = Field(
+        SecretStr("postgresql://fulfillment:fulfillment@127.0.0.1:55432/fulfillment"),
+        description="PostgreSQL DSN of fulfillment's own database",
+    )
+    http_port: int = Field(
+        8003,
+        description="Port the HTTP API listens on",
+    )
+    operator_token: SecretStr = Field(
+        SecretStr(DEV_OPERATOR_TOKEN),
+        description="Bearer token of the operator endpoints (stock, claims, rejected reports)",
+    )
+    storefront_token: SecretStr = Field(
+        SecretStr(DEV_STOREFRONT_TOKEN),
+        description="Bearer token of the storefront backend, which acts for any customer",
+    )
+
+    # --- Delivery estimates (French business days) ---
+    delivery_min_days: int = Field(
+        10, ge=0, le=60, description="Usual delivery window, earliest (business days)"
+    )
+    delivery_max_days: int = Field(
+        15, ge=0, le=90, description="Usual delivery window, latest (business days)"
+    )
+    backorder_extra_days: int = Field(
+        10, ge=0, le=120, description="Business days added to the window of a backordered order"
+    )
+
+    # --- Returns policy ---
+    withdrawal_covers_sale_items: bool = Field(
+        True,
+        description="Sale items may be withdrawn within the legal 14 days (the law, L221-28). "
+        "False applies the FAQ's exclusion to the legal withdrawal too: not lawful in France.",
+    )
+    goodwill_return_days: int = Field(
+        0,
+        ge=0,
+        le=365,
+        description="Days after delivery a goodwill return is accepted once the legal "
+        "withdrawal period is over (0: none)",
+    )
+    goodwill_covers_sale_items: bool = Field(
+        False,
+        description="Goodwill returns accept sale items (the FAQ says they are neither "
+        "refunded nor exchanged)",
+    )
+    standard_shipping_price: Decimal = Field(
+        Decimal("9.90"),
+        ge=0,
+        max_digits=8,
+        decimal_places=2,
+        description="Price TTC of the cheapest standard delivery offered; a full withdrawal "
+        "refunds delivery up to this amount (L221-24)",
+    )
+    return_address: str = Field(
+        "JapanGoodz Retours, 2-1-1 Nihonbashi, Chuo-ku, Tokyo 103-0027, Japon",
+        min_length=10,
+        max_length=400,
+        description="Where customers send returned items (shown in the instructions)",
+    )
+
+    # --- Claims ---
+    claim_photo_max_bytes: int = Field(
+        10 * 1024 * 1024, gt=0, description="Largest photo accepted with a claim, in bytes"
+    )
+    claim_photo_max_count: int = Field(
+        5, ge=1, le=20, description="Most photos accepted with one claim"
+    )
+
+    def estimate_policy(self) -> EstimatePolicy:
+        return EstimatePolicy(
+            delivery_min_days=self.delivery_min_days,
+            delivery_max_days=self.delivery_max_days,
+            backorder_extra_days=self.backorder_extra_days,
+        )
+
+    def return_policy(self) -> ReturnPolicy:
+        return ReturnPolicy(
+            withdrawal_covers_sale_items=self.withdrawal_covers_sale_items,
+            goodwill_return_days=self.goodwill_return_days,
+            goodwill_covers_sale_items=self.goodwill_covers_sale_items,
+            standard_shipping_price=self.standard_shipping_price,
+            return_address=self.return_address,
+        )
+
+    def photo_limits(self) -> PhotoLimits:
+        return PhotoLimits(
+            max_bytes=self.claim_photo_max_bytes, max_count=self.claim_photo_max_count
+        )
