@@ -79,14 +79,13 @@ class Dispatcher:
     async def stop(self) -> None:
         self._stopping = True
         self._wakeup.set()
-        if self._task is not None:
-            try:
-                await asyncio.wait_for(asyncio.shield(self._task), timeout=30)
-            except TimeoutError:
-                self._task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await self._task
-            self._task = None
+        task, self._task = self._task, None
+        if task is not None:
+            done, _ = await asyncio.wait({task}, timeout=30)  # let the sends in flight finish
+            if not done:
+                task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         if self._invoices is not None:
             await self._invoices.aclose()
             self._invoices = None
