@@ -1,0 +1,1 @@
+"""JapanGoodz payment: Stripe authorisation, capture, cancellation, refunds, invoices."""

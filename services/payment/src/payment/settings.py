@@ -1,0 +1,146 @@
+"""Settings of the payment service (environment variables ``PAYMENT_*``)."""
+
+from __future__ import annotations
+
+from typing import ClassVar, Self
+
+from jg_messaging import Environment, ServiceSettings
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import SettingsConfigDict
+
+LOCALSTRIPE_URL = "http://127.0.0.1:8420"
+DEFAULT_SELLER_ADDRESS = "12 rue de la Paix\n75002 Paris\nFrance"
+
+
+class PaymentSettings(ServiceSettings):
+    """Everything the payment service reads from its environment."""
+
+    model_config = SettingsConfigDict(env_prefix="PAYMENT_", extra="ignore", frozen=True)
+    development_secrets: ClassVar[frozenset[str]] = frozenset({"dev-only", "sk_test_jgdevstack"})
+
+    database_url: SecretStr = Field(
+        SecretStr("postgresql://payment:payment@127.0.0.1:55432/payment"),
+        description="PostgreSQL DSN of the payment database (intents, refunds, invoices)",
+    )
+    http_port: int = Field(8002, description="Port of the HTTP API (webhooks, invoice PDFs)")
+
+    # --- Stripe ------------------------------------------------------------------------------
+    stripe_api_base: str = Field(
+        LOCALSTRIPE_URL,
+        description="Base address of Stripe's API: https://api.stripe.com in production, "
+        "localstripe (http://127.0.0.1:8420) or stripe-mock (http://127.0.0.1:12111) locally",
+    )
+    stripe_api_key: SecretStr = Field(
+        SecretStr("sk_test_jgdevstack"), description="Stripe secret API key (sk_...)"
+    )
+    stripe_webhook_secret: SecretStr = Field(
+        SecretStr("whsec_dev-only-payment-webhook-secret"),
+        description="Signing secret of the Stripe webhook endpoint (whsec_...)",
+    )
+    stripe_webhook_tolerance: int = Field(
+        300,
+        ge=1,
+        le=3600,
+        description="Seconds a webhook signature stays valid; older ones are refused as stale",
+    )
+    stripe_timeout: float = Field(20.0, gt=0, description="Seconds before a Stripe call times out")
+    stripe_max_network_retries: int = Field(
+        2,
+        ge=0,
+        le=10,
+        description="Retries of a Stripe call on a network error (same idempotency key)",
+    )
+    stripe_return_url: str = Field(
+        "https://www.japangoodz.com/commande/paiement/retour",
+        pattern=r"^https?://\S+$",
+        description="Where Stripe sends the customer back after a redirect (Revolut Pay, and "
+        "3-D Secure when stripe_card_redirects is on)",
+    )
+    stripe_card_redirects: bool = Field(
+        False,
+        description="Send return_url with card payments too, so 3-D Secure comes back as a "
+        "redirect_to_url next action (on with Stripe; off against localstripe, which refuses "
+        "the parameter)",
+    )
+    authentication_url_template: str = Field(
+        "https://www.japangoodz.com/commande/{order_id}/paiement/authentification",
+        description="Next-action URL given when Stripe names none (use_stripe_sdk): the "
+        "storefront page that resumes the authentication; placeholders {order_id} and "
+        "{payment_intent_id}",
+    )
+    accepted_card_brands: frozenset[str] = Field(
+        frozenset({"visa", "mastercard", "maestro"}),
+        description="Card brands accepted, as Stripe names them (Stripe reports Maestro cards "
+        "as 'mastercard')",
+    )
+
+    # --- Background synchronisation with Stripe --------------------------------------------
+    stripe_sync_interval: float = Field(
+        15.0,
+        ge=0,
+        description="Seconds between two passes that resume unfinished Stripe calls and read "
+        "back intents waiting for an outcome (0 disables it, e.g. against the stateless "
+        "stripe-mock)",
+    )
+    stripe_lease: float = Field(
+        60.0,
+        gt=0,
+        description="Seconds a Stripe call is reserved for the worker that started it; after a "
+        "crash the next pass resumes it with the same idempotency key",
+    )
+
+    # --- Access ------------------------------------------------------------------------------
+    internal_token: SecretStr = Field(
+        SecretStr("dev-only-notifications-payment-token"),
+        description="Bearer token of internal callers (notifications, customer service) for "
+        "GET /invoices/{number}.pdf",
+    )
+
+    # --- Seller (legal mentions of invoices) -------------------------------------------------
+    seller_name: str = Field("JapanGoodz SAS", description="Seller's legal name")
+    seller_address: str = Field(
+        DEFAULT_SELLER_ADDRESS, description="Seller's postal address, lines separated by '\\n'"
+    )
+    seller_siren: str = Field(
+        "123456789", pattern=r"^\d{9}$", description="Seller's SIREN (9 digits)"
+    )
+    seller_vat_number: str = Field(
+        "FR32123456789",
+        pattern=r"^[A-Z]{2}[0-9A-Z]{2,13}$",
+        description="Seller's intra-community VAT number",
+    )
+    seller_legal_form: str = Field(
+        "SAS au capital de 10 000 €",
+        description="Legal form and share capital printed in the invoice footer",
+    )
+    seller_rcs: str = Field(
+        "RCS Paris 123 456 789", description="Trade register entry printed in the invoice footer"
+    )
+    invoice_prefix: str = Field(
+        "F", pattern=r"^[A-Z]{1,4}$", description="Prefix of invoice numbers ('F-2026-000042')"
+    )
+    timezone: str = Field("Europe/Paris", description="Time zone of the dates on invoices")
+
+    # --- Reconciliation ----------------------------------------------------------------------
+    stuck_after: float = Field(
+        1800.0,
+        gt=0,
+        description="Seconds after which an order still without a payment outcome (or a "
+        "capture, cancellation or refund still unfinished) is reported as stuck",
+    )
+
+    @field_validator("stripe_api_base")
+    @classmethod
+    def _no_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _real_seller_in_production(self) -> Self:
+        if self.platform.environment is Environment.PRODUCTION and (
+            self.seller_address == DEFAULT_SELLER_ADDRESS or self.seller_siren == "123456789"
+        ):
+            raise ValueError(
+                "PAYMENT_SELLER_ADDRESS and PAYMENT_SELLER_SIREN must be set in production: "
+                "they are printed on every invoice"
+            )
+        return self
