@@ -18,8 +18,7 @@ from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 import structlog
-from fulfillment import domain, operations, repository
-from fulfillment.settings import FulfillmentSettings
+from faststream.middlewares import AckPolicy
 from jg_events import (
     CustomerContact,
     CustomerErasureRequested,
@@ -38,8 +37,12 @@ from jg_events import (
     Shipped,
     StockReplenished,
     Topic,
+    topic_name,
 )
-from jg_messaging import ServiceRuntime, UnitOfWork, handles, subscribe
+from jg_messaging import ServiceRuntime, UnitOfWork, handles
+
+from fulfillment import domain, operations, repository
+from fulfillment.settings import FulfillmentSettings
 
 log = structlog.get_logger(__name__)
 
@@ -537,27 +540,29 @@ async def on_customer_erasure_requested(
 # --- Wiring ----------------------------------------------------------------------------------
 
 
+CONSUMED = (Topic.CHECKOUT_ORDERS, Topic.LOGISTICS_REPORTS, Topic.ACCOUNTS_CUSTOMERS)
+
+
 def register_handlers(ctx: Context) -> None:
-    """Subscribers of fulfillment on the broker (one consumer group: ``fulfillment``)."""
-    broker = ctx.runtime.broker
+    """Fulfillment's subscribers: one consumer (group ``fulfillment``) for the three topics.
+
+    One member per instance means one group join at start-up rather than a rebalance per
+    topic; options are those of :func:`jg_messaging.subscribe`.
+    """
     prefix = ctx.settings.platform.topic_prefix
-    orders = subscribe(
-        broker, Topic.CHECKOUT_ORDERS, service=SERVICE, topic_prefix=prefix, title="orders"
-    )
-    reports = subscribe(
-        broker,
-        Topic.LOGISTICS_REPORTS,
-        service=SERVICE,
-        topic_prefix=prefix,
-        title="logistics reports",
-        description="The logistics team's reports: parcels picked up and delivered, returns "
-        "received (key: order id), stock replenished (key: sku). A report that does not "
+    events = ctx.runtime.broker.subscriber(
+        *(topic_name(topic, prefix) for topic in CONSUMED),
+        group_id=SERVICE,
+        auto_offset_reset="earliest",
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        title="fulfillment inputs",
+        description="Released orders (jg.checkout.orders), the logistics team's reports "
+        "(jg.logistics.reports: parcels picked up and delivered, returns received, stock "
+        "replenished) and erasure requests (jg.accounts.customers). A report that does not "
         "validate goes to jg.fulfillment.dead-letter; one for an unknown order or out of "
         "sequence is refused and recorded (GET /operator/rejected-reports).",
     )
-    customers = subscribe(
-        broker, Topic.ACCOUNTS_CUSTOMERS, service=SERVICE, topic_prefix=prefix, title="customers"
-    )
+    orders = reports = customers = events
 
     @orders(filter=handles(OrderReleased))
     async def order_released(event: Envelope[OrderReleased]) -> None:
