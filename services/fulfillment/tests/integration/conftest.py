@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import asyncpg
 import httpx
@@ -188,8 +188,8 @@ class Fulfillment:
     settings: FulfillmentSettings
     stack: Endpoints
 
-    storefront = {"Authorization": f"Bearer {STOREFRONT_TOKEN}"}
-    operator = {"Authorization": f"Bearer {OPERATOR_TOKEN}"}
+    storefront: ClassVar[dict[str, str]] = {"Authorization": f"Bearer {STOREFRONT_TOKEN}"}
+    operator: ClassVar[dict[str, str]] = {"Authorization": f"Bearer {OPERATOR_TOKEN}"}
 
     @staticmethod
     def customer(customer_id: uuid.UUID) -> dict[str, str]:
