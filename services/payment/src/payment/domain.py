@@ -109,7 +109,6 @@ _UNSUPPORTED_METHOD = frozenset(
         "currency_not_supported",
         "payment_method_not_available",
         "payment_method_unactivated",
-        "payment_method_provider_decline",
         "payment_method_unsupported_type",
         "unsupported_card_brand",
     }
