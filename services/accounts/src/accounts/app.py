@@ -1,0 +1,87 @@
+"""create_app(settings): the one place that wires the accounts service."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import asyncpg
+import structlog
+from fastapi import FastAPI
+from jg_events import Topic
+from jg_messaging import CorrelationMiddleware, ServiceRuntime, health_router, migrate
+
+from accounts import repository
+from accounts.errors import install_error_handlers
+from accounts.handlers import SERVICE, register_handlers
+from accounts.routes import Accounts, accounts_router
+from accounts.security import Keyring, Passwords, utcnow
+from accounts.settings import AccountsSettings
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+HOUSEKEEPING_INTERVAL = 600.0
+
+log = structlog.get_logger(__name__)
+
+
+def create_app(settings: AccountsSettings | None = None) -> FastAPI:
+    settings = settings or AccountsSettings()
+    runtime = ServiceRuntime(SERVICE, settings, MIGRATIONS)  # no connection opened here
+    keyring = Keyring(settings)
+    accounts = Accounts(
+        settings=settings, runtime=runtime, keyring=keyring, passwords=Passwords(settings)
+    )
+    register_handlers(runtime, keyring)
+    runtime.declare_publications(Topic.ACCOUNTS_CUSTOMERS)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # Keys first (they live in the database), so handlers and routes find them ready.
+        conn = await asyncpg.connect(settings.database_url.get_secret_value())
+        try:
+            await migrate(conn, MIGRATIONS, namespace=SERVICE)
+            await keyring.load(conn)
+        finally:
+            await conn.close()
+        async with runtime.running():
+            housekeeping = asyncio.create_task(_housekeeping(runtime, settings))
+            try:
+                yield
+            finally:
+                housekeeping.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await housekeeping
+
+    app = FastAPI(
+        title="JapanGoodz accounts",
+        description="Customer accounts: sign-up, login and access tokens (JWKS), profile, "
+        "forgotten password, GDPR erasure, and 'Mes commandes et factures'.",
+        version="1.0.0",
+        lifespan=lifespan,
+    )
+    app.add_middleware(CorrelationMiddleware)
+    install_error_handlers(app)
+    app.include_router(health_router(runtime))
+    app.include_router(accounts_router(accounts))
+    app.state.accounts = accounts
+    return app
+
+
+async def _housekeeping(runtime: ServiceRuntime, settings: AccountsSettings) -> None:
+    """Forget old attempts, spent links and long-ended sessions, every few minutes."""
+    while True:
+        await asyncio.sleep(HOUSEKEEPING_INTERVAL)
+        now = utcnow()
+        windows = max(settings.login_window_seconds, settings.reset_window_seconds)
+        try:
+            async with runtime.pool.acquire() as conn:
+                await repository.purge(
+                    conn,
+                    throttle_before=now - timedelta(seconds=windows),
+                    tokens_before=now - timedelta(days=1),
+                )
+        except (OSError, asyncpg.PostgresError) as error:
+            log.warning("housekeeping_failed", error=repr(error))

@@ -1,0 +1,246 @@
+"""HTTP request and response bodies (every field described in OpenAPI)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Literal
+from uuid import UUID
+
+from jg_events import Address
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from accounts.domain import (
+    CUSTOMER_NUMBER_PATTERN,
+    PASSWORD_POLICY_TEXT,
+    InvalidEmailError,
+    OrderStatus,
+    TimelineStep,
+    clean_name,
+    normalise_email,
+)
+
+
+def _email(value: str) -> str:
+    try:
+        return normalise_email(value)
+    except InvalidEmailError as error:
+        raise ValueError(str(error)) from error
+
+
+EmailIn = Annotated[
+    str,
+    StringConstraints(max_length=400),
+    AfterValidator(_email),
+    Field(description="Email address (trimmed and lower-cased).", examples=["camille@example.fr"]),
+]
+NameIn = Annotated[
+    str,
+    StringConstraints(max_length=200),
+    AfterValidator(clean_name),
+    Field(description="A name as the customer writes it (1 to 100 characters)."),
+]
+NewPassword = Annotated[
+    str,
+    StringConstraints(max_length=1024),
+    Field(description=f"New password: {PASSWORD_POLICY_TEXT}"),
+]
+AnyPassword = Annotated[
+    str, StringConstraints(min_length=1, max_length=1024), Field(description="Password.")
+]
+SecretToken = Annotated[
+    str,
+    StringConstraints(min_length=16, max_length=256, pattern=r"^[A-Za-z0-9_-]+$"),
+    Field(description="The token from the link sent by email."),
+]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- requests --------------------------------------------------------------------------------
+
+
+class SignUp(Body):
+    email: EmailIn
+    password: NewPassword
+    first_name: NameIn
+    last_name: NameIn
+
+
+class Login(Body):
+    email: EmailIn
+    password: AnyPassword
+
+
+class Refresh(Body):
+    refresh_token: SecretToken = Field(description="The refresh token from the last login/refresh.")
+
+
+class ProfileChange(Body):
+    """Only the fields given change; ``billing_address: null`` removes the address."""
+
+    first_name: NameIn | None = Field(None, description="New first name.")
+    last_name: NameIn | None = Field(None, description="New last name.")
+    billing_address: Address | None = Field(
+        None, description="New billing address (null removes it)."
+    )
+
+
+class EmailChange(Body):
+    new_email: EmailIn
+    current_password: AnyPassword = Field(description="The current password, to confirm.")
+
+
+class ConfirmToken(Body):
+    token: SecretToken
+
+
+class PasswordChange(Body):
+    current_password: AnyPassword = Field(description="The current password.")
+    new_password: NewPassword
+
+
+class PasswordResetRequest(Body):
+    email: EmailIn
+
+
+class PasswordResetConfirm(Body):
+    token: SecretToken
+    new_password: NewPassword
+
+
+class CustomerErasureRequest(Body):
+    current_password: AnyPassword = Field(description="The current password, to confirm.")
+
+
+class OperatorErasureRequest(Body):
+    email: EmailIn
+    customer_number: Annotated[str, StringConstraints(pattern=CUSTOMER_NUMBER_PATTERN)] = Field(
+        description="Customer number the customer gave, e.g. 'C-000123'."
+    )
+
+
+# --- responses -------------------------------------------------------------------------------
+
+
+class Profile(BaseModel):
+    customer_id: UUID = Field(description="Customer id (the 'sub' of access tokens).")
+    customer_number: str = Field(description="Number shown to the customer, e.g. 'C-000123'.")
+    email: str = Field(description="Email address used to log in and to write to the customer.")
+    first_name: str = Field(description="First name.")
+    last_name: str = Field(description="Last name.")
+    billing_address: Address | None = Field(description="Billing address, if given.")
+    pending_email: str | None = Field(
+        None, description="New address waiting for confirmation from its mailbox, if any."
+    )
+    created_at: datetime = Field(description="When the account was created (UTC).")
+
+
+class Tokens(BaseModel):
+    access_token: str = Field(description="Signed JWT (ES256/RS256) for every platform API.")
+    token_type: Literal["Bearer"] = Field("Bearer", description="Always 'Bearer'.")
+    expires_in: int = Field(description="Seconds the access token stays valid.")
+    expires_at: datetime = Field(description="When the access token expires (UTC).")
+    refresh_token: str = Field(
+        description="Opaque, single-use: exchange it at POST /sessions/refresh for new tokens."
+    )
+    refresh_expires_at: datetime = Field(description="When the session ends at the latest.")
+    session_id: UUID = Field(description="Session id (the 'sid' claim).")
+    customer: Profile = Field(description="The logged-in customer.")
+
+
+class SessionInfo(BaseModel):
+    customer_id: UUID = Field(description="Customer id.")
+    session_id: UUID = Field(description="Session id.")
+    expires_at: datetime = Field(description="When the presented access token expires (UTC).")
+
+
+class Accepted(BaseModel):
+    message: str = Field(description="What happens next, in French, for the customer.")
+
+
+class ErasureAccepted(Accepted):
+    customer_number: str = Field(description="Number of the account being erased.")
+
+
+class ErrorBody(BaseModel):
+    code: str = Field(description="Machine-readable error code.")
+    message: str = Field(description="Readable explanation (French, for the customer).")
+    details: list[dict[str, str]] | None = Field(
+        None, description="Per-field problems: 'field' and 'message'."
+    )
+
+
+# --- order history -------------------------------------------------------------------------
+
+
+class Tracking(BaseModel):
+    carrier: str = Field(description="Carrier code, e.g. 'japan_post_ems'.")
+    tracking_number: str = Field(description="Carrier's tracking number.")
+    tracking_url: str = Field(description="'Suivre mon colis': the carrier's tracking page.")
+    shipped_at: datetime | None = Field(description="When the carrier picked the parcel up.")
+
+
+class Invoice(BaseModel):
+    invoice_number: str = Field(description="Number in the invoice series, e.g. 'F-2026-000042'.")
+    kind: Literal["invoice", "credit_note"] = Field(description="Invoice or credit note.")
+    corrects_invoice_number: str | None = Field(description="Invoice a credit note corrects.")
+    issue_date: date = Field(description="Date of issue.")
+    total_incl_vat: Decimal = Field(description="Total TTC, euros.")
+    download_url: str = Field(description="Link to the PDF (payment's API).")
+
+
+class TimelineEntry(BaseModel):
+    at: datetime = Field(description="When it happened (UTC).")
+    step: TimelineStep = Field(description="Machine name of the step.")
+    label: str = Field(description="French label.")
+    detail: dict[str, object] | None = Field(None, description="Step details, if any.")
+
+
+class OrderLineView(BaseModel):
+    sku: str = Field(description="Product reference.")
+    name: str = Field(description="Product name.")
+    quantity: int = Field(description="Number of items.")
+    unit_price: Decimal = Field(description="Price of one item, TTC.")
+    line_total: Decimal = Field(description="Line total, TTC.")
+
+
+class OrderSummary(BaseModel):
+    order_id: UUID = Field(description="Order id.")
+    order_number: str = Field(description="Order number, e.g. 'JG-2026-000123'.")
+    status: OrderStatus = Field(description="Machine status.")
+    status_label: str = Field(description="French status label.")
+    placed_at: datetime | None = Field(description="When the order was placed (UTC).")
+    total: Decimal | None = Field(description="Total paid TTC, when known.")
+    tracking_url: str | None = Field(description="'Suivre mon colis' link once shipped.")
+    invoice_count: int = Field(description="Invoices and credit notes available.")
+
+
+class OrderList(BaseModel):
+    orders: list[OrderSummary] = Field(description="Most recent first.")
+    total: int = Field(description="Number of orders of the customer.")
+
+
+class OrderDetail(BaseModel):
+    order_id: UUID = Field(description="Order id.")
+    order_number: str = Field(description="Order number.")
+    status: OrderStatus = Field(description="Machine status.")
+    status_label: str = Field(description="French status label.")
+    placed_at: datetime | None = Field(description="When the order was placed (UTC).")
+    lines: list[OrderLineView] = Field(description="Products (empty until known).")
+    subtotal: Decimal | None = Field(description="Sum of the lines, TTC.")
+    shipping: Decimal | None = Field(description="Shipping price, TTC.")
+    total: Decimal | None = Field(description="Total TTC.")
+    shipping_method: str | None = Field(description="Shipping method label.")
+    delivery_estimate: dict[str, date] | None = Field(
+        description="Expected delivery window: 'earliest' and 'latest'."
+    )
+    tracking: Tracking | None = Field(description="Parcel tracking, once shipped.")
+    delivered_at: datetime | None = Field(description="When the parcel was delivered.")
+    withdrawal_deadline: date | None = Field(
+        description="Last day to exercise the right of withdrawal."
+    )
+    invoices: list[Invoice] = Field(description="Invoices and credit notes.")
+    timeline: list[TimelineEntry] = Field(description="What happened, oldest first.")
