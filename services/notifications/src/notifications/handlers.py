@@ -126,7 +126,7 @@ class EmailRecorder:
                     conn, address_hash, event.customer_id, requested_at
                 )
                 forgotten = await repository.forget_customer(conn, address_hash, event.customer_id)
-                log.info("customer_forgotten", emails=forgotten, event=event.event_type)
+                log.info("customer_forgotten", emails=forgotten, erasure_event=event.event_type)
         for plan in plans:
             await self._lift_suppression_if_renewed(conn, envelope, plan)
         return plans
@@ -149,6 +149,7 @@ class EmailRecorder:
         common: dict[str, Any] = {
             "event_id": envelope.event_id,
             "event_type": envelope.type,
+            "event_occurred_at": envelope.occurred_at,
             "template": plan.template.value,
             "message_id": domain.message_id(envelope.event_id, plan.template, self._domain),
             "correlation_id": envelope.correlation_id,

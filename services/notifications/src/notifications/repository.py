@@ -33,6 +33,7 @@ class NewEmail:
 
     event_id: UUID
     event_type: str
+    event_occurred_at: datetime
     template: str
     message_id: str
     correlation_id: str | None
@@ -87,9 +88,9 @@ async def insert_email(conn: asyncpg.Connection, email: NewEmail) -> bool:
                order_id, customer_id, recipient, recipient_name, recipient_hash, subject,
                body_text, body_html, attachment_path, attachment_filename, attachment_type,
                status, exempt_from_suppression, forget_after_send, last_error, failure_kind,
-               failed_at)
+               event_occurred_at, failed_at)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-                   $18, $19, $20, $21, $22, CASE WHEN $18 = 'failed' THEN now() END)
+                   $18, $19, $20, $21, $22, $23, CASE WHEN $18 = 'failed' THEN now() END)
            ON CONFLICT (event_id, template) DO NOTHING
            RETURNING true""",
         email.event_id,
@@ -114,6 +115,7 @@ async def insert_email(conn: asyncpg.Connection, email: NewEmail) -> bool:
         email.forget_after_send,
         email.last_error,
         email.failure_kind,
+        email.event_occurred_at,
     )
     return bool(inserted)
 
@@ -209,8 +211,8 @@ async def forget_customer(
 async def claim_due(conn: asyncpg.Connection, *, limit: int, lease: float) -> list[ClaimedEmail]:
     """Reserve up to ``limit`` due emails for ``lease`` seconds (short transaction, SKIP LOCKED).
 
-    Per ordering key (an order, a customer) only the oldest pending email is due, so the
-    customer reads them in the order the events happened, even after an outage.
+    Per ordering key (an order, a customer) only the pending email of the earliest event is
+    due, so the customer reads them in the order the events happened, even after an outage.
     """
     async with conn.transaction():
         rows = await conn.fetch(
@@ -221,7 +223,9 @@ async def claim_due(conn: asyncpg.Connection, *, limit: int, lease: float) -> li
                      AND NOT EXISTS (
                          SELECT 1 FROM notification_emails older
                          WHERE older.ordering_key = e.ordering_key
-                           AND older.status = 'pending' AND older.id < e.id)
+                           AND older.status = 'pending'
+                           AND (older.event_occurred_at, older.id)
+                               < (e.event_occurred_at, e.id))
                    ORDER BY e.next_attempt_at, e.id
                    LIMIT $1
                    FOR UPDATE OF e SKIP LOCKED)
