@@ -115,13 +115,7 @@ class Checkout:
         return await self.wait_for(order_id, lambda o: o["status"] == status, timeout)
 
     async def feed(self, topic: Topic, *payloads: Event) -> list[Envelope[Any]]:
-        envelopes = [Envelope.wrap(p, correlation_id=f"test-{uuid.uuid4()}") for p in payloads]
-        await publish_raw(
-            self.stack.kafka_bootstrap,
-            topic_name(topic, self.prefix),
-            [(e.key.encode(), e.to_json_bytes(), kafka_headers(e)) for e in envelopes],
-        )
-        return envelopes
+        return await feed(self.stack, self.prefix, topic, *payloads)
 
     async def authorize(self, order: Any, revision: int = 0) -> None:
         await self.feed(Topic.PAYMENT_PAYMENTS, authorized(order, revision))
@@ -129,7 +123,7 @@ class Checkout:
     async def confirmed(self, body: dict[str, Any] | None = None) -> Any:
         order = await self.place(body)
         await self.authorize(order)
-        return await self.wait_for_status(order["id"], "confirmed")
+        return await self.wait_for(order["id"], lambda o: o["confirmed_at"] is not None)
 
     async def published(
         self, count: int, *, timeout: float = 20.0, settle: float = 0.0
@@ -146,6 +140,19 @@ class Checkout:
     async def events_of(self, order_id: str, count: int, **kwargs: Any) -> list[Envelope[Any]]:
         """The events of one order, in partition order (waits for at least ``count`` overall)."""
         return [e for e in await self.published(count, **kwargs) if e.key == order_id]
+
+
+async def feed(
+    stack: Endpoints, prefix: str, topic: Topic, *payloads: Event
+) -> list[Envelope[Any]]:
+    """Publish events as their producer would (envelope, key, headers)."""
+    envelopes = [Envelope.wrap(p, correlation_id=f"test-{uuid.uuid4()}") for p in payloads]
+    await publish_raw(
+        stack.kafka_bootstrap,
+        topic_name(topic, prefix),
+        [(e.key.encode(), e.to_json_bytes(), kafka_headers(e)) for e in envelopes],
+    )
+    return envelopes
 
 
 def contact_of(order: Any) -> CustomerContact:
