@@ -50,7 +50,7 @@ def create_app(
     app.state.runtime = runtime
     app.add_middleware(
         UploadLimit,
-        max_bytes=settings.claim_photo_max_count * settings.claim_photo_max_bytes + 256 * 1024,
+        max_bytes=settings.claim_photo_max_count * settings.claim_photo_max_bytes + 64 * 1024,
     )
     app.add_middleware(CorrelationMiddleware)
     install_error_handlers(app)
