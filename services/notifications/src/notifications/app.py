@@ -22,7 +22,6 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 def renderer_for(settings: NotificationsSettings) -> Renderer:
     shop = Shop(
-        name=settings.sender_address.display_name or "JapanGoodz",
         shop_url=settings.shop_url,
         customer_space_url=settings.customer_space_url,
         contact_email=settings.reply_to_address.addr_spec,

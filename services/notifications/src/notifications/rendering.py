@@ -86,7 +86,6 @@ class _FrenchLoader(BaseLoader):
 class Shop:
     """What the emails say about the shop itself (from settings)."""
 
-    name: str = "JapanGoodz"
     shop_url: str = "https://www.japangoodz.com"
     customer_space_url: str = "https://www.japangoodz.com/mon-compte"
     contact_email: str = "contact@japangoodz.com"
@@ -197,9 +196,6 @@ class Renderer:
     def local_time(self, value: datetime) -> str:
         local = value.astimezone(self.tz)
         return f"{local.hour}{NBSP}h{NBSP}{local.minute:02d}"
-
-    def templates(self) -> list[Template]:
-        return list(Template)
 
     def context(self, plan: EmailPlan) -> dict[str, Any]:
         customer = getattr(plan.event, "customer", None)
