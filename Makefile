@@ -8,7 +8,7 @@ UV_RUN = $(UV) run --frozen
 # Test folders that exist: libs/*/tests, services/*/tests, tests/
 TEST_DIRS = $(wildcard libs/*/tests services/*/tests tests)
 
-.PHONY: help install lint format up down status test test-unit test-integration run bench
+.PHONY: help install lint format up down status test test-unit test-integration run bench preview-emails
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-17s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -46,6 +46,10 @@ test-integration: install up ## Integration tests against the real stack
 
 run: install ## The stack plus every service under services/, in the foreground (Ctrl-C stops them)
 	$(UV_RUN) jg-stack run
+
+preview-emails: install ## Render every customer email with realistic data into .cache/previews/ (open index.html)
+	$(UV_RUN) python -m notifications.preview .cache/previews
+	@echo "open .cache/previews/index.html in a browser"
 
 bench: install up ## Benchmarks: bench/ if present, else tests marked `bench`
 	@if [ -d bench ]; then \
