@@ -6,11 +6,12 @@ import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import jg_auth
 from fastapi import FastAPI
 from jg_events import Topic
 from jg_messaging import CorrelationMiddleware, ServiceRuntime, health_router
 
-from checkout.auth import CustomerVerifier, authenticator
+from checkout.auth import authenticator
 from checkout.handlers import SERVICE, register_handlers
 from checkout.http import BodyGuard, install_error_handlers
 from checkout.routes import catalogue_router, orders_router
@@ -21,10 +22,15 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def create_app(
-    settings: CheckoutSettings | None = None, *, customer_verifier: CustomerVerifier | None = None
+    settings: CheckoutSettings | None = None, *, verifier: jg_auth.TokenVerifier | None = None
 ) -> FastAPI:
-    """Build the app; no connection is opened until the lifespan starts."""
+    """Build the app; no connection is opened until the lifespan starts.
+
+    ``verifier`` checks customers' access tokens; by default accounts' JWKS from
+    ``JG_AUTH_*`` settings (fetched on the first customer token, then cached).
+    """
     settings = settings or CheckoutSettings()
+    verifier = verifier or jg_auth.AuthSettings().verifier()
     runtime = ServiceRuntime(SERVICE, settings, MIGRATIONS)
     register_handlers(runtime, settings)
     runtime.declare_publications(Topic.CHECKOUT_ORDERS)
@@ -51,7 +57,7 @@ def create_app(
     app.add_middleware(CorrelationMiddleware)
     app.include_router(health_router(runtime))
     app.include_router(catalogue_router(runtime, settings))
-    app.include_router(orders_router(runtime, settings, authenticator(settings, customer_verifier)))
+    app.include_router(orders_router(runtime, settings, authenticator(settings, verifier)))
     app.state.runtime = runtime
     app.state.scheduler = scheduler
     app.state.settings = settings

@@ -1,19 +1,18 @@
-"""Who is calling: the storefront (a bearer token from configuration) or, later, a customer.
+"""Who is calling: the storefront (a bearer token from configuration) or a logged-in customer.
 
-The whole decision is :func:`authenticator`; when ``libs/auth`` (accounts' JWT verifier) lands,
-a customer's token is verified there and becomes a :class:`Principal` of kind ``customer``.
+Customers' tokens are accounts' access tokens, verified offline by ``jg_auth`` (JWKS). The
+whole decision is :func:`authenticator`; routes only see a :class:`Principal`.
 """
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Literal
 from uuid import UUID
 
+import jg_auth
 from fastapi import Depends
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from checkout.settings import CheckoutSettings
 
@@ -28,12 +27,15 @@ class Principal:
         return "storefront" if self.kind == "storefront" else f"customer:{self.customer_id}"
 
     def may_read(self, order_customer_id: UUID | None) -> bool:
+        """The storefront acts for anyone; a customer sees only the orders of their account."""
         return self.kind == "storefront" or (
             order_customer_id is not None and order_customer_id == self.customer_id
         )
 
 
 class AuthError(Exception):
+    """A refusal decided by checkout itself (400 on headers, 403, 404)."""
+
     def __init__(self, status: int, code: str, message: str) -> None:
         super().__init__(code)
         self.status = status
@@ -41,35 +43,17 @@ class AuthError(Exception):
         self.message = message
 
 
-CustomerVerifier = Callable[[str], Awaitable[UUID | None]]
-"""Returns the customer id of a valid customer token, None otherwise."""
-
-
 def authenticator(
-    settings: CheckoutSettings, customer_verifier: CustomerVerifier | None = None
+    settings: CheckoutSettings, verifier: jg_auth.TokenVerifier
 ) -> Callable[..., Awaitable[Principal]]:
-    """The FastAPI dependency that authenticates every order route."""
-    expected = settings.storefront_token.get_secret_value().encode()
-    bearer = HTTPBearer(
-        auto_error=False,
-        description="The storefront's token (CHECKOUT_STOREFRONT_TOKEN), or a customer's "
-        "token from accounts once accepted.",
-    )
+    """The FastAPI dependency of every order route (401 from jg_auth when it fails)."""
+    who = jg_auth.bearer_principal(verifier, settings.storefront_token)
 
-    async def authenticate(
-        credentials: HTTPAuthorizationCredentials | None = Depends(bearer),  # noqa: B008
-    ) -> Principal:
-        if credentials is None or not credentials.credentials.strip():
-            raise AuthError(
-                401, "unauthorized", "Authentification requise (Authorization: Bearer ...)."
-            )
-        token = credentials.credentials.strip()
-        if secrets.compare_digest(token.encode(), expected):
-            return Principal(kind="storefront")
-        if customer_verifier is not None:
-            customer_id = await customer_verifier(token)
-            if customer_id is not None:
-                return Principal(kind="customer", customer_id=customer_id)
-        raise AuthError(401, "unauthorized", "Jeton d'authentification invalide.")
+    async def authenticate(caller: jg_auth.Principal = Depends(who)) -> Principal:  # noqa: B008
+        match caller:
+            case jg_auth.Customer():
+                return Principal(kind="customer", customer_id=caller.customer_id)
+            case _:
+                return Principal(kind="storefront")
 
     return authenticate

@@ -6,6 +6,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+import jg_auth
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -107,8 +108,12 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(AuthError)
     async def _auth(_: Request, exc: AuthError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        return error_response(exc.status, exc.code, exc.message, headers=headers)
+        return error_response(exc.status, exc.code, exc.message)
+
+    @app.exception_handler(jg_auth.AuthError)
+    async def _token(_: Request, exc: jg_auth.AuthError) -> JSONResponse:
+        code = "unauthorized" if exc.code == "missing_credentials" else str(exc.code)
+        return error_response(exc.status_code, code, exc.message, headers=exc.headers)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -16,6 +16,7 @@ from checkout.app import create_app
 from checkout.scheduler import ReleaseScheduler
 from checkout.settings import CheckoutSettings
 from fastapi import FastAPI
+from jg_auth.testing import verifier_for_tests
 from jg_devstack import Endpoints
 from jg_events import (
     CustomerContact,
@@ -203,7 +204,7 @@ def make_settings(
 
 @contextlib.asynccontextmanager
 async def running(settings: CheckoutSettings, stack: Endpoints) -> AsyncIterator[Checkout]:
-    app = create_app(settings)
+    app = create_app(settings, verifier=verifier_for_tests())
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(

@@ -179,10 +179,10 @@ async def test_transport_level_refusals_have_their_own_status_and_code(start: An
     response = await http.post(
         "/orders", json=order_body(), headers={**key, "Authorization": "Bearer wrong"}
     )
-    assert (response.status_code, response.json()["code"]) == (401, "unauthorized")
-    assert response.headers["www-authenticate"] == "Bearer"
+    assert (response.status_code, response.json()["code"]) == (401, "token_malformed")
+    assert response.headers["www-authenticate"].startswith("Bearer")
     response = await http.get(f"/orders/{uuid.uuid4()}", headers={"Authorization": ""})
-    assert response.status_code == 401
+    assert (response.status_code, response.json()["code"]) == (401, "unauthorized")
 
     response = await http.get(f"/orders/{uuid.uuid4()}")
     assert (response.status_code, response.json()["code"]) == (404, "order_not_found")
