@@ -378,7 +378,9 @@ def transition(current: AttemptStatus, view: IntentView, source: Source) -> Tran
         status == "requires_payment_method"
         and view.has_error
         and current.pending_outcome
-        and source is not Source.AUTHORIZE  # a declined confirmation is an HTTP error instead
+        # Only Stripe's news about the intent says it failed: a declined confirmation comes as
+        # an HTTP error, and the reply to our own capture or cancel is about that call.
+        and source in (Source.WEBHOOK, Source.READ_BACK)
     ):
         refusal = Refusal.from_stripe(view.error_code, view.decline_code, view.error_message)
         return Transition(AttemptStatus.REFUSED, Outcome.REFUSED, refusal)

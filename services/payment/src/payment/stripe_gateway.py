@@ -199,10 +199,24 @@ class StripeGateway:
             raise _translate(exc, declining=False) from exc
         return RefundView.from_stripe(refund.to_dict())
 
-    async def intents(self, *, page_size: int = 100) -> AsyncIterator[dict[str, Any]]:
-        """Every PaymentIntent of the account, as JSON (for reconciliation)."""
+    async def intents(
+        self, *, created_since: int | None = None, page_size: int = 100
+    ) -> AsyncIterator[dict[str, Any]]:
+        """The account's PaymentIntents as JSON (for reconciliation), newest first at Stripe.
+
+        ``created_since`` (unix time) is passed as ``created[gte]``; a Stripe stand-in that does
+        not know the filter (localstripe) gets the plain listing, filtered by the caller.
+        """
+        params: dict[str, Any] = {"limit": page_size}
+        if created_since is not None:
+            params["created"] = {"gte": created_since}
         try:
-            page = await self.client.v1.payment_intents.list_async({"limit": page_size})
+            try:
+                page = await self.client.v1.payment_intents.list_async(params)  # type: ignore[arg-type]
+            except stripe.InvalidRequestError:
+                if "created" not in params:
+                    raise
+                page = await self.client.v1.payment_intents.list_async({"limit": page_size})
             async for pi in page.auto_paging_iter():
                 yield pi.to_dict()
         except stripe.StripeError as exc:

@@ -117,7 +117,7 @@ class PaymentWorkflow:
     def gateway(self) -> StripeGateway:
         return self._gateway_provider()
 
-    def _uow(
+    def unit_of_work(
         self, conn: asyncpg.Connection, correlation_id: str, causation_id: str | None
     ) -> UnitOfWork:
         return UnitOfWork(
@@ -379,7 +379,7 @@ class PaymentWorkflow:
         order = await repository.get_order(conn, attempt.order_id)
         assert order is not None
         if domain.publishes_outcome(transition.outcome, updated.wants):
-            uow = self._uow(conn, updated.correlation_id, updated.causation_id)
+            uow = self.unit_of_work(conn, updated.correlation_id, updated.causation_id)
             await uow.publish(self._event(transition.outcome, updated, order))
         follow = [attempt.id]
         follow += await self._after(conn, updated, transition.outcome)
@@ -665,7 +665,7 @@ class PaymentWorkflow:
             return status is not refund.state
         order = await repository.get_order(conn, refund.order_id)
         assert order is not None
-        uow = self._uow(conn, refund.correlation_id, causation_id or refund.causation_id)
+        uow = self.unit_of_work(conn, refund.correlation_id, causation_id or refund.causation_id)
         await uow.publish(
             RefundIssued(
                 order_id=order.order_id,

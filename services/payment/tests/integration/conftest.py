@@ -373,7 +373,10 @@ def make_settings(stack: Endpoints, dsn: str, prefix: str, **overrides: Any) -> 
 
 
 @contextlib.asynccontextmanager
-async def running(settings: PaymentSettings, stack: Endpoints) -> AsyncIterator[Payment]:
+async def running(
+    settings: PaymentSettings, stack: Endpoints, *, stripe_base: str | None = None
+) -> AsyncIterator[Payment]:
+    """The app, started; the test talks to Stripe at ``stripe_base`` (default: the app's)."""
     prefix = settings.platform.topic_prefix
     await create_topics(stack.kafka_bootstrap, prefix)
     events = EventLog(stack.kafka_bootstrap, topic_name("jg.payment.payments", prefix))
@@ -381,7 +384,7 @@ async def running(settings: PaymentSettings, stack: Endpoints) -> AsyncIterator[
     app = create_app(settings, verifier=verifier_for_tests())
     client = stripe.StripeClient(
         stack.stripe_api_key,
-        base_addresses={"api": settings.stripe_api_base},
+        base_addresses={"api": stripe_base or settings.stripe_api_base},
         http_client=stripe.HTTPXClient(timeout=10),
     )
     try:

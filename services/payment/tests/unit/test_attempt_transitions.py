@@ -101,6 +101,14 @@ def test_a_successful_reply_is_never_read_as_a_refusal() -> None:
     assert (t.status, t.outcome) == (S.AWAITING, None)
 
 
+@pytest.mark.parametrize("source", [Source.CAPTURE, Source.CANCEL])
+def test_the_reply_to_our_own_capture_or_cancel_is_never_read_as_a_refusal(
+    source: Source,
+) -> None:
+    t = transition(S.AWAITING, failed("card_declined"), source)
+    assert t.outcome is None
+
+
 def test_a_late_failure_does_not_undo_an_authorisation() -> None:
     t = transition(S.AUTHORIZED, failed("card_declined"), Source.WEBHOOK)
     assert (t.status, t.outcome) == (S.AUTHORIZED, None)

@@ -1,0 +1,284 @@
+"""Invoices at shipment, refunds with credit notes, the PDF and who may read it, erasure."""
+
+import asyncio
+import io
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import asyncpg
+import pytest
+from jg_auth.testing import authorization
+from jg_events import CustomerErasureRequested, Envelope, InvoiceKind, OrderPlaced, Topic
+from jg_events.examples import example
+from payment import repository
+from payment.invoicing import gaps, sequence_of
+from pypdf import PdfReader
+
+from .conftest import (
+    INTERNAL_TOKEN,
+    VISA,
+    Payment,
+    cents,
+    placed,
+    refund_requested,
+    released,
+    shipped,
+)
+
+pytestmark = pytest.mark.integration
+
+
+async def captured_order(payment: Payment, customer_id: uuid.UUID | None = None) -> OrderPlaced:
+    order = placed(await payment.card(VISA), customer_id=customer_id)
+    await payment.feed(order)
+    await payment.events.wait_for(order.order_id, "PaymentAuthorized")
+    await payment.feed(released(order))
+    await payment.events.wait_for(order.order_id, "PaymentCaptured")
+    return order
+
+
+async def invoiced_order(
+    payment: Payment, customer_id: uuid.UUID | None = None
+) -> tuple[OrderPlaced, Envelope[Any], Envelope[Any]]:
+    order = await captured_order(payment, customer_id)
+    (shipment,) = await payment.feed(shipped(order))
+    (issued,) = await payment.events.wait_for(order.order_id, "InvoiceIssued")
+    return order, issued, shipment
+
+
+def pdf_text(pdf: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+
+
+async def test_shipping_issues_an_invoice_whose_pdf_carries_every_legal_mention(
+    payment: Payment,
+) -> None:
+    customer_id = uuid.uuid4()
+    order, issued, shipment = await invoiced_order(payment, customer_id)
+    invoice = issued.payload
+    assert invoice.kind is InvoiceKind.INVOICE
+    assert invoice.total_incl_vat == order.totals.total
+    assert invoice.total_vat == order.totals.vat
+    assert invoice.total_excl_vat == order.totals.total - order.totals.vat
+    assert invoice.download_path == f"/invoices/{invoice.invoice_number}.pdf"
+    assert issued.causation_id == str(shipment.event_id)
+
+    response = await payment.http.get(invoice.download_path, headers=authorization(customer_id))
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/pdf"
+    text = pdf_text(response.content)
+    settings = payment.settings
+    for mention in (
+        f"Facture n° {invoice.invoice_number}",
+        settings.seller_name,
+        *settings.seller_address.splitlines(),
+        f"SIREN : {settings.seller_siren}",
+        f"N° TVA intracommunautaire : {settings.seller_vat_number}",
+        "Camille Durand",  # the customer, from the billing address
+        order.billing_address.line1,
+        f"{order.billing_address.postal_code} {order.billing_address.city}",
+        f"Date d'émission : {invoice.issue_date:%d/%m/%Y}",
+        f"Commande n° {order.order_number}",
+        "Désignation",
+        "Qté",
+        "P.U. HT",
+        "TVA",
+        *(line.name for line in order.lines),
+        "Livraison : ",
+        "16,66 €",  # matcha 19.99 TTC: 16.66 HT
+        "20 %",
+        "Total HT",
+        "82,81 €",
+        "Total TVA",
+        "16,56 €",
+        "Total TTC",
+        "99,37 €",
+        "Facture acquittée",
+    ):
+        assert mention in text, mention
+
+    # Internal callers (notifications) may read it; nobody else learns it exists.
+    internal = {"Authorization": f"Bearer {INTERNAL_TOKEN}"}
+    assert (await payment.http.get(invoice.download_path, headers=internal)).content == (
+        response.content
+    )
+    stranger = await payment.http.get(invoice.download_path, headers=authorization(uuid.uuid4()))
+    assert stranger.status_code == 404
+    assert stranger.json()["code"] == "invoice_not_found"
+    assert (await payment.http.get(invoice.download_path)).status_code == 401
+    forged = {"Authorization": "Bearer not-a-token"}
+    assert (await payment.http.get(invoice.download_path, headers=forged)).status_code == 401
+    unknown = await payment.http.get("/invoices/F-2026-999999.pdf", headers=internal)
+    assert unknown.status_code == 404
+
+    # Replaying the shipment issues nothing more.
+    await payment.replay(shipment)
+    await payment.events.quiet(order.order_id, 2.0)
+    assert len(payment.events.of(order.order_id, "InvoiceIssued")) == 1
+
+
+async def test_an_issued_invoice_can_be_neither_changed_nor_deleted(payment: Payment) -> None:
+    _, issued, _ = await invoiced_order(payment)
+    number = issued.payload.invoice_number
+    async with payment.pool.acquire() as conn:
+        with pytest.raises(asyncpg.IntegrityConstraintViolationError):
+            await conn.execute("UPDATE invoices SET pdf = 'x' WHERE number = $1", number)
+        with pytest.raises(asyncpg.IntegrityConstraintViolationError):
+            await conn.execute("DELETE FROM invoices WHERE number = $1", number)
+        assert await conn.fetchval("SELECT count(*) FROM invoices WHERE number = $1", number) == 1
+
+
+async def test_a_partial_then_the_remaining_refund_each_produce_a_credit_note(
+    payment: Payment,
+) -> None:
+    order, issued, _ = await invoiced_order(payment)
+    invoice_number = issued.payload.invoice_number
+    intent_id = payment.events.of(order.order_id, "PaymentCaptured")[0].payload.payment_intent_id
+
+    partial = refund_requested(order, full=False)  # the matcha: 59.97
+    (partial_envelope,) = await payment.feed(partial)
+    (refund,) = await payment.events.wait_for(order.order_id, "RefundIssued")
+    assert refund.payload.amount == partial.amount == Decimal("59.97")
+    assert refund.payload.refund_request_id == partial.refund_request_id
+    assert refund.payload.payment_intent_id == intent_id
+    at_stripe = await payment.stripe.v1.refunds.retrieve_async(refund.payload.refund_id)
+    assert (at_stripe.amount, at_stripe.status) == (cents(partial.amount), "succeeded")
+
+    note = (await payment.events.wait_for(order.order_id, "InvoiceIssued", count=2))[1]
+    credit = note.payload
+    assert credit.kind is InvoiceKind.CREDIT_NOTE
+    assert credit.corrects_invoice_number == invoice_number
+    assert credit.total_incl_vat == partial.amount
+    assert sequence_of(credit.invoice_number) > sequence_of(invoice_number)  # same series
+    pdf = await payment.http.get(
+        credit.download_path, headers={"Authorization": f"Bearer {INTERNAL_TOKEN}"}
+    )
+    text = pdf_text(pdf.content)
+    assert f"Avoir n° {credit.invoice_number}" in text
+    assert f"Avoir sur la facture n° {invoice_number}" in text
+    assert "59,97 €" in text
+
+    # The same request again (a redelivery) refunds nothing more.
+    await payment.replay(partial_envelope)
+    await payment.events.quiet(order.order_id, 2.0)
+    assert len(payment.events.of(order.order_id, "RefundIssued")) == 1
+
+    # A request for more than what is left is refused; what is left can be refunded.
+    too_much = refund_requested(order, full=True)  # 99.37 > 39.40 left
+    await payment.feed(too_much)
+    rejected = await _refund_row(payment, too_much.refund_request_id)
+    assert rejected["status"] == "rejected"
+    rest = refund_requested(order, full=True).model_copy(
+        update={"lines": too_much.lines[1:], "amount": Decimal("39.40")}
+    )
+    await payment.feed(rest)
+    refunds = await payment.events.wait_for(order.order_id, "RefundIssued", count=2)
+    assert refunds[1].payload.amount == Decimal("39.40")
+    notes = await payment.events.wait_for(order.order_id, "InvoiceIssued", count=3)
+    assert notes[2].payload.total_incl_vat == Decimal("39.40")
+    intent = await payment.intent(intent_id)
+    assert intent["latest_charge"]["amount_refunded"] == cents(order.totals.total)
+
+
+async def _refund_row(payment: Payment, refund_request_id: uuid.UUID) -> dict[str, Any]:
+    for _ in range(200):
+        row = await payment.pool.fetchrow(
+            "SELECT * FROM payment_refunds WHERE refund_request_id = $1", refund_request_id
+        )
+        if row is not None:
+            return dict(row)
+        await asyncio.sleep(0.1)
+    raise AssertionError("the refund request was never recorded")
+
+
+async def test_two_concurrent_shipments_get_consecutive_invoice_numbers(payment: Payment) -> None:
+    first = await captured_order(payment)
+    second = await captured_order(payment)
+    await payment.feed(shipped(first), shipped(second))  # published together
+    (a,) = await payment.events.wait_for(first.order_id, "InvoiceIssued")
+    (b,) = await payment.events.wait_for(second.order_id, "InvoiceIssued")
+    numbers = sorted([sequence_of(a.payload.invoice_number), sequence_of(b.payload.invoice_number)])
+    assert numbers[1] == numbers[0] + 1
+
+
+async def test_concurrent_issuers_and_a_crash_leave_no_gap_in_the_series(
+    payment: Payment,
+) -> None:
+    workflow = payment.app.state.workflow
+    orders = [await _recorded_order(payment) for _ in range(8)]
+
+    async def issue(order_id: uuid.UUID, crash: bool) -> None:
+        async with payment.pool.acquire() as conn:
+            try:
+                async with conn.transaction():
+                    row = await repository.get_order(conn, order_id)
+                    assert row is not None
+                    uow = workflow.unit_of_work(conn, "test-concurrency", None)
+                    await workflow.issue_invoice(conn, uow, row, datetime.now(UTC))
+                    if crash:
+                        raise RuntimeError("the process died before committing")
+            except RuntimeError:
+                pass
+
+    # Eight issuers at once, two of which die after taking a number.
+    await asyncio.gather(*(issue(o, crash=i in (2, 5)) for i, o in enumerate(orders)))
+    sequences = [r["sequence"] for r in await payment.pool.fetch("SELECT sequence FROM invoices")]
+    assert gaps(sequences) == []
+    assert len(sequences) == len(set(sequences))
+    issued = await payment.pool.fetch("SELECT number, issued_at FROM invoices ORDER BY sequence")
+    assert [r["issued_at"] for r in issued] == sorted(r["issued_at"] for r in issued)
+    assert (
+        await payment.pool.fetchval(
+            "SELECT count(*) FROM invoices WHERE order_id = ANY($1::uuid[])", orders
+        )
+        == 6
+    )
+
+
+async def _recorded_order(payment: Payment) -> uuid.UUID:
+    order = placed(await payment.card(VISA))
+    await payment.feed(order)
+    await payment.events.wait_for(order.order_id, "PaymentAuthorized")
+    return order.order_id
+
+
+async def test_erasure_pseudonymises_the_customer_but_keeps_the_invoice(payment: Payment) -> None:
+    customer_id = uuid.uuid4()
+    order, issued, _ = await invoiced_order(payment, customer_id)
+    request = example(CustomerErasureRequested).model_copy(update={"customer_id": customer_id})
+    (erasure,) = await payment.feed(request)
+    assert erasure.payload.topic is Topic.ACCOUNTS_CUSTOMERS
+
+    async def erased() -> asyncpg.Record:
+        for _ in range(200):
+            row = await payment.pool.fetchrow(
+                "SELECT * FROM payment_orders WHERE order_id = $1 AND erased_at IS NOT NULL",
+                order.order_id,
+            )
+            if row is not None:
+                return row
+            await asyncio.sleep(0.1)
+        raise AssertionError("the order was never pseudonymised")
+
+    row = await erased()
+    for personal in ("camille.durand@example.fr", "Camille", "Durand", "12 rue des Lilas"):
+        assert personal not in row["customer"]
+        assert personal not in row["snapshot"]
+    # The invoice is a legal document: kept as issued, still readable by its customer.
+    response = await payment.http.get(
+        issued.payload.download_path, headers=authorization(customer_id)
+    )
+    assert "Camille Durand" in pdf_text(response.content)
+
+    # A refund after the erasure: the credit note names the customer as the invoice did,
+    # the events carry only the pseudonym.
+    await payment.feed(refund_requested(order, full=False))
+    (refund,) = await payment.events.wait_for(order.order_id, "RefundIssued")
+    assert refund.payload.customer.email.endswith(".invalid")
+    notes = await payment.events.wait_for(order.order_id, "InvoiceIssued", count=2)
+    note = await payment.http.get(
+        notes[1].payload.download_path, headers={"Authorization": f"Bearer {INTERNAL_TOKEN}"}
+    )
+    assert "Camille Durand" in pdf_text(note.content)
