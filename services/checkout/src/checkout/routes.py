@@ -5,7 +5,7 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 from uuid import UUID, uuid4
 
-from fastapi import APIRouter, Body, Depends, Header, Response
+from fastapi import APIRouter, Body, Depends, Header, Path, Response
 from jg_events import CancellationReason, CancelledBy, CustomerContact
 from jg_messaging import ServiceRuntime
 
@@ -99,6 +99,7 @@ def orders_router(
     options = settings.shipping_options()
     limits = settings.limits()
     Caller = Annotated[Principal, Depends(authenticate)]  # noqa: N806
+    OrderId = Annotated[UUID, Path(description="Order id, as returned by POST /orders.")]  # noqa: N806
 
     async def view(order: Order) -> OrderOut:
         async with runtime.pool.acquire() as conn:
@@ -237,7 +238,7 @@ def orders_router(
         "tokens are accepted).",
         responses=_ERRORS,
     )
-    async def get_order(order_id: UUID, principal: Caller) -> OrderOut:
+    async def get_order(order_id: OrderId, principal: Caller) -> OrderOut:
         async with runtime.pool.acquire() as conn:
             order = await readable(conn, principal, order_id, lock=False)
         return await view(order)
@@ -252,7 +253,7 @@ def orders_router(
         responses={**_ERRORS, **_WINDOW_CLOSED},
     )
     async def modify_order(
-        order_id: UUID, request: ModifyOrderRequest, principal: Caller
+        order_id: OrderId, request: ModifyOrderRequest, principal: Caller
     ) -> OrderOut:
         problems: list[Problem] = []
         shipping = None
@@ -313,7 +314,7 @@ def orders_router(
         responses={**_ERRORS, **_WINDOW_CLOSED},
     )
     async def cancel_order(
-        order_id: UUID,
+        order_id: OrderId,
         principal: Caller,
         request: Annotated[CancelOrderRequest | None, Body()] = None,
     ) -> OrderOut:
