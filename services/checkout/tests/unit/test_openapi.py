@@ -1,4 +1,4 @@
-"""The storefront's contract: every HTTP field and parameter is described in the OpenAPI document."""
+"""The storefront's contract: every HTTP field and parameter is described in OpenAPI."""
 
 import pytest
 from checkout.app import create_app
