@@ -248,7 +248,16 @@ async def pseudonymise_customer(
         contact.model_dump_json(),
         json.dumps(placeholder_address),
     )
-    return int(result.split()[-1])
+    touched = int(result.split()[-1])
+    # Events already relayed are history: drop their copies (they carry the contact) now
+    # rather than at the relay's retention. Unsent ones must still go out.
+    await conn.execute(
+        """DELETE FROM messaging_outbox
+           WHERE sent_at IS NOT NULL AND message_key IN (
+               SELECT order_id::text FROM payment_orders WHERE customer_id = $1)""",
+        customer_id,
+    )
+    return touched
 
 
 # --- Attempts ----------------------------------------------------------------------------------

@@ -651,6 +651,17 @@ class PaymentWorkflow:
     ) -> bool:
         """Apply what Stripe says of a refund; on success publish RefundIssued and a credit note."""
         status = domain.refund_status_of(view.status)
+        if refund.state is RefundStatus.SUCCEEDED and status is RefundStatus.FAILED:
+            # Stripe can fail a refund after reporting it done (e.g. the card was closed): the
+            # money did not reach the customer; customer service must act (reconciliation).
+            log.error("refund_failed_after_success", refund_id=view.id, reason=view.failure_reason)
+            await repository.update_refund(
+                conn,
+                refund.refund_request_id,
+                status=RefundStatus.FAILED.value,
+                problem=f"Stripe reported the refund failed after success: {view.failure_reason}",
+            )
+            return True
         if refund.state in (RefundStatus.SUCCEEDED, RefundStatus.FAILED, RefundStatus.REJECTED):
             return False
         values: dict[str, Any] = {"status": status.value}

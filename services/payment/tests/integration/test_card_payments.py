@@ -85,14 +85,7 @@ async def test_a_failed_3d_secure_is_refused_as_authentication_failed(payment: P
 
     # The customer fails the authentication (localstripe's 3-D Secure step).
     intent_id = action.payload.payment_intent_id
-    secret = (await payment.intent(intent_id))["client_secret"]
-    async with httpx.AsyncClient(base_url=payment.stack.localstripe_url) as http:
-        answer = await http.post(
-            f"/v1/payment_intents/{intent_id}/_authenticate",
-            data={"client_secret": secret, "success": "false"},
-            auth=(payment.stack.stripe_api_key, ""),
-        )
-    assert answer.status_code == 200, answer.text
+    await authenticate(payment, intent_id, success=False)
 
     # localstripe sends no webhook for it: the read-back of pending intents finds it.
     (refused,) = await payment.events.wait_for(order.order_id, "PaymentRefused")
@@ -110,14 +103,7 @@ async def test_a_completed_3d_secure_authorises_the_payment(payment: Payment) ->
     await payment.feed(order)
     (action,) = await payment.events.wait_for(order.order_id, "PaymentActionRequired")
     intent_id = action.payload.payment_intent_id
-    secret = (await payment.intent(intent_id))["client_secret"]
-    async with httpx.AsyncClient(base_url=payment.stack.localstripe_url) as http:
-        answer = await http.post(
-            f"/v1/payment_intents/{intent_id}/_authenticate",
-            data={"client_secret": secret, "success": "true"},
-            auth=(payment.stack.stripe_api_key, ""),
-        )
-    assert answer.status_code == 200, answer.text
+    await authenticate(payment, intent_id, success=True)
     (authorized,) = await payment.events.wait_for(order.order_id, "PaymentAuthorized")
     assert authorized.payload.payment_intent_id == intent_id
 
@@ -199,3 +185,35 @@ async def test_a_modification_that_keeps_the_amount_needs_no_new_authorisation(
         "PaymentAuthorized",
         "PaymentCaptured",
     ]
+
+
+async def test_a_refused_re_authorisation_releases_the_previous_hold_too(payment: Payment) -> None:
+    """PaymentRefused ends the order: no hold may be left behind on the customer's card."""
+    order = placed(await payment.card(THREE_D_SECURE))
+    await payment.feed(order)
+    (action,) = await payment.events.wait_for(order.order_id, "PaymentActionRequired")
+    await authenticate(payment, action.payload.payment_intent_id, success=True)
+    (first,) = await payment.events.wait_for(order.order_id, "PaymentAuthorized")
+
+    await payment.feed(modified(order, matcha_quantity=1))
+    second = (await payment.events.wait_for(order.order_id, "PaymentActionRequired", count=2))[1]
+    await authenticate(payment, second.payload.payment_intent_id, success=False)
+
+    (refused,) = await payment.events.wait_for(order.order_id, "PaymentRefused")
+    assert refused.payload.order_revision == 1
+    (released_hold,) = await payment.events.wait_for(order.order_id, "PaymentCancelled")
+    assert released_hold.payload.payment_intent_id == first.payload.payment_intent_id
+    assert released_hold.payload.reason.value == "other"
+    assert (await payment.intent(first.payload.payment_intent_id))["status"] == "canceled"
+
+
+async def authenticate(payment: Payment, intent_id: str, *, success: bool) -> None:
+    """localstripe's 3-D Secure step, as the customer's browser would complete it."""
+    secret = (await payment.intent(intent_id))["client_secret"]
+    async with httpx.AsyncClient(base_url=payment.stack.localstripe_url) as http:
+        answer = await http.post(
+            f"/v1/payment_intents/{intent_id}/_authenticate",
+            data={"client_secret": secret, "success": "true" if success else "false"},
+            auth=(payment.stack.stripe_api_key, ""),
+        )
+    assert answer.status_code == 200, answer.text

@@ -13,14 +13,18 @@ from jg_devstack import Endpoints
 from jg_devstack.databases import create_database_async, drop_database_async
 from jg_events import PaymentMethodType, RefusalReason
 from payment.testing import failed_intent, payment_intent, stripe_event
+from payment.testing import refund as stripe_refund
 
 from .conftest import (
     Payment,
     cancelled,
+    cents,
     make_settings,
     placed,
+    refund_requested,
     released,
     running,
+    shipped,
     unique_prefix,
 )
 
@@ -133,3 +137,87 @@ async def test_a_revolut_pay_order_cancelled_before_release_is_cancelled_at_stri
     assert (await payment.webhook(event)).json()["outcome"] == "applied"
     (cancelled_event,) = await payment.events.wait_for(order.order_id, "PaymentCancelled")
     assert cancelled_event.payload.reason.value == "order_cancelled"
+
+
+async def captured_revolut_order(payment: Payment) -> tuple[object, str]:
+    order, intent_id = await revolut_order(payment)
+    for event_type, status in (
+        ("payment_intent.amount_capturable_updated", "requires_capture"),
+        ("payment_intent.succeeded", "succeeded"),
+    ):
+        if status == "succeeded":
+            await payment.feed(released(order))
+            await payment.wait_attempt(order.order_id, lambda a: a["status"] == "capturing")
+        event = stripe_event(
+            event_type,
+            payment_intent(intent_id, 9937, status, payment_method_type="revolut_pay"),
+        )
+        assert (await payment.webhook(event)).status_code == 200
+    await payment.events.wait_for(order.order_id, "PaymentCaptured")
+    await payment.feed(shipped(order))
+    await payment.events.wait_for(order.order_id, "InvoiceIssued")
+    return order, intent_id
+
+
+async def test_refund_requests_pass_stripe_mock_and_a_later_failure_is_recorded(
+    mock_payment: Payment,
+) -> None:
+    payment = mock_payment
+    order, intent_id = await captured_revolut_order(payment)
+    request = refund_requested(order, full=False)
+    await payment.feed(request)
+    (refund,) = await payment.events.wait_for(order.order_id, "RefundIssued")
+    assert refund.payload.amount == request.amount
+    assert refund.payload.refund_id.startswith("re_")
+    notes = await payment.events.wait_for(order.order_id, "InvoiceIssued", count=2)
+    assert notes[1].payload.kind.value == "credit_note"
+
+    # Stripe later reports the refund failed (refund.failed): recorded for customer service.
+    failed = stripe_event(
+        "refund.failed",
+        stripe_refund(
+            refund.payload.refund_id, cents(request.amount), "failed", payment_intent_id=intent_id
+        ),
+    )
+    assert (await payment.webhook(failed)).json()["outcome"] == "applied"
+    row = await payment.pool.fetchrow(
+        "SELECT status, problem FROM payment_refunds WHERE refund_request_id = $1",
+        request.refund_request_id,
+    )
+    assert row["status"] == "failed" and "failed after success" in row["problem"]
+
+
+async def test_a_refund_stripe_settles_later_is_issued_when_its_webhook_arrives(
+    mock_payment: Payment,
+) -> None:
+    payment = mock_payment
+    order, intent_id = await captured_revolut_order(payment)
+    request = refund_requested(order, full=False)
+    attempt = await payment.attempt(order.order_id)
+    # As if Stripe had answered the refund with status "pending" (bank transfers, some wallets).
+    await payment.pool.execute(
+        """INSERT INTO payment_refunds (refund_request_id, order_id, attempt_id,
+               payment_intent_id, amount_cents, cause, reference_id, request, status,
+               stripe_refund_id, correlation_id)
+           VALUES ($1, $2, $3, $4, $5, 'return', $6, $7::jsonb, 'pending', 're_pending_1', 'c')""",
+        request.refund_request_id,
+        order.order_id,
+        attempt["id"],
+        intent_id,
+        cents(request.amount),
+        request.reference_id,
+        request.model_dump_json(include={"lines", "shipping_refund", "amount"}),
+    )
+    assert payment.events.of(order.order_id, "RefundIssued") == []
+    settled = stripe_event(
+        "charge.refund.updated",
+        stripe_refund(
+            "re_pending_1", cents(request.amount), "succeeded", payment_intent_id=intent_id
+        ),
+    )
+    assert (await payment.webhook(settled)).json()["outcome"] == "applied"
+    (refund,) = await payment.events.wait_for(order.order_id, "RefundIssued")
+    assert refund.payload.refund_id == "re_pending_1"
+    assert refund.payload.refund_request_id == request.refund_request_id
+    notes = await payment.events.wait_for(order.order_id, "InvoiceIssued", count=2)
+    assert notes[1].payload.total_incl_vat == request.amount
