@@ -119,12 +119,10 @@ async def return_facts(uow: UnitOfWork, order: repository.Order) -> domain.Retur
     for ret in returns:
         if ret.status == "rejected":
             continue
-        quantities = ret.items
-        if ret.status == "received":  # count only what was refunded
-            quantities = ret.received_items or []
-        for item in quantities:
+        for item in ret.items:  # accepted: on its way back, or back (whatever its state)
             returned[item["sku"]] = returned.get(item["sku"], 0) + int(item["quantity"])
-            if ret.kind == domain.ReturnKind.WITHDRAWAL and ret.status == "received":
+        if ret.kind == domain.ReturnKind.WITHDRAWAL and ret.status == "received":
+            for item in ret.received_items or []:  # refunded in a withdrawal
                 withdrawn[item["sku"]] = withdrawn.get(item["sku"], 0) + int(item["quantity"])
     # The ordered items of a reship are not counted twice: delivered units cap at the order.
     delivered = {item.sku: min(delivered.get(item.sku, 0), item.quantity) for item in items}

@@ -85,6 +85,12 @@ async def test_a_return_inside_the_window_is_accepted_and_refunded_once_received
     view = await service.order(order.order_id)
     assert view is not None and view["returns"][0]["status"] == "received"
     assert view["returns"][0]["refunded_amount"] == "49.80"
+    again = await service.http.post(
+        f"/orders/{order.order_id}/returns",
+        json={"items": [{"sku": "FUROSHIKI-SAKURA", "quantity": 1}], "items_unused": True},
+        headers=service.customer(customer),
+    )
+    assert again.status_code == 422 and again.json()["code"] == "already_returned"
 
 
 async def test_a_full_withdrawal_received_unused_refunds_the_standard_delivery_too(
