@@ -27,6 +27,7 @@ _SMALL = ParagraphStyle("small", parent=_BODY, fontSize=7.5, textColor=colors.gr
 _TITLE = ParagraphStyle("title", parent=_BODY, fontName="Helvetica-Bold", fontSize=16)
 _RIGHT = ParagraphStyle("right", parent=_BODY, alignment=TA_RIGHT)
 _BOLD = ParagraphStyle("bold", parent=_BODY, fontName="Helvetica-Bold")
+_BOLD_RIGHT = ParagraphStyle("bold_right", parent=_BOLD, alignment=TA_RIGHT)
 
 
 def euros(amount: Decimal) -> str:
@@ -88,7 +89,15 @@ def render_pdf(doc: InvoiceDocument) -> bytes:
         ],
         colWidths=[95 * mm, 79 * mm],
     )
-    header.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("SPAN", (0, 0), (1, 0))]))
+    header.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("SPAN", (0, 0), (1, 0)),
+                ("BOTTOMPADDING", (0, 0), (1, 0), 4 * mm),
+            ]
+        )
+    )
     story += [header, Spacer(1, 6 * mm)]
 
     facts = [
@@ -104,11 +113,11 @@ def render_pdf(doc: InvoiceDocument) -> bytes:
     rows: list[list] = [
         [
             _p("Désignation", _BOLD),
-            _p("Qté", _BOLD),
-            _p("P.U. HT", _BOLD),
-            _p("TVA", _BOLD),
-            _p("Total HT", _BOLD),
-            _p("Total TTC", _BOLD),
+            _p("Qté", _BOLD_RIGHT),
+            _p("P.U. HT", _BOLD_RIGHT),
+            _p("TVA", _BOLD_RIGHT),
+            _p("Total HT", _BOLD_RIGHT),
+            _p("Total TTC", _BOLD_RIGHT),
         ]
     ]
     for line in doc.lines:
@@ -136,7 +145,12 @@ def render_pdf(doc: InvoiceDocument) -> bytes:
     story += [table, Spacer(1, 6 * mm)]
 
     vat_rows: list[list] = [
-        [_p("Taux de TVA", _BOLD), _p("Base HT", _BOLD), _p("TVA", _BOLD), _p("TTC", _BOLD)]
+        [
+            _p("Taux de TVA", _BOLD),
+            _p("Base HT", _BOLD_RIGHT),
+            _p("TVA", _BOLD_RIGHT),
+            _p("TTC", _BOLD_RIGHT),
+        ]
     ]
     for vat in doc.vat_breakdown:
         vat_rows.append(
