@@ -822,7 +822,8 @@ async def list_rejected_reports(
 async def erase_customer(
     conn: asyncpg.Connection, customer_id: UUID, *, pseudonym: CustomerContact, now: datetime
 ) -> dict[str, int]:
-    """Pseudonymise the customer's orders; erase their claims' photos and messages.
+    """Pseudonymise the customer's orders; erase their claims' photos and messages, and the
+    relayed copies of events about their orders.
 
     Orders not delivered yet keep their shipping address (needed to deliver them: the
     contract's performance) until delivered; see :func:`erase_address_if_erased`.
@@ -841,6 +842,12 @@ async def erase_customer(
         now,
     )
     ids = [row["order_id"] for row in rows]
+    # Events already relayed are history; their copies carry the contact and the address.
+    # Unsent ones must still go out (an address still needed for delivery goes with them).
+    await conn.execute(
+        "DELETE FROM messaging_outbox WHERE sent_at IS NOT NULL AND message_key = ANY($1::text[])",
+        [str(order_id) for order_id in ids],
+    )
     claims = await conn.fetchval(
         "WITH c AS (UPDATE claims SET message = NULL WHERE order_id = ANY($1::uuid[]) "
         "RETURNING claim_id) SELECT count(*) FROM c",

@@ -43,6 +43,9 @@ async def test_an_erasure_request_pseudonymises_the_customer_and_erases_claim_ph
     )
     assert claim.status_code == 201, claim.text
     photo = claim.json()["photos"][0]
+    # Everything said about these orders so far has gone out.
+    await service.events(Topic.FULFILLMENT_ORDERS, "ClaimOpened", 1)
+    await service.events(Topic.FULFILLMENT_ORDERS, "Backordered", 1)
 
     await service.feed(
         CustomerErasureRequested(
@@ -85,6 +88,11 @@ async def test_an_erasure_request_pseudonymises_the_customer_and_erases_claim_ph
     assert stored is not None and stored["message"] is None
     view = await service.order(done.order_id)
     assert view is not None and view["claims"][0]["photos"][0]["erased"] is True
+    copies = await service.pool.fetchval(
+        "SELECT count(*) FROM messaging_outbox WHERE message_key = ANY($1::text[])",
+        [str(done.order_id), str(waiting.order_id)],
+    )
+    assert copies == 0  # the relayed Shipped, Delivered, ClaimOpened... carried the contact
 
     # The waiting order still ships, to the address, without the customer's name or email.
     await service.feed(
