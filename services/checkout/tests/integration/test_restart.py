@@ -116,3 +116,17 @@ async def test_a_service_killed_during_the_window_still_releases_the_order_once(
         assert released["released_at"] >= released["modifiable_until"]
         events = await restarted.events_of(order["id"], 3, settle=2.0)
     assert [e.type for e in events] == ["OrderPlaced", "OrderConfirmed", "OrderReleased"]
+
+
+async def test_two_instances_on_one_database_release_an_order_exactly_once(
+    make_settings: Callable[..., CheckoutSettings], stack: Endpoints
+) -> None:
+    settings = make_settings(release_delay_seconds=2, release_poll_interval=0.05)
+    async with running(settings, stack) as first:
+        orders = [await first.confirmed() for _ in range(4)]
+        async with running(settings, stack) as second:
+            for order in orders:
+                await second.wait_for_status(order["id"], "released", timeout=20)
+            events = await second.published(4 * 3, settle=2.0)
+    releases = [e.key for e in events if e.type == "OrderReleased"]
+    assert sorted(releases) == sorted(o["id"] for o in orders)
