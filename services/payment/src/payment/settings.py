@@ -83,10 +83,11 @@ class PaymentSettings(ServiceSettings):
         "stripe-mock)",
     )
     stripe_lease: float = Field(
-        60.0,
+        120.0,
         gt=0,
         description="Seconds a Stripe call is reserved for the worker that started it; after a "
-        "crash the next pass resumes it with the same idempotency key",
+        "crash the next pass resumes it with the same idempotency key. Must outlast a call "
+        "with its retries (stripe_timeout x (stripe_max_network_retries + 1))",
     )
 
     # --- Access ------------------------------------------------------------------------------
@@ -133,6 +134,16 @@ class PaymentSettings(ServiceSettings):
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _lease_outlasts_a_call(self) -> Self:
+        longest_call = self.stripe_timeout * (self.stripe_max_network_retries + 1)
+        if self.stripe_lease <= longest_call:
+            raise ValueError(
+                f"PAYMENT_STRIPE_LEASE ({self.stripe_lease}s) must outlast a Stripe call with its "
+                f"retries ({longest_call}s), or two workers could make the same call at once"
+            )
+        return self
 
     @model_validator(mode="after")
     def _real_seller_in_production(self) -> Self:
