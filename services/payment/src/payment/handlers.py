@@ -184,8 +184,8 @@ def register_handlers(runtime: ServiceRuntime, workflow: PaymentWorkflow) -> Non
         conn = uow.conn
         order = await repository.get_order(conn, request.order_id, for_update=True)
         if order is None:
-            log.error("refund_for_unknown_order", order_id=str(request.order_id))
-            return
+            # Nothing can be refunded for an order payment never saw: retry, then dead-letter.
+            raise LookupError(f"refund requested for order {request.order_id} unknown to payment")
         attempts = await repository.attempts_of_order(conn, request.order_id)
         captured = next((a for a in reversed(attempts) if a.state is AttemptStatus.CAPTURED), None)
         amount = domain.to_cents(request.amount)

@@ -12,6 +12,8 @@ import pytest
 from jg_auth.testing import authorization
 from jg_events import CustomerErasureRequested, Envelope, InvoiceKind, OrderPlaced, Topic
 from jg_events.examples import example
+from jg_events.topics import dead_letter_topic
+from jg_messaging.testing import headers_of, read_topic
 from payment import repository
 from payment.invoicing import gaps, sequence_of
 from pypdf import PdfReader
@@ -282,3 +284,23 @@ async def test_erasure_pseudonymises_the_customer_but_keeps_the_invoice(payment:
         notes[1].payload.download_path, headers={"Authorization": f"Bearer {INTERNAL_TOKEN}"}
     )
     assert "Camille Durand" in pdf_text(note.content)
+
+
+async def test_a_shipment_of_an_order_payment_never_saw_goes_to_the_dead_letter_topic(
+    payment: Payment,
+) -> None:
+    stranger = placed("pm_never_seen")
+    (envelope,) = await payment.feed(shipped(stranger))
+    records = await read_topic(
+        payment.stack.kafka_bootstrap, dead_letter_topic("payment", payment.prefix), count=1
+    )
+    dead = [r for r in records if headers_of(r)["event-id"] == str(envelope.event_id)]
+    assert len(dead) == 1
+    assert headers_of(dead[0])["dlq-reason"] == "handler_failed"
+    assert "unknown to payment" in headers_of(dead[0])["dlq-error"]
+    assert (
+        await payment.pool.fetchval(
+            "SELECT count(*) FROM invoices WHERE order_id = $1", stranger.order_id
+        )
+        == 0
+    )
