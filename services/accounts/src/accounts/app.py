@@ -46,6 +46,7 @@ def create_app(settings: AccountsSettings | None = None) -> FastAPI:
             await keyring.load(conn)
         finally:
             await conn.close()
+        await accounts.passwords.warm_up()
         async with runtime.running():
             housekeeping = asyncio.create_task(_housekeeping(runtime, settings))
             try:

@@ -39,6 +39,11 @@ class Passwords:
         self._slots = asyncio.Semaphore(concurrency)
         self._dummy: str | None = None
 
+    async def warm_up(self) -> None:
+        """Make the dummy hash now, so the first unknown-email login is not slower."""
+        if self._dummy is None:
+            self._dummy = await self.hash(secrets.token_urlsafe(16))
+
     async def hash(self, password: str) -> str:
         async with self._slots:
             return await asyncio.to_thread(self._hasher.hash, normalise_password(password))
@@ -46,8 +51,8 @@ class Passwords:
     async def verify(self, password_hash: str | None, password: str) -> bool:
         """True when ``password`` matches. With no hash (unknown account) the same work is
         done against a dummy hash, so the answer takes as long either way."""
-        if self._dummy is None:
-            self._dummy = await self.hash(secrets.token_urlsafe(16))
+        await self.warm_up()
+        assert self._dummy is not None
         target = password_hash or self._dummy
         async with self._slots:
             try:
