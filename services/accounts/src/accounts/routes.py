@@ -14,7 +14,7 @@ from uuid import UUID, uuid4
 
 import asyncpg
 import structlog
-from fastapi import APIRouter, Depends, Query, Request, Response, Security
+from fastapi import APIRouter, Depends, Path, Query, Request, Response, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from jg_auth import AuthError, CustomerClaims, TokenError
 from jg_events import (
@@ -843,7 +843,7 @@ def accounts_router(ctx: Accounts) -> APIRouter:
         responses=_error(404),
     )
     async def my_order(
-        order_id: UUID,
+        order_id: UUID = Path(description="Order id (from GET /me/orders)."),  # noqa: B008
         claims: CustomerClaims = Depends(current_customer),  # noqa: B008
     ) -> OrderDetail:
         async with ctx.pool.acquire() as conn:
