@@ -8,7 +8,8 @@ UV_RUN = $(UV) run --frozen
 # Test folders that exist: libs/*/tests, services/*/tests, tests/
 TEST_DIRS = $(wildcard libs/*/tests services/*/tests tests)
 
-.PHONY: help install lint format up down status test test-unit test-integration run bench preview-emails
+.PHONY: help install lint format up down status test test-unit test-integration run bench \
+	deploy-tools deploy-check preview-emails
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-17s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -35,8 +36,8 @@ down: ## Stop what `make up` started
 status: install ## Each component, its ports and its state
 	$(UV_RUN) jg-stack status
 
-test: install up ## Everything: unit, integration and e2e tests against the real stack
-	$(UV_RUN) pytest $(TEST_DIRS)
+test: install up deploy-check ## Everything: deployment checks, then unit, integration and e2e tests against the real stack
+	$(UV_RUN) pytest $(TEST_DIRS) --ignore=tests/deploy
 
 test-unit: install ## Unit tests only (no service needed)
 	$(UV_RUN) pytest -m unit $(TEST_DIRS)
@@ -58,3 +59,9 @@ bench: install up ## Benchmarks: bench/ if present, else tests marked `bench`
 		$(UV_RUN) pytest -m bench $(TEST_DIRS); rc=$$?; \
 		if [ $$rc -eq 5 ]; then echo "no benchmark yet"; exit 0; fi; exit $$rc; \
 	fi
+
+deploy-tools: install ## kustomize, kubeconform, compose/Dockerfile checkers, Kubernetes and CRD schemas (into .cache/)
+	$(UV_RUN) python tools/deploycheck/install.py
+
+deploy-check: deploy-tools ## Dockerfile, docker-compose.yml and deploy/k8s: build, validate, match them with the code
+	$(UV_RUN) pytest tests/deploy
