@@ -62,6 +62,10 @@ from fulfillment.handlers import Context, publish_refund, return_facts
 log = structlog.get_logger(__name__)
 
 Sku = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+OrderId = Annotated[UUID, Path(description="Order id (from checkout; the Kafka key).")]
+SkuPath = Annotated[str, Path(min_length=1, max_length=64, description="Product reference.")]
+ClaimId = Annotated[UUID, Path(description="Claim id (from ClaimOpened).")]
+PhotoId = Annotated[UUID, Path(description="Photo id (from the claim's photos).")]
 
 
 # --- Errors ----------------------------------------------------------------------------------
@@ -310,7 +314,7 @@ def _may_see(who: Principal, order: repository.Order) -> bool:
 
 
 async def _visible_order(
-    conn: asyncpg.Connection, order_id: UUID, who: Principal, *, for_update: bool = False
+    conn: asyncpg.Connection, order_id: OrderId, who: Principal, *, for_update: bool = False
 ) -> repository.Order:
     order = await repository.get_order(conn, order_id, for_update=for_update)
     if order is None or not _may_see(who, order):
@@ -370,7 +374,7 @@ def customer_router(ctx: Context, principal: Callable[..., Awaitable[Principal]]
 
     @router.get("/orders/{order_id}", summary="An order's fulfillment: status, parcels, returns")
     async def read_order(
-        order_id: UUID, who: Annotated[Principal, Depends(principal)]
+        order_id: OrderId, who: Annotated[Principal, Depends(principal)]
     ) -> OrderView:
         async with ctx.runtime.pool.acquire() as conn:
             order = await _visible_order(conn, order_id, who)
@@ -421,7 +425,7 @@ def customer_router(ctx: Context, principal: Callable[..., Awaitable[Principal]]
         "a French `message`; ReturnRejected is published too.",
     )
     async def request_return(
-        order_id: UUID,
+        order_id: OrderId,
         body: ReturnRequest,
         who: Annotated[Principal, Depends(principal)],
     ) -> ReturnView:
@@ -531,7 +535,7 @@ def customer_router(ctx: Context, principal: Callable[..., Awaitable[Principal]]
         },
     )
     async def open_claim(
-        order_id: UUID,
+        order_id: OrderId,
         who: Annotated[Principal, Depends(principal)],
         kind: Annotated[ClaimKind, Form(description="'missing_item' or 'damaged_item'.")],
         order_number: Annotated[
@@ -771,6 +775,32 @@ class StockChange(BaseModel):
     )
 
 
+class MissingView(BaseModel):
+    sku: str = Field(description="Product reference.")
+    quantity: int = Field(description="Items ordered.")
+    missing: int = Field(description="Items still waiting for stock.")
+
+
+class BackorderView(BaseModel):
+    order_id: UUID = Field(description="Order id.")
+    order_number: str = Field(description="Human order number.")
+    released_at: datetime = Field(description="When checkout released the order (UTC).")
+    backordered_at: datetime | None = Field(description="When it was backordered (UTC).")
+    missing: list[MissingView] = Field(description="Lines waiting for stock.")
+
+
+class RejectedReportView(BaseModel):
+    id: int = Field(description="Sequence number of the refusal.")
+    event_id: UUID = Field(description="event_id of the refused report.")
+    event_type: str = Field(description="Its type, e.g. 'ParcelPickedUp'.")
+    order_id: UUID | None = Field(description="Order it was about, if any.")
+    sku: str | None = Field(description="Sku it was about (StockReplenished).")
+    reason: str = Field(description="Machine reason, e.g. 'unknown_order'.")
+    detail: str = Field(description="Explanation (English, for staff).")
+    report: dict[str, Any] = Field(description="The report as received (its envelope).")
+    received_at: datetime = Field(description="When it was refused (UTC).")
+
+
 def _stock_view(product: repository.Product) -> StockView:
     return StockView(
         sku=product.sku,
@@ -859,7 +889,7 @@ def operator_router(ctx: Context) -> APIRouter:
             return [_stock_view(p) for p in await repository.list_products(conn)]
 
     @router.get("/stock/{sku}", summary="Stock of one sku", responses={404: ERRORS[404]})
-    async def read_stock(sku: str) -> StockView:
+    async def read_stock(sku: SkuPath) -> StockView:
         async with ctx.runtime.pool.acquire() as conn:
             product = await repository.get_product(conn, sku)
         if product is None:
@@ -871,9 +901,7 @@ def operator_router(ctx: Context) -> APIRouter:
         summary="Inventory count: set a sku's labels and items on hand (creates the sku)",
         responses={409: {"model": ErrorBody, "description": "Below the reserved items"}},
     )
-    async def count_stock(
-        sku: Annotated[str, Path(min_length=1, max_length=64)], body: InventoryCount
-    ) -> StockChange:
+    async def count_stock(sku: SkuPath, body: InventoryCount) -> StockChange:
         async with ctx.runtime.messaging.transaction() as uow:
             await repository.upsert_product_labels(
                 uow.conn, sku, body.name_fr, body.name_ja, body.name_romaji
@@ -910,7 +938,7 @@ def operator_router(ctx: Context) -> APIRouter:
             409: {"model": ErrorBody, "description": "Below the reserved items"},
         },
     )
-    async def adjust_stock(sku: str, body: StockAdjustment) -> StockChange:
+    async def adjust_stock(sku: SkuPath, body: StockAdjustment) -> StockChange:
         if body.delta == 0:
             raise ApiError(
                 422,
@@ -946,17 +974,17 @@ def operator_router(ctx: Context) -> APIRouter:
         return StockChange(stock=_stock_view(after), resumed_orders=resumed)
 
     @router.get("/backorders", summary="Backordered orders, oldest first, with what they miss")
-    async def list_backorders() -> list[dict[str, Any]]:
+    async def list_backorders() -> list[BackorderView]:
         async with ctx.runtime.pool.acquire() as conn:
             rows = await repository.backorder_queue(conn)
         return [
-            {
-                "order_id": str(r["order_id"]),
-                "order_number": r["order_number"],
-                "released_at": r["released_at"].isoformat(),
-                "backordered_at": r["backordered_at"].isoformat() if r["backordered_at"] else None,
-                "missing": json.loads(r["missing"]) if r["missing"] else [],
-            }
+            BackorderView(
+                order_id=r["order_id"],
+                order_number=r["order_number"],
+                released_at=r["released_at"],
+                backordered_at=r["backordered_at"],
+                missing=json.loads(r["missing"]) if r["missing"] else [],
+            )
             for r in rows
         ]
 
@@ -966,22 +994,22 @@ def operator_router(ctx: Context) -> APIRouter:
     )
     async def list_rejected_reports(
         order_id: Annotated[UUID | None, Query(description="Only this order's")] = None,
-        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    ) -> list[dict[str, Any]]:
+        limit: Annotated[int, Query(ge=1, le=1000, description="Most reports returned")] = 100,
+    ) -> list[RejectedReportView]:
         async with ctx.runtime.pool.acquire() as conn:
             rows = await repository.list_rejected_reports(conn, order_id=order_id, limit=limit)
         return [
-            {
-                "id": r["id"],
-                "event_id": str(r["event_id"]),
-                "event_type": r["event_type"],
-                "order_id": str(r["order_id"]) if r["order_id"] else None,
-                "sku": r["sku"],
-                "reason": r["reason"],
-                "detail": r["detail"],
-                "report": json.loads(r["payload"]),
-                "received_at": r["received_at"].isoformat(),
-            }
+            RejectedReportView(
+                id=r["id"],
+                event_id=r["event_id"],
+                event_type=r["event_type"],
+                order_id=r["order_id"],
+                sku=r["sku"],
+                reason=r["reason"],
+                detail=r["detail"],
+                report=json.loads(r["payload"]),
+                received_at=r["received_at"],
+            )
             for r in rows
         ]
 
@@ -995,7 +1023,7 @@ def operator_router(ctx: Context) -> APIRouter:
             return [_claim_view(c) for c in await repository.list_claims(conn, status=status)]
 
     @router.get("/claims/{claim_id}", summary="One claim", responses={404: ERRORS[404]})
-    async def read_claim(claim_id: UUID) -> ClaimView:
+    async def read_claim(claim_id: ClaimId) -> ClaimView:
         async with ctx.runtime.pool.acquire() as conn:
             claim = await repository.get_claim(conn, claim_id)
         if claim is None:
@@ -1008,7 +1036,7 @@ def operator_router(ctx: Context) -> APIRouter:
         response_class=Response,
         responses={200: {"content": {m: {} for m in domain.ACCEPTED_PHOTO_TYPES}}},
     )
-    async def read_photo(claim_id: UUID, photo_id: UUID) -> Response:
+    async def read_photo(claim_id: ClaimId, photo_id: PhotoId) -> Response:
         async with ctx.runtime.pool.acquire() as conn:
             photo = await repository.get_photo(conn, claim_id, photo_id)
         if photo is None:
@@ -1027,7 +1055,7 @@ def operator_router(ctx: Context) -> APIRouter:
             409: {"model": ErrorBody, "description": "Already resolved, or no stock to reship"},
         },
     )
-    async def resolve_claim(claim_id: UUID, body: ClaimDecision) -> ClaimView:
+    async def resolve_claim(claim_id: ClaimId, body: ClaimDecision) -> ClaimView:
         now = ctx.clock()
         if body.resolution is ClaimResolution.REJECTED and not body.message:
             raise ApiError(
