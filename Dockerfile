@@ -35,6 +35,8 @@ RUN groupadd --system --gid 10001 app \
     && pip uninstall --yes pip setuptools wheel 2>/dev/null || true
 COPY --from=build /app/.venv /app/.venv
 COPY deploy/docker/healthcheck.py /app/healthcheck.py
+# The dead-letter replay tool (docs/operations.md), run as a Job with its own Kafka user.
+COPY tools/dlq_replay.py /app/tools/dlq_replay.py
 ENV PATH=/app/.venv/bin:${PATH} \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \

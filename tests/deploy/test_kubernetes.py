@@ -53,6 +53,20 @@ def _kubeconform(b: Built) -> dict[str, Any]:
     return report
 
 
+def test_the_ops_jobs_validate_against_the_kubernetes_schemas(tools: Path) -> None:
+    from .conftest import K8S
+
+    for job in sorted((K8S / "ops").glob("*.yaml")):
+        text = job.read_text()
+        report = _kubeconform(Built(job.name, text, []))
+        problems = [
+            f"{r['kind']} {r['name']}: {r.get('msg', '')}"
+            for r in report.get("resources", [])
+            if r["status"] != "statusValid"
+        ]
+        assert report["returncode"] == 0 and not problems, f"{job.name}: {problems}"
+
+
 @pytest.mark.parametrize("path", PATHS)
 def test_the_build_validates_against_kubernetes_and_crd_schemas_strictly(
     tools: Path, path: str
