@@ -197,14 +197,23 @@ def create_broker(
 
 
 def subscribe(
-    broker: KafkaBroker, topic: Topic, *, service: str, topic_prefix: str = "", **options: Any
+    broker: KafkaBroker,
+    *topics: Topic,
+    service: str,
+    topic_prefix: str = "",
+    **options: Any,
 ) -> Any:
-    """A subscriber on `topic` in the service's consumer group, committing after each handler.
+    """One subscriber on `topics` in the service's consumer group, committing after each handler.
 
-    Register one handler per event type on it with `filter=handles(EventClass)`.
+    Give a service ONE subscriber over every topic it reads: each subscriber is a member of the
+    group, and each member joining makes the others rebalance. Register one handler per event
+    type on it with `filter=handles(EventClass)`.
     """
+    if not topics:
+        raise ValueError("subscribe() needs at least one topic")
+    options.setdefault("heartbeat_interval_ms", 500)  # notice rebalances quickly
     return broker.subscriber(
-        topic_name(topic, topic_prefix),
+        *(topic_name(topic, topic_prefix) for topic in topics),
         group_id=service,
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.NACK_ON_ERROR,
