@@ -8,7 +8,7 @@ ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 # ---- build: resolve and install only SERVICE's locked dependencies into /app/.venv ----------
 FROM ${PYTHON_IMAGE} AS build
 ARG SERVICE
-ARG UV_VERSION=0.9.5
+ARG UV_VERSION=0.13.9
 RUN test -n "${SERVICE}" || { echo "build with --build-arg SERVICE=<name of a folder under services/>" >&2; exit 1; }
 RUN pip install --no-cache-dir "uv==${UV_VERSION}"
 ENV UV_COMPILE_BYTECODE=1 \
@@ -24,15 +24,17 @@ COPY services/ services/
 # Exactly what uv.lock pins for SERVICE and the libs it depends on; no dev tools, no editable
 # installs (the venv does not point back into /src, which the runtime stage does not have).
 RUN --mount=type=cache,target=/root/.cache/uv \
-    uv sync --frozen --package "${SERVICE}" --no-dev --no-editable --compile-bytecode \
+    uv sync --frozen --package "${SERVICE}" --no-dev --no-editable \
     && /app/.venv/bin/python -c "import importlib, sys; importlib.import_module(sys.argv[1] + '.app')" "${SERVICE}"
 
 # ---- runtime: the interpreter, the venv and nothing to build with ---------------------------
 FROM ${PYTHON_IMAGE} AS runtime
 ARG SERVICE
+# The service's own user; pip (and the setuptools/wheel the base image ships for it) goes: the
+# image installs nothing at run time.
 RUN groupadd --system --gid 10001 app \
     && useradd --system --uid 10001 --gid app --home-dir /app --no-create-home --shell /usr/sbin/nologin app \
-    && pip uninstall --yes pip setuptools wheel 2>/dev/null || true
+    && python -m pip uninstall --yes --quiet pip setuptools wheel
 COPY --from=build /app/.venv /app/.venv
 COPY deploy/docker/healthcheck.py /app/healthcheck.py
 # The dead-letter replay tool (docs/operations.md), run as a Job with its own Kafka user.

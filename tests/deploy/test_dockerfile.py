@@ -197,3 +197,36 @@ def test_every_dependency_of_the_service_installs_from_a_wheel(service: str) -> 
         f"{service}: no CPython 3.11 linux/amd64 wheel in uv.lock for {', '.join(missing)}: "
         "the image's build stage has no compiler"
     )
+
+
+def test_the_healthcheck_passes_only_while_the_service_answers_on_its_port() -> None:
+    import http.server
+    import os
+    import subprocess
+    import sys
+    import threading
+
+    class Health(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+            self.send_response(200 if self.path == "/health" else 404)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Health)
+    port = server.server_address[1]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    env = {**os.environ, "SERVICE_MODULE": "checkout", "CHECKOUT_HTTP_PORT": str(port)}
+    script = str(ROOT / "deploy" / "docker" / "healthcheck.py")
+    try:
+        alive = subprocess.run([sys.executable, script], env=env, timeout=30, check=False)
+    finally:
+        server.shutdown()
+        server.server_close()
+    dead = subprocess.run(
+        [sys.executable, script], env=env, capture_output=True, timeout=30, check=False
+    )
+    assert alive.returncode == 0
+    assert dead.returncode == 1
