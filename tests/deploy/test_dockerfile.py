@@ -207,7 +207,7 @@ def test_the_healthcheck_passes_only_while_the_service_answers_on_its_port() -> 
     import threading
 
     class Health(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+        def do_GET(self) -> None:
             self.send_response(200 if self.path == "/health" else 404)
             self.end_headers()
 
