@@ -30,6 +30,7 @@ from faststream.exceptions import SubscriberNotFound
 from faststream.kafka import KafkaBroker
 from faststream.message import StreamMessage
 from faststream.middlewares import AckPolicy
+from faststream.security import BaseSecurity
 from jg_events import (
     HEADER_CORRELATION_ID,
     HEADER_EVENT_ID,
@@ -171,6 +172,7 @@ def create_broker(
     service: str,
     topic_prefix: str = "",
     policy: RetryPolicy | None = None,
+    security: BaseSecurity | None = None,
     **broker_options: Any,
 ) -> KafkaBroker:
     """A KafkaBroker for `service`: idempotent producer, reliable consumption, dead letters."""
@@ -180,6 +182,7 @@ def create_broker(
         enable_idempotence=True,
         acks="all",
         logger=structlog.get_logger("faststream"),
+        security=security,
         **broker_options,
     )
 

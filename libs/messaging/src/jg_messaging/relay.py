@@ -27,14 +27,20 @@ log = structlog.get_logger(__name__)
 CHANNEL = "messaging_outbox"
 
 
-def idempotent_producer(bootstrap_servers: str, client_id: str) -> AIOKafkaProducer:
-    """A producer that neither loses nor duplicates on retry, and keeps order per partition."""
+def idempotent_producer(
+    bootstrap_servers: str, client_id: str, **client_options: Any
+) -> AIOKafkaProducer:
+    """A producer that neither loses nor duplicates on retry, and keeps order per partition.
+
+    `client_options` carry the connection's security (see `jg_messaging.kafka.client_options`).
+    """
     return AIOKafkaProducer(
         bootstrap_servers=bootstrap_servers,
         client_id=client_id,
         enable_idempotence=True,
         acks="all",
         linger_ms=5,
+        **client_options,
     )
 
 

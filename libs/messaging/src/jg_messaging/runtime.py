@@ -16,6 +16,7 @@ from jg_events import Event, Topic, events_on, topic_message_type, topic_name
 
 from .consumer import RetryPolicy, create_broker
 from .db import create_pool, migrate
+from .kafka import client_options, kafka_security
 from .relay import OutboxRelay, idempotent_producer
 from .settings import ServiceSettings
 from .unit_of_work import Messaging
@@ -35,6 +36,7 @@ class ServiceRuntime:
             service=service,
             topic_prefix=settings.platform.topic_prefix,
             policy=RetryPolicy(attempts=settings.retry_attempts),
+            security=kafka_security(settings.platform),
         )
         self._pool: asyncpg.Pool | None = None
         self._relay: OutboxRelay | None = None
@@ -86,7 +88,9 @@ class ServiceRuntime:
             self._relay = OutboxRelay(
                 self._pool,
                 idempotent_producer(
-                    self.settings.platform.kafka_bootstrap_servers, f"{self.service}-outbox"
+                    self.settings.platform.kafka_bootstrap_servers,
+                    f"{self.service}-outbox",
+                    **client_options(self.settings.platform),
                 ),
                 batch_size=self.settings.outbox_batch_size,
                 poll_interval=self.settings.outbox_poll_interval,

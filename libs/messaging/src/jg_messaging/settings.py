@@ -8,7 +8,7 @@ service refuses to start while a secret still has its development default.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import ClassVar, Self
+from typing import ClassVar, Literal, Self
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -31,6 +31,17 @@ class PlatformSettings(BaseSettings):
     kafka_bootstrap_servers: str = Field(
         "127.0.0.1:9092", description="Kafka bootstrap servers, comma separated"
     )
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        "PLAINTEXT", description="How clients connect to Kafka (SASL_SSL for the prod cluster)"
+    )
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = Field(
+        None, description="SASL mechanism when the protocol is SASL_PLAINTEXT or SASL_SSL"
+    )
+    kafka_sasl_username: str | None = Field(None, description="Kafka user of the service")
+    kafka_sasl_password: SecretStr | None = Field(None, description="Password of that user")
+    kafka_ssl_ca_file: str | None = Field(
+        None, description="CA bundle (PEM) to verify the brokers' certificates; system CAs if unset"
+    )
     topic_prefix: str = Field(
         "", description="Prefix of every topic name (tests use a unique one per run)"
     )
@@ -38,6 +49,17 @@ class PlatformSettings(BaseSettings):
     log_json: bool | None = Field(
         None, description="JSON logs (default: JSON unless stderr is a terminal)"
     )
+
+    @model_validator(mode="after")
+    def _sasl_is_complete(self) -> Self:
+        if self.kafka_security_protocol.startswith("SASL_") and not (
+            self.kafka_sasl_mechanism and self.kafka_sasl_username and self.kafka_sasl_password
+        ):
+            raise ValueError(
+                f"JG_KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol} needs "
+                "JG_KAFKA_SASL_MECHANISM, JG_KAFKA_SASL_USERNAME and JG_KAFKA_SASL_PASSWORD"
+            )
+        return self
 
 
 class ServiceSettings(BaseSettings):
