@@ -225,14 +225,17 @@ async def erase_customer(
 
 
 def register_handlers(runtime: ServiceRuntime, keyring: Keyring) -> None:
-    prefix = runtime.settings.platform.topic_prefix
-
-    def on(topic: Topic) -> Any:
-        # Five subscribers share the "accounts" group: each one joining rebalances the others,
-        # which notice at their next heartbeat. A short heartbeat makes start-up ~2 s, not ~14 s.
-        return subscribe(
-            runtime.broker, topic, service=SERVICE, topic_prefix=prefix, heartbeat_interval_ms=300
-        )
+    # One subscriber (one member of the "accounts" group) over every topic accounts reads.
+    events = subscribe(
+        runtime.broker,
+        Topic.CHECKOUT_ORDERS,
+        Topic.PAYMENT_PAYMENTS,
+        Topic.LOGISTICS_REQUESTS,
+        Topic.FULFILLMENT_ORDERS,
+        Topic.ACCOUNTS_CUSTOMERS,
+        service=SERVICE,
+        topic_prefix=runtime.settings.platform.topic_prefix,
+    )
 
     async def record(event: Envelope[Any]) -> None:
         async with runtime.messaging.handling(event) as uow:
@@ -240,7 +243,7 @@ def register_handlers(runtime: ServiceRuntime, keyring: Keyring) -> None:
                 return
             await apply_order_fact(uow.conn, event, order_fact(event))
 
-    orders = on(Topic.CHECKOUT_ORDERS)
+    orders = events
 
     @orders(filter=handles(OrderPlaced))
     async def on_order_placed(event: Envelope[OrderPlaced]) -> None:
@@ -262,7 +265,7 @@ def register_handlers(runtime: ServiceRuntime, keyring: Keyring) -> None:
     async def on_order_cancelled(event: Envelope[OrderCancelled]) -> None:
         await record(event)
 
-    payments = on(Topic.PAYMENT_PAYMENTS)
+    payments = events
 
     @payments(filter=handles(PaymentRefused))
     async def on_payment_refused(event: Envelope[PaymentRefused]) -> None:
@@ -276,13 +279,13 @@ def register_handlers(runtime: ServiceRuntime, keyring: Keyring) -> None:
     async def on_refund_issued(event: Envelope[RefundIssued]) -> None:
         await record(event)
 
-    logistics = on(Topic.LOGISTICS_REQUESTS)
+    logistics = events
 
     @logistics(filter=handles(OrderProcessing))
     async def on_order_processing(event: Envelope[OrderProcessing]) -> None:
         await record(event)
 
-    fulfillment = on(Topic.FULFILLMENT_ORDERS)
+    fulfillment = events
 
     @fulfillment(filter=handles(Backordered))
     async def on_backordered(event: Envelope[Backordered]) -> None:
@@ -296,7 +299,7 @@ def register_handlers(runtime: ServiceRuntime, keyring: Keyring) -> None:
     async def on_delivered(event: Envelope[Delivered]) -> None:
         await record(event)
 
-    customers = on(Topic.ACCOUNTS_CUSTOMERS)
+    customers = events
 
     @customers(filter=handles(CustomerErasureRequested))
     async def on_customer_erasure_requested(event: Envelope[CustomerErasureRequested]) -> None:

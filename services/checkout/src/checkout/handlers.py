@@ -11,7 +11,6 @@ from datetime import timedelta
 from typing import Any
 
 import structlog
-from faststream.middlewares import AckPolicy
 from jg_events import (
     Backordered,
     CancellationReason,
@@ -27,9 +26,8 @@ from jg_events import (
     PaymentRefused,
     Shipped,
     Topic,
-    topic_name,
 )
-from jg_messaging import ServiceRuntime, UnreadableEventError, handles
+from jg_messaging import ServiceRuntime, UnreadableEventError, handles, subscribe
 
 from checkout import domain, repository, store
 from checkout.domain import NextAction, Order, Outcome, Status, Tracking
@@ -47,14 +45,8 @@ CONSUMED = (
 
 
 def register_handlers(runtime: ServiceRuntime, settings: CheckoutSettings) -> None:
-    # One consumer for the four topics: one member in the group, so start-up costs one join
-    # instead of a rebalance per topic. Same options as jg_messaging.subscribe().
-    prefix = settings.platform.topic_prefix
-    events = runtime.broker.subscriber(
-        *(topic_name(topic, prefix) for topic in CONSUMED),
-        group_id=SERVICE,
-        auto_offset_reset="earliest",
-        ack_policy=AckPolicy.NACK_ON_ERROR,
+    events = subscribe(
+        runtime.broker, *CONSUMED, service=SERVICE, topic_prefix=settings.platform.topic_prefix
     )
     payments = fulfillment = logistics = customers = events
     delay = timedelta(seconds=settings.release_delay_seconds)

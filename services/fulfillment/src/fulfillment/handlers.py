@@ -18,7 +18,6 @@ from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 import structlog
-from faststream.middlewares import AckPolicy
 from jg_events import (
     CustomerContact,
     CustomerErasureRequested,
@@ -37,9 +36,8 @@ from jg_events import (
     Shipped,
     StockReplenished,
     Topic,
-    topic_name,
 )
-from jg_messaging import ServiceRuntime, UnitOfWork, handles
+from jg_messaging import ServiceRuntime, UnitOfWork, handles, subscribe
 
 from fulfillment import domain, operations, repository
 from fulfillment.settings import FulfillmentSettings
@@ -542,17 +540,12 @@ CONSUMED = (Topic.CHECKOUT_ORDERS, Topic.LOGISTICS_REPORTS, Topic.ACCOUNTS_CUSTO
 
 
 def register_handlers(ctx: Context) -> None:
-    """Fulfillment's subscribers: one consumer (group ``fulfillment``) for the three topics.
-
-    One member per instance means one group join at start-up rather than a rebalance per
-    topic; options are those of :func:`jg_messaging.subscribe`.
-    """
-    prefix = ctx.settings.platform.topic_prefix
-    events = ctx.runtime.broker.subscriber(
-        *(topic_name(topic, prefix) for topic in CONSUMED),
-        group_id=SERVICE,
-        auto_offset_reset="earliest",
-        ack_policy=AckPolicy.NACK_ON_ERROR,
+    """Fulfillment's subscriber: one consumer (group ``fulfillment``) for the three topics."""
+    events = subscribe(
+        ctx.runtime.broker,
+        *CONSUMED,
+        service=SERVICE,
+        topic_prefix=ctx.settings.platform.topic_prefix,
         title="fulfillment inputs",
         description="Released orders (jg.checkout.orders), the logistics team's reports "
         "(jg.logistics.reports: parcels picked up and delivered, returns received, stock "

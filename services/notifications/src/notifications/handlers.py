@@ -12,7 +12,6 @@ from typing import Any
 
 import asyncpg
 import structlog
-from faststream.middlewares import AckPolicy
 from jg_events import (
     Backordered,
     ClaimOpened,
@@ -37,9 +36,8 @@ from jg_events import (
     ReturnRejected,
     Shipped,
     Topic,
-    topic_name,
 )
-from jg_messaging import ServiceRuntime, handles
+from jg_messaging import ServiceRuntime, handles, subscribe
 
 from notifications import domain, repository
 from notifications.domain import EmailPlan
@@ -210,12 +208,11 @@ class EmailRecorder:
 
 def register_handlers(runtime: ServiceRuntime, recorder: EmailRecorder) -> None:
     """One subscriber, one consumer group, on every customer-facing topic."""
-    prefix = runtime.settings.platform.topic_prefix
-    events = runtime.broker.subscriber(
-        *(topic_name(topic, prefix) for topic in TOPICS),
-        group_id=SERVICE,
-        auto_offset_reset="earliest",
-        ack_policy=AckPolicy.NACK_ON_ERROR,
+    events = subscribe(
+        runtime.broker,
+        *TOPICS,
+        service=SERVICE,
+        topic_prefix=runtime.settings.platform.topic_prefix,
     )
     handle = recorder.handle
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 from uuid import UUID
 
 import structlog
-from faststream.middlewares import AckPolicy
 from jg_events import (
     CustomerErasureRequested,
     Envelope,
@@ -22,9 +21,8 @@ from jg_events import (
     RefundRequested,
     Shipped,
     Topic,
-    topic_name,
 )
-from jg_messaging import ServiceRuntime, UnitOfWork, handles
+from jg_messaging import ServiceRuntime, UnitOfWork, handles, subscribe
 
 from payment import domain, repository
 from payment.domain import AttemptStatus, Desired, RefundStatus
@@ -37,13 +35,11 @@ CONSUMED = (Topic.CHECKOUT_ORDERS, Topic.FULFILLMENT_ORDERS, Topic.ACCOUNTS_CUST
 
 
 def register_handlers(runtime: ServiceRuntime, workflow: PaymentWorkflow) -> None:
-    # One consumer for the three topics: one group member, one join at start-up.
-    prefix = runtime.settings.platform.topic_prefix
-    events = runtime.broker.subscriber(
-        *(topic_name(topic, prefix) for topic in CONSUMED),
-        group_id=SERVICE,
-        auto_offset_reset="earliest",
-        ack_policy=AckPolicy.NACK_ON_ERROR,
+    events = subscribe(
+        runtime.broker,
+        *CONSUMED,
+        service=SERVICE,
+        topic_prefix=runtime.settings.platform.topic_prefix,
     )
 
     @events(filter=handles(OrderPlaced))
