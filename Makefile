@@ -8,7 +8,7 @@ UV_RUN = $(UV) run --frozen
 # Test folders that exist: libs/*/tests, services/*/tests, tests/
 TEST_DIRS = $(wildcard libs/*/tests services/*/tests tests)
 
-.PHONY: help install lint format up down status test test-unit test-integration run bench \
+.PHONY: help install lint format up down status test test-unit test-integration run demo bench \
 	deploy-tools deploy-check preview-emails
 
 help: ## Show this help
@@ -47,6 +47,9 @@ test-integration: install up ## Integration tests against the real stack
 
 run: install ## The stack plus every service under services/, in the foreground (Ctrl-C stops them)
 	$(UV_RUN) jg-stack run
+
+demo: install ## Play a few orders through the FAQ's journeys, live in the terminal (uses `make run`'s services, else starts them)
+	$(UV_RUN) python -m jg_devstack.demo
 
 preview-emails: install ## Render every customer email with realistic data into .cache/previews/ (open index.html)
 	$(UV_RUN) python -m notifications.preview .cache/previews
