@@ -10,6 +10,7 @@ from .db import create_pool, migrate
 from .logs import configure_logging
 from .relay import OutboxRelay, idempotent_producer
 from .runtime import ServiceRuntime, health_router, lifespan
+from .serve import serve
 from .settings import Environment, PlatformSettings, ServiceSettings
 from .unit_of_work import Messaging, UnitOfWork
 
@@ -35,5 +36,6 @@ __all__ = [
     "lifespan",
     "migrate",
     "new_correlation_id",
+    "serve",
     "subscribe",
 ]

@@ -1,26 +1,15 @@
-"""`python -m checkout`: structured logs, then uvicorn on create_app()."""
+"""``python -m checkout``: structured logs, then uvicorn on create_app()."""
 
 from __future__ import annotations
 
-import uvicorn
-from jg_messaging import configure_logging
+from jg_messaging import serve
 
 from checkout.app import create_app
 from checkout.settings import CheckoutSettings
 
 
 def main() -> None:
-    settings = CheckoutSettings()
-    configure_logging(
-        "checkout", level=settings.platform.log_level, json=settings.platform.log_json
-    )
-    uvicorn.run(
-        create_app(settings),
-        host=settings.http_host,
-        port=settings.http_port,
-        log_config=None,
-        access_log=False,
-    )
+    serve("checkout", CheckoutSettings, create_app)
 
 
 if __name__ == "__main__":

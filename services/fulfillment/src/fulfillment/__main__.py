@@ -1,26 +1,15 @@
-"""`python -m fulfillment`: structured logs, then uvicorn on create_app()."""
+"""``python -m fulfillment``: structured logs, then uvicorn on create_app()."""
 
 from __future__ import annotations
 
-import uvicorn
-from jg_messaging import configure_logging
+from jg_messaging import serve
 
 from fulfillment.app import create_app
 from fulfillment.settings import FulfillmentSettings
 
 
 def main() -> None:
-    settings = FulfillmentSettings()
-    configure_logging(
-        "fulfillment", level=settings.platform.log_level, json=settings.platform.log_json
-    )
-    uvicorn.run(
-        create_app(settings),
-        host=settings.http_host,
-        port=settings.http_port,
-        log_config=None,
-        access_log=False,
-    )
+    serve("fulfillment", FulfillmentSettings, create_app)
 
 
 if __name__ == "__main__":
