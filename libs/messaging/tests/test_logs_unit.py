@@ -28,3 +28,14 @@ def test_json_log_lines_carry_service_and_correlation_id(
     assert ours["level"] == "info"
     assert library["event"] == "library line"
     assert library["correlation_id"] == "corr-42"
+
+
+def test_faststream_lines_are_structured_too(capsys: pytest.CaptureFixture[str]) -> None:
+    import faststream  # noqa: F401 - installs its own handler on the "faststream" logger
+
+    configure_logging("payment", json=True)
+    logging.getLogger("faststream").info("waiting for messages", extra={"topic": "jg.orders"})
+    line = json.loads(capsys.readouterr().err.strip().splitlines()[-1])
+    assert line["event"] == "waiting for messages"
+    assert line["service"] == "payment"
+    assert line["topic"] == "jg.orders"

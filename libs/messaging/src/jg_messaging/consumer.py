@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -181,7 +182,8 @@ def create_broker(
         client_id=service,
         enable_idempotence=True,
         acks="all",
-        logger=structlog.get_logger("faststream"),
+        # A standard-library logger: its lines go through the root handler configure_logging set.
+        logger=logging.getLogger("faststream"),
         security=security,
         **broker_options,
     )

@@ -40,7 +40,8 @@ def configure_logging(service: str, *, level: str = "INFO", json: bool | None = 
         cache_logger_on_first_use=True,
     )
     formatter = structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=shared,
+        # Lines from the standard library (FastStream, aiokafka, uvicorn) keep their `extra`.
+        foreign_pre_chain=[*shared, structlog.stdlib.ExtraAdder()],
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             structlog.processors.format_exc_info if render_json else _identity,
@@ -52,6 +53,11 @@ def configure_logging(service: str, *, level: str = "INFO", json: bool | None = 
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    # Libraries that install their own handler (FastStream does, at import) go through ours.
+    for name in ("faststream", "uvicorn", "uvicorn.error", "uvicorn.access"):
+        library = logging.getLogger(name)
+        library.handlers.clear()
+        library.propagate = True
     # aiokafka is chatty at INFO about group rebalances; keep its warnings.
     logging.getLogger("aiokafka").setLevel(max(logging.WARNING, root.level))
 
