@@ -32,6 +32,7 @@ from jg_events import (
     CustomerRegistered,
     CustomerUpdated,
     Delivered,
+    EmailChangeRequested,
     Event,
     InvoiceIssued,
     InvoiceKind,
@@ -88,6 +89,7 @@ class Template(StrEnum):
     WELCOME = "welcome"
     PASSWORD_RESET = "password_reset"  # noqa: S105 - a template name
     PASSWORD_CHANGED = "password_changed"  # noqa: S105 - a template name
+    EMAIL_CHANGE_CONFIRMATION = "email_change_confirmation"
     EMAIL_CHANGED = "email_changed"
     ERASURE_REQUESTED = "erasure_requested"
     ERASURE_DONE = "erasure_done"
@@ -157,6 +159,7 @@ def _account_plan(
     event: CustomerRegistered
     | CustomerUpdated
     | PasswordResetRequested
+    | EmailChangeRequested
     | CustomerErasureRequested
     | CustomerErased,
     template: Template,
@@ -207,6 +210,12 @@ def plan_emails(event: Event) -> list[EmailPlan]:
             return [_account_plan(event, Template.WELCOME, last_name=event.last_name)]
         case PasswordResetRequested():
             return [_account_plan(event, Template.PASSWORD_RESET)]
+        case EmailChangeRequested():
+            # Only the new address, which must confirm; the current one is warned once the
+            # change is confirmed (CustomerUpdated -> EMAIL_CHANGED), not at the request.
+            return [
+                _account_plan(event, Template.EMAIL_CHANGE_CONFIRMATION, to_email=event.new_email)
+            ]
         case CustomerUpdated():
             plans = []
             if CustomerField.EMAIL in event.changed_fields and event.previous_email:
@@ -257,10 +266,11 @@ def confirmation_allowed(confirmed_revision: int, refused_revision: int | None) 
 def suppression_lifted(requested_at: datetime, event: Event, occurred_at: datetime) -> bool:
     """True when the customer gave us the address again after asking for erasure.
 
-    A new account with the same address, or a new order placed with it, is a new relationship:
-    its emails (the order confirmation is a legal duty) must go out again.
+    A new account with the same address, a customer asking to move their account to it, or a
+    new order placed with it, is a new relationship: its emails (the confirmation link the
+    address must follow, the order confirmation that is a legal duty) must go out again.
     """
-    if isinstance(event, CustomerRegistered):
+    if isinstance(event, CustomerRegistered | EmailChangeRequested):
         return occurred_at > requested_at
     if isinstance(event, OrderConfirmed):
         return event.placed_at > requested_at

@@ -21,6 +21,7 @@ from jg_events import (
     CustomerRegistered,
     CustomerUpdated,
     Delivered,
+    EmailChangeRequested,
     Envelope,
     Event,
     InvoiceIssued,
@@ -292,6 +293,10 @@ def register_handlers(runtime: ServiceRuntime, recorder: EmailRecorder) -> None:
     @events(filter=handles(PasswordResetRequested))
     async def on_password_reset_requested(event: Envelope[PasswordResetRequested]) -> None:
         await handle(event)
+
+    @events(filter=handles(EmailChangeRequested))
+    async def on_email_change_requested(event: Envelope[EmailChangeRequested]) -> None:
+        await handle(event)  # the confirmation link, to the new address only
 
     @events(filter=handles(CustomerErasureRequested))
     async def on_customer_erasure_requested(event: Envelope[CustomerErasureRequested]) -> None:

@@ -16,6 +16,7 @@ from jg_events import (
     ClaimResolved,
     CustomerRegistered,
     Delivered,
+    EmailChangeRequested,
     Envelope,
     InvoiceIssued,
     OrderCancelled,
@@ -61,6 +62,7 @@ async def test_each_event_gives_exactly_one_email_with_its_facts_even_redelivere
 ) -> None:
     order_id = uuid.uuid4()
     same_order = {"order_id": order_id}
+    current_address = f"current.{recipient}"  # the account's address until the change is confirmed
     invoice_server.failures_left = 1  # payment answers 503 once: the invoice email waits
     journey: dict[Template, Envelope[Any]] = {
         Template.ORDER_CONFIRMED: wrap(
@@ -104,6 +106,14 @@ async def test_each_event_gives_exactly_one_email_with_its_facts_even_redelivere
         ),
         Template.PASSWORD_RESET: wrap(
             for_customer(example(PasswordResetRequested), recipient, customer_id=uuid.uuid4())
+        ),
+        Template.EMAIL_CHANGE_CONFIRMATION: wrap(
+            for_customer(
+                example(EmailChangeRequested),
+                current_address,
+                new_email=recipient,
+                customer_id=uuid.uuid4(),
+            )
         ),
     }
     superseded = wrap(
@@ -166,6 +176,19 @@ async def test_each_event_gives_exactly_one_email_with_its_facts_even_redelivere
     for part in (text, html):
         assert "nouveau-mot-de-passe?token=Zk3x9" in part
         assert "une seule fois" in part and "Spams" in part
+
+    full, text, html = await read(Template.EMAIL_CHANGE_CONFIRMATION)
+    assert [to["Address"] for to in full["To"]] == [recipient]  # the new address
+    assert full["Subject"] == "Confirmez votre nouvelle adresse e-mail JapanGoodz"
+    assert (
+        'href="https://www.japangoodz.com/mon-compte/confirmation-email?token=Qa7w2"'
+        in (full["HTML"])
+    )
+    for part in (text, html):
+        assert "confirmation-email?token=Qa7w2" in part
+        assert "une seule fois" in part and "heure de Paris" in part
+        assert "ignorez simplement cet e-mail" in part
+    assert await mailpit.search(current_address) == []  # warned only once the change is confirmed
 
     full, text, _ = await read(Template.ORDER_BACKORDERED)
     assert "réapprovisionnement" in full["Subject"] and "Furoshiki motif sakura" in text

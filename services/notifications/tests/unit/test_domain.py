@@ -12,6 +12,7 @@ from jg_events import (
     CustomerField,
     CustomerRegistered,
     CustomerUpdated,
+    EmailChangeRequested,
     Event,
     InvoiceIssued,
     InvoiceKind,
@@ -104,6 +105,21 @@ def test_an_email_change_warns_the_previous_address_and_a_password_change_the_cu
     assert plan_emails(name_only) == []
 
 
+def test_an_email_change_request_sends_the_link_to_the_new_address_only_once() -> None:
+    requested = example(EmailChangeRequested)
+    (plan,) = plan_emails(requested)  # nothing to the current address: it is warned on change
+    assert plan.template is Template.EMAIL_CHANGE_CONFIRMATION
+    assert plan.to_email == requested.new_email and plan.to_email != requested.email
+    assert plan.customer_id == requested.customer_id
+    assert plan.ordering_key == f"customer:{requested.customer_id}"
+    assert not plan.exempt_from_suppression and not plan.forget_after_send
+    # Once confirmed, CustomerUpdated warns the previous address, once.
+    updated = example(CustomerUpdated)
+    assert [(p.template, p.to_email) for p in plan_emails(updated)] == [
+        (Template.EMAIL_CHANGED, updated.previous_email)
+    ]
+
+
 def test_erasure_emails_are_exempt_from_suppression_and_forget_the_address_once_sent() -> None:
     for event in (example(CustomerErasureRequested), example(CustomerErased)):
         (plan,) = plan_emails(event)
@@ -136,11 +152,16 @@ def test_the_suppression_hash_recognises_an_address_without_keeping_it() -> None
     assert digest != domain.recipient_hash("camille.durand@example.fr", b"k2")
 
 
-def test_a_new_account_or_a_new_order_after_an_erasure_lifts_the_suppression() -> None:
+def test_a_new_account_an_email_change_or_a_new_order_after_an_erasure_lifts_the_suppression() -> (
+    None
+):
     requested = datetime(2026, 3, 10, tzinfo=UTC)
     later = requested + timedelta(days=30)
     registered = example(CustomerRegistered)
     assert domain.suppression_lifted(requested, registered, later)
+    change = example(EmailChangeRequested)  # a customer moves their account to the address
+    assert domain.suppression_lifted(requested, change, later)
+    assert not domain.suppression_lifted(requested, change, requested - timedelta(1))
     assert not domain.suppression_lifted(requested, registered, requested - timedelta(1))
     confirmed = example(OrderConfirmed)  # placed 2026-03-02, before the request
     assert not domain.suppression_lifted(requested, confirmed, later)

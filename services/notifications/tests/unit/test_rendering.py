@@ -15,6 +15,7 @@ from jg_events import (
     CustomerErased,
     CustomerErasureRequested,
     Delivered,
+    EmailChangeRequested,
     Envelope,
     Event,
     InvoiceIssued,
@@ -223,6 +224,39 @@ def test_the_password_reset_gives_the_single_use_link_its_expiry_and_the_spam_hi
         assert "une seule fois" in part
         assert "expire le 2" in part and "11" in part  # 10:14 UTC is 11 h 14 in Paris
         assert "Courrier indésirable" in part and "Spams" in part
+
+
+def test_the_email_change_link_goes_to_the_new_address_with_its_expiry_and_the_ignore_advice() -> (
+    None
+):
+    event = example(EmailChangeRequested)  # expires 2026-03-03 09:14 UTC, 10 h 14 in Paris
+    (plan,) = plan_emails(event)
+    assert plan.to_email == event.new_email != event.email
+    email = RENDERER.render(plan)
+    assert email.subject == "Confirmez votre nouvelle adresse e-mail JapanGoodz"
+    assert event.confirmation_url in email.text
+    assert f'href="{event.confirmation_url}"' in email.html
+    for part in both(email):
+        assert event.new_email in part
+        assert event.email not in part  # the current address is not shown to an unconfirmed one
+        assert "une seule fois" in part
+        assert re.search(
+            rf"expire le 3[ {NBSP}]mars 2026 à 10{NBSP}h{NBSP}14 \(heure de Paris\)", part
+        )
+        assert f"«{NBSP}Informations et adresse de facturation{NBSP}»" in part
+        assert "Si vous n'êtes pas à l'origine de cette demande, ignorez simplement" in part
+        assert "ne sera pas modifiée" in part
+        assert "ancienne adresse" in part
+        assert "Courrier indésirable" in part and "Spams" in part
+
+
+def test_the_email_change_link_and_name_are_escaped_in_the_html_part() -> None:
+    link = "https://www.japangoodz.com/mon-compte/confirmation-email?token=Qa7w2&src=mail"
+    evil = '<b onmouseover="x()">Camille</b>'
+    email = render(variant(example(EmailChangeRequested), confirmation_url=link, first_name=evil))
+    assert f'href="{link.replace("&", "&amp;")}"' in email.html
+    assert "<b onmouseover" not in email.html and "&lt;b onmouseover" in email.html
+    assert link in email.text and evil in email.text  # plain text shows them as they are
 
 
 @pytest.mark.parametrize(
