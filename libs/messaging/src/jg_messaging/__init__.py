@@ -4,7 +4,14 @@ Transactional outbox and its relay, idempotent consumption (inbox), retries and 
 correlation ids in logs, typed settings and the runtime that wires them into a FastAPI app.
 """
 
-from .consumer import RetryPolicy, UnreadableEventError, create_broker, handles, subscribe
+from .consumer import (
+    RetryPolicy,
+    UnreadableEventError,
+    consumer_group,
+    create_broker,
+    handles,
+    subscribe,
+)
 from .correlation import CORRELATION_HEADER, CorrelationMiddleware, bind, new_correlation_id
 from .db import create_pool, migrate
 from .logs import configure_logging
@@ -28,6 +35,7 @@ __all__ = [
     "UnreadableEventError",
     "bind",
     "configure_logging",
+    "consumer_group",
     "create_broker",
     "create_pool",
     "handles",

@@ -201,6 +201,16 @@ def create_broker(
     return broker
 
 
+def consumer_group(service: str, topic_prefix: str = "") -> str:
+    """The service's consumer group: its name, behind the topic prefix when there is one.
+
+    Runs that use their own topic prefix (tests, parallel environments) must not share a group:
+    a member of another run joining or dying would stall this run's consumers while the group
+    rebalances. Without a prefix (production) the group is the service's name.
+    """
+    return f"{topic_prefix}{service}"
+
+
 def subscribe(
     broker: KafkaBroker,
     *topics: Topic,
@@ -208,7 +218,8 @@ def subscribe(
     topic_prefix: str = "",
     **options: Any,
 ) -> Any:
-    """One subscriber on `topics` in the service's consumer group, committing after each handler.
+    """One subscriber on `topics` in the service's consumer group (see `consumer_group`),
+    committing after each handler.
 
     Give a service ONE subscriber over every topic it reads: each subscriber is a member of the
     group, and each member joining makes the others rebalance. Register one handler per event
@@ -219,7 +230,7 @@ def subscribe(
     options.setdefault("heartbeat_interval_ms", 500)  # notice rebalances quickly
     return broker.subscriber(
         *(topic_name(topic, topic_prefix) for topic in topics),
-        group_id=service,
+        group_id=consumer_group(service, topic_prefix),
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.NACK_ON_ERROR,
         **options,
