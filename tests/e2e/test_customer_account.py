@@ -1,5 +1,6 @@
-"""FAQ, « Mon compte client »: the forgotten password and the deletion of personal data, as the
-customer (and customer service, for a deletion asked by email) goes through them."""
+"""FAQ, « Mon compte client »: changing one's name, email and password, the forgotten password
+and the deletion of personal data, as the customer (and customer service, for a deletion asked
+by email) goes through them."""
 
 from __future__ import annotations
 
@@ -15,6 +16,68 @@ PASSWORD = "Kintsugi-Bol-2026!"
 NEW_PASSWORD = "Furoshiki-Vague-7788"
 
 
+def link_token(text: str) -> str:
+    """The token of the single link in an email's text."""
+    (link,) = [line for line in text.splitlines() if "token=" in line]
+    return parse_qs(urlsplit(link.strip()).query)["token"][0]
+
+
+async def test_name_email_and_password_are_changed_in_the_customer_space(
+    accounts: Accounts, mailbox: Mailbox
+) -> None:
+    email = unique_email("julie")
+    session = await accounts.sign_up(email, PASSWORD, "Julie", "Roux")
+    token = session["access_token"]
+    bearer = accounts.bearer(token)
+
+    renamed = await accounts.http.patch(
+        "/me",
+        headers=bearer,
+        json={
+            "last_name": "Roux-Garnier",
+            "billing_address": {
+                "first_name": "Julie",
+                "last_name": "Roux-Garnier",
+                "line1": "5 rue Mercière",
+                "postal_code": "69002",
+                "city": "Lyon",
+                "country_code": "FR",
+            },
+        },
+    )
+    assert renamed.status_code == 200, renamed.text
+    assert renamed.json()["last_name"] == "Roux-Garnier"
+    assert renamed.json()["billing_address"]["line1"] == "5 rue Mercière"
+
+    # A new address: confirmed from a link sent to it; the old address is told afterwards.
+    new_email = unique_email("julie.rg")
+    asked = await accounts.http.post(
+        "/me/email", headers=bearer, json={"new_email": new_email, "current_password": PASSWORD}
+    )
+    assert asked.status_code == 202, asked.text
+    assert (await accounts.me(token)).json()["email"] == email  # unchanged until confirmed
+    link = await mailbox.wait_for(new_email, "Confirmez votre nouvelle adresse")
+    confirmed = await accounts.http.post(
+        "/email-change/confirm", json={"token": link_token(plain(link["Text"]))}
+    )
+    assert confirmed.status_code == 200, confirmed.text
+    assert confirmed.json()["email"] == new_email
+    notice = await mailbox.wait_for(email, "a été modifiée")
+    assert new_email in plain(notice["Text"])
+
+    changed = await accounts.http.post(
+        "/me/password",
+        headers=bearer,
+        json={"current_password": PASSWORD, "new_password": NEW_PASSWORD},
+    )
+    assert changed.status_code == 204, changed.text
+    await mailbox.wait_for(new_email, "Votre mot de passe JapanGoodz a été modifié")
+    assert (await accounts.login(new_email, PASSWORD)).status_code == 401
+    again = await accounts.login(new_email, NEW_PASSWORD)
+    assert again.status_code == 200
+    assert again.json()["customer"]["last_name"] == "Roux-Garnier"
+
+
 async def test_a_forgotten_password_is_reset_through_a_link_that_works_once(
     accounts: Accounts, mailbox: Mailbox
 ) -> None:
@@ -28,8 +91,7 @@ async def test_a_forgotten_password_is_reset_through_a_link_that_works_once(
 
     message = await mailbox.wait_for(email, "Réinitialisation de votre mot de passe")
     text = plain(message["Text"])
-    (link,) = [line for line in text.splitlines() if "token=" in line]
-    token = parse_qs(urlsplit(link.strip()).query)["token"][0]
+    token = link_token(text)
     assert "qu'une seule fois" in text
     assert "« Courrier indésirable » ou « Spams »" in text
 
