@@ -12,7 +12,6 @@ from datetime import datetime
 from uuid import UUID
 
 import structlog
-from fulfillment import domain, repository
 from jg_events import (
     Backordered,
     BackorderedLine,
@@ -22,6 +21,8 @@ from jg_events import (
     PickLine,
 )
 from jg_messaging import UnitOfWork
+
+from fulfillment import domain, repository
 
 log = structlog.get_logger(__name__)
 
