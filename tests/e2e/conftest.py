@@ -28,7 +28,7 @@ from jg_devstack.drivers import (
     Storefront,
     StripeJs,
 )
-from jg_devstack.platform import (
+from jg_devstack.launcher import (
     SERVICES,
     Platform,
     PlatformConfig,

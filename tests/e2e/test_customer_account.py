@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 from jg_devstack.drivers import Accounts, Mailbox, Shop, Storefront, eventually, plain, unique_email
-from jg_devstack.platform import Platform
+from jg_devstack.launcher import Platform
 
 PASSWORD = "Kintsugi-Bol-2026!"
 NEW_PASSWORD = "Furoshiki-Vague-7788"

@@ -19,7 +19,7 @@ from jg_devstack.drivers import (
     plain,
     unique_email,
 )
-from jg_devstack.platform import Platform
+from jg_devstack.launcher import Platform
 from payment.testing import failed_intent, signed_webhook, stripe_event
 
 

@@ -13,7 +13,7 @@ import sys
 import uuid
 
 from jg_devstack.drivers import Shop, StripeJs, unique_email
-from jg_devstack.platform import Platform
+from jg_devstack.launcher import Platform
 
 
 async def test_a_payment_taken_for_no_order_is_found_by_reconciliation(

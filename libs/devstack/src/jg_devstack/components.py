@@ -659,6 +659,7 @@ class LocalStripe(Component):
     def command(self) -> list[str]:
         return [
             str(self.venv / "bin" / "python"),
+            "-I",  # isolated: this package's folder must not shadow the standard library
             str(LOCALSTRIPE_LAUNCHER),
             "--host",
             HOST,

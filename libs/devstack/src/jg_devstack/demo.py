@@ -45,7 +45,7 @@ from jg_devstack.drivers import (
     tracking_number,
     unique_email,
 )
-from jg_devstack.platform import (
+from jg_devstack.launcher import (
     SERVICES,
     PlatformConfig,
     PlatformError,

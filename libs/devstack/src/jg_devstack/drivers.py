@@ -33,13 +33,14 @@ JsonDict = dict[str, Any]
 
 async def eventually(
     probe: Callable[[], Awaitable[T]],
-    until: Callable[[T], bool],
-    what: str,
+    until: Callable[[T], bool] = bool,
+    what: str = "the condition",
     *,
     timeout: float = 30.0,
     interval: float = 0.2,
 ) -> T:
-    """Call ``probe`` until ``until(value)`` holds; fail with ``what`` and the last value."""
+    """Call ``probe`` until ``until(value)`` holds (by default: until it returns something
+    truthy); fail with ``what`` and the last value. Tests poll with it instead of sleeping."""
     deadline = time.monotonic() + timeout
     while True:
         value = await probe()

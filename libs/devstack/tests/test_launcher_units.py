@@ -2,7 +2,7 @@
 
 import pytest
 from jg_devstack.demo import short_subject
-from jg_devstack.platform import PlatformConfig, Secrets, Timings
+from jg_devstack.launcher import PlatformConfig, Secrets, Timings
 from jg_devstack.supervisor import development_env
 
 pytestmark = pytest.mark.unit
