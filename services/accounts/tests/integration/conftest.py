@@ -112,20 +112,6 @@ def token_of(url: str) -> str:
     return parse_qs(urlsplit(url).query)["token"][0]
 
 
-async def eventually(
-    probe: Callable[[], Any], *, timeout: float = 30.0, interval: float = 0.2
-) -> Any:
-    """Call ``probe`` until it returns something truthy (or fail after ``timeout``)."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        result = await probe()
-        if result:
-            return result
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"condition not reached within {timeout} s: {result!r}")
-        await asyncio.sleep(interval)
-
-
 @pytest.fixture
 def make_settings(
     stack: Endpoints, fresh_database: Callable[..., str], topic_prefix: str

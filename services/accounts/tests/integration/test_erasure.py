@@ -4,9 +4,10 @@ from typing import Any
 
 import asyncpg
 import pytest
+from jg_devstack.drivers import eventually
 from jg_events import ErasureRequestedBy, OrderPlaced, Shipped, Topic
 
-from .conftest import OPERATOR, PASSWORD, Accounts, bearer, eventually, token_of
+from .conftest import OPERATOR, PASSWORD, Accounts, bearer, token_of
 from .orders import Order
 
 pytestmark = pytest.mark.integration

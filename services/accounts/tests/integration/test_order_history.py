@@ -3,6 +3,7 @@
 from typing import Any
 
 import pytest
+from jg_devstack.drivers import eventually
 from jg_events import (
     Delivered,
     Envelope,
@@ -16,7 +17,7 @@ from jg_events import (
 )
 from jg_events.examples import example
 
-from .conftest import Accounts, bearer, eventually
+from .conftest import Accounts, bearer
 from .orders import TOPIC_OF, Order
 
 pytestmark = pytest.mark.integration

@@ -1,6 +1,5 @@
 """Fulfillment against the real stack: the app on a fresh database, driven over HTTP and Kafka."""
 
-import asyncio
 import contextlib
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -18,6 +17,7 @@ from fulfillment.handlers import Context
 from fulfillment.settings import FulfillmentSettings
 from jg_auth.testing import authorization, verifier_for_tests
 from jg_devstack import Endpoints
+from jg_devstack.drivers import eventually
 from jg_events import (
     Address,
     Carrier,
@@ -158,25 +158,6 @@ def delivered(
     return ParcelDelivered(
         order_id=order.order_id, tracking_number=tracking_number, delivered_at=at or now()
     )
-
-
-async def eventually(
-    probe: Callable[[], Awaitable[T]],
-    condition: Callable[[T], bool],
-    *,
-    timeout: float = 30.0,
-    what: str = "condition",
-) -> T:
-    """Poll ``probe`` until ``condition`` holds (no fixed sleeps)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        value = await probe()
-        if condition(value):
-            return value
-        if loop.time() > deadline:
-            raise AssertionError(f"{what} never became true; last value: {value!r}")
-        await asyncio.sleep(0.1)
 
 
 @dataclass

@@ -4,6 +4,7 @@ import json
 import uuid
 
 import pytest
+from jg_devstack.drivers import eventually
 from jg_events import (
     ClaimKind,
     CustomerErasureRequested,
@@ -12,7 +13,7 @@ from jg_events import (
     Topic,
 )
 
-from .conftest import Fulfillment, eventually, now, released
+from .conftest import Fulfillment, now, released
 from .test_claims import JPEG
 
 pytestmark = pytest.mark.integration

@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 from fulfillment.handlers import on_order_released
+from jg_devstack.drivers import eventually
 from jg_events import (
     Backordered,
     Envelope,
@@ -14,7 +15,7 @@ from jg_events import (
     Topic,
 )
 
-from .conftest import Fulfillment, eventually, now, released
+from .conftest import Fulfillment, now, released
 
 pytestmark = pytest.mark.integration
 

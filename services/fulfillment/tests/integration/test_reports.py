@@ -6,6 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from fulfillment import domain
+from jg_devstack.drivers import eventually
 from jg_events import (
     Carrier,
     Delivered,
@@ -20,7 +21,7 @@ from jg_events import (
 )
 from jg_messaging.testing import headers_of, publish_raw, read_topic
 
-from .conftest import Fulfillment, delivered, eventually, now, picked_up, released
+from .conftest import Fulfillment, delivered, now, picked_up, released
 
 pytestmark = pytest.mark.integration
 

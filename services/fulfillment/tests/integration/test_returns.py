@@ -5,6 +5,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from jg_devstack.drivers import eventually
 from jg_events import (
     ItemCondition,
     ReceivedItem,
@@ -17,7 +18,7 @@ from jg_events import (
     Topic,
 )
 
-from .conftest import EXPRESS, Fulfillment, eventually, now, released
+from .conftest import EXPRESS, Fulfillment, now, released
 
 pytestmark = pytest.mark.integration
 
