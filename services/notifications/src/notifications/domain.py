@@ -299,9 +299,22 @@ _LABEL = r"[^\W_](?:[\w-]{0,61}[^\W_])?"
 _ADDRESS = re.compile(rf"^{_LOCAL}@(?:{_LABEL}\.)+[^\W\d_]{{2,63}}$")
 
 
+_NEVER_DELIVERED_TLDS = frozenset({"invalid"})
+"""RFC 6761: ``.invalid`` never resolves; it is the pseudonym domain of erased customers."""
+
+
 def is_deliverable_address(address: str) -> bool:
-    """A syntactically deliverable address (the relay decides the rest with a 5xx)."""
-    return len(address) <= 254 and address.isprintable() and _ADDRESS.match(address) is not None
+    """A syntactically deliverable address (the relay decides the rest with a 5xx).
+
+    Not an address at ``.invalid``: checkout, payment and fulfillment put such a pseudonym
+    in place of an erased customer's email, and events about their orders still carry it.
+    """
+    return (
+        len(address) <= 254
+        and address.isprintable()
+        and _ADDRESS.match(address) is not None
+        and address.rsplit(".", 1)[-1].lower() not in _NEVER_DELIVERED_TLDS
+    )
 
 
 def retry_delay(attempt: int, *, first: float, maximum: float, jitter: float = 0.0) -> float:

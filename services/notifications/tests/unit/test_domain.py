@@ -183,6 +183,9 @@ def test_a_new_account_an_email_change_or_a_new_order_after_an_erasure_lifts_the
         ("camille..d@example.fr", False),
         ("camille@-example.fr", False),
         ("a@b.c", False),
+        # the pseudonym checkout, payment and fulfillment put in place of an erased customer
+        ("efface-0123456789ab@erased.invalid", False),
+        ("erased-0123456789abcdef@Erased.INVALID", False),
         ("x" * 250 + "@example.fr", False),
     ],
 )
