@@ -84,9 +84,11 @@ async def test_customer_only_routes_refuse_the_storefront_token() -> None:
 
 
 async def test_an_empty_configured_storefront_token_never_matches() -> None:
+    # A deployment that forgot the storefront token must not let any bearer act as the storefront.
     async with client(app(storefront_token="")) as c:
-        response = await c.get("/who", headers={"Authorization": "Bearer "})
+        response = await c.get("/who", headers={"Authorization": "Bearer not-a-jwt"})
     assert response.status_code == 401
+    assert response.json()["code"] != "missing_credentials"  # it was checked, and refused
 
 
 async def test_without_the_handler_the_error_is_nested_in_detail() -> None:
