@@ -481,12 +481,12 @@ RETURN_MESSAGES: dict[ReturnRejectionReason, str] = {
         "14 jours commencera à la réception du dernier article."
     ),
     ReturnRejectionReason.WITHDRAWAL_PERIOD_EXPIRED: (
-        "Le délai de rétractation de 14 jours après la livraison du dernier article a expiré "
+        "Le délai de rétractation de 14 jours après la livraison du dernier article a pris fin "
         "le {deadline}. Nous ne pouvons malheureusement plus accepter ce retour."
     ),
     ReturnRejectionReason.SALE_ITEM_EXCLUDED: (
-        "Les produits soldés ne peuvent faire l'objet ni d'un remboursement ni d'un échange en "
-        "dehors du délai légal de rétractation : {items}."
+        "Les produits soldés ne peuvent faire l'objet ni d'un remboursement ni d'un échange : "
+        "{items}."
     ),
     ReturnRejectionReason.ITEMS_NOT_IN_ORDER: (
         "Certains articles demandés ne font pas partie de votre commande livrée, ou ont déjà "

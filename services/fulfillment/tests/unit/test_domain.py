@@ -308,6 +308,7 @@ def test_a_return_after_the_window_is_rejected_with_the_deadline() -> None:
     assert isinstance(decision, ReturnRefusal)
     assert decision.reason is ReturnRejectionReason.WITHDRAWAL_PERIOD_EXPIRED
     assert "1er avril 2026" in decision.message
+    assert "a pris fin le 1er avril 2026" in decision.message  # the last day still counted
 
 
 def test_no_return_before_the_last_item_is_delivered() -> None:
@@ -349,6 +350,8 @@ def test_the_faq_sale_item_exclusion_can_be_applied_to_the_withdrawal_by_policy(
     assert isinstance(decision, ReturnRefusal)
     assert decision.reason is ReturnRejectionReason.SALE_ITEM_EXCLUDED
     assert "Furoshiki sakura" in decision.message
+    # refused inside the legal period: the message must not claim it is outside it
+    assert "en dehors du délai légal" not in decision.message
 
 
 def test_goodwill_returns_after_the_window_exclude_sale_items() -> None:
