@@ -165,6 +165,13 @@ class PaymentCancelled(PaymentEvent):
     schema_version: ClassVar[int] = 1
 
     reason: PaymentCancellationReason = Field(description="Why the intent was cancelled.")
+    order_revision: int | None = Field(
+        default=None,
+        ge=0,
+        strict=True,
+        description="Order revision whose hold this intent was; null from older producers. "
+        "A hold of an amount the order has since changed does not end the order.",
+    )
 
 
 class RefundIssued(PaymentEvent):

@@ -597,9 +597,16 @@ def payment_captured(order: Order, *, now: datetime) -> Outcome:
     return Outcome(order, (TimelineEntry(now, "payment_captured", "Paiement encaissé"),))
 
 
-def payment_cancelled(order: Order, *, reason: str, now: datetime) -> Outcome:
-    """A released hold. An expired authorisation before release cancels the order (system)."""
-    if reason == "superseded":
+def payment_cancelled(
+    order: Order, *, reason: str, now: datetime, order_revision: int | None = None
+) -> Outcome:
+    """A released hold. An expired authorisation before release cancels the order (system).
+
+    The hold of an amount the order has since changed (``order_revision`` older than the
+    current amount) is only recorded: the newest amount's authorisation decides the order.
+    """
+    stale = order_revision is not None and order_revision < order.amount_revision
+    if reason == "superseded" or stale:
         return Outcome(
             order,
             (TimelineEntry(now, "payment_superseded", "Ancienne autorisation de paiement levée"),),

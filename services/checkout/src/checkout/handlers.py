@@ -106,8 +106,12 @@ def register_handlers(runtime: ServiceRuntime, settings: CheckoutSettings) -> No
     @payments(filter=handles(PaymentCancelled))
     async def on_payment_cancelled(event: Envelope[PaymentCancelled]) -> None:
         reason = event.payload.reason.value
+        revision = event.payload.order_revision
         await apply(
-            event, lambda order: domain.payment_cancelled(order, reason=reason, now=domain.utcnow())
+            event,
+            lambda order: domain.payment_cancelled(
+                order, reason=reason, now=domain.utcnow(), order_revision=revision
+            ),
         )
 
     @logistics(filter=handles(OrderProcessing))

@@ -258,3 +258,35 @@ def test_pseudonymisation_leaves_no_personal_data(order: Order) -> None:
         assert personal not in text
     assert erased.totals == order.totals and erased.lines == order.lines
     assert erased.customer.customer_id is None
+
+
+def test_releasing_the_hold_of_an_amount_since_changed_does_not_cancel_the_order(
+    order: Order,
+) -> None:
+    """Payment releases the old hold when a re-authorisation is refused (reason 'other').
+
+    If the customer changed the amount again meanwhile, that refusal is stale for checkout and
+    the newest amount's authorisation decides: the old hold going must not cancel the order.
+    """
+    order = confirmed(order)
+    first = domain.modify(
+        order, Modification(quantities={"MATCHA-KYOTO-100": 1}), limits=LIMITS, now=NOW
+    ).order
+    assert first is not None
+    second = domain.modify(
+        first, Modification(quantities={"MATCHA-KYOTO-100": 2}), limits=LIMITS, now=NOW
+    ).order
+    assert second is not None and second.amount_revision == 2
+    assert domain.payment_refused(second, order_revision=1, reason="other", now=NOW).order is None
+
+    old_hold = domain.payment_cancelled(second, reason="other", order_revision=0, now=NOW)
+    assert old_hold.order is not None and old_hold.order.status is Status.CONFIRMED
+    assert old_hold.events == ()
+    reauth = domain.payment_authorized(
+        old_hold.order, order_revision=2, now=NOW + DELAY, release_delay=DELAY
+    )
+    assert reauth.order is not None and domain.release_due(reauth.order, NOW + DELAY)
+
+    # The hold of the current amount going does end the order, as before.
+    current = domain.payment_cancelled(second, reason="other", order_revision=2, now=NOW)
+    assert current.order is not None and current.order.status is Status.CANCELLED

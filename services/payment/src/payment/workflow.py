@@ -477,6 +477,7 @@ class PaymentWorkflow:
                     reason=PaymentCancellationReason(
                         attempt.cancel_reason or PaymentCancellationReason.OTHER
                     ),
+                    order_revision=attempt.revision,
                 )
 
     # --- Webhooks ------------------------------------------------------------------------------

@@ -160,6 +160,7 @@ async def test_a_modified_amount_is_authorised_anew_and_the_old_hold_released(
     assert second.payload.payment_intent_id != first.payload.payment_intent_id
     (superseded,) = await payment.events.wait_for(order.order_id, "PaymentCancelled")
     assert superseded.payload.reason.value == "superseded"
+    assert superseded.payload.order_revision == 0
     assert superseded.payload.payment_intent_id == first.payload.payment_intent_id
     assert (await payment.intent(first.payload.payment_intent_id))["status"] == "canceled"
 
@@ -204,6 +205,7 @@ async def test_a_refused_re_authorisation_releases_the_previous_hold_too(payment
     (released_hold,) = await payment.events.wait_for(order.order_id, "PaymentCancelled")
     assert released_hold.payload.payment_intent_id == first.payload.payment_intent_id
     assert released_hold.payload.reason.value == "other"
+    assert released_hold.payload.order_revision == 0  # checkout: stale if the amount changed again
     assert (await payment.intent(first.payload.payment_intent_id))["status"] == "canceled"
 
 
