@@ -53,6 +53,26 @@ UNREADABLE = (
 )
 
 
+def describe_error(exc: BaseException) -> str:
+    """The error for a log line, without the values it carried (customers' personal data).
+
+    A validation error's text quotes the invalid input (an address, an email...): only the
+    failing fields and why they failed are kept.
+    """
+    cause: BaseException | None = exc
+    if isinstance(exc, ArgumentValidationError):
+        cause = exc.original_error
+    elif not isinstance(exc, pydantic.ValidationError):
+        cause = exc.__cause__  # e.g. jg_events' InvalidEventError quoting the input
+    if not isinstance(cause, pydantic.ValidationError):
+        return repr(exc)
+    problems = "; ".join(
+        f"{'.'.join(str(part) for part in error['loc'])}: {error['type']}"
+        for error in cause.errors(include_url=False, include_input=False, include_context=False)
+    )
+    return f"{type(exc).__name__}({cause.title}: {problems})"
+
+
 class UnreadableEventError(Exception):
     """Raised by a handler for a message that no retry can make valid."""
 
@@ -105,7 +125,10 @@ class ReliableConsumption(BaseMiddleware):
                         return None
                     delay = self.config.policy.delay(attempt)
                     log.warning(
-                        "event_handler_retry", attempt=attempt, retry_in=delay, error=repr(exc)
+                        "event_handler_retry",
+                        attempt=attempt,
+                        retry_in=delay,
+                        error=describe_error(exc),
                     )
                     await asyncio.sleep(delay)
 
@@ -139,7 +162,7 @@ class ReliableConsumption(BaseMiddleware):
         headers.update(
             {
                 "dlq-reason": reason,
-                "dlq-error": repr(exc)[:4000],
+                "dlq-error": describe_error(exc)[:4000],
                 "dlq-error-type": type(exc).__name__,
                 "dlq-attempts": str(attempts),
                 "dlq-service": self.config.service,
@@ -154,7 +177,7 @@ class ReliableConsumption(BaseMiddleware):
         log.error(
             "event_dead_lettered",
             reason=reason,
-            error=repr(exc),
+            error=describe_error(exc),
             attempts=attempts,
             topic=record.topic,
             partition=record.partition,
