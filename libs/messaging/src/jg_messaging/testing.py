@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from jg_events import Envelope, parse
 
 
 async def read_topic(
@@ -58,6 +59,21 @@ async def read_topic(
     finally:
         await consumer.stop()
     return records
+
+
+async def read_events(
+    bootstrap_servers: str,
+    topic: str,
+    *,
+    count: int,
+    timeout: float = 20.0,
+    settle: float = 0.0,
+) -> list[Envelope[Any]]:
+    """The events really published on `topic`, parsed, in partition order (see `read_topic`)."""
+    records = await read_topic(
+        bootstrap_servers, topic, count=count, timeout=timeout, settle=settle
+    )
+    return [parse(r.value) for r in sorted(records, key=lambda r: (r.partition, r.offset))]
 
 
 async def publish_raw(

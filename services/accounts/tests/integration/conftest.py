@@ -16,9 +16,9 @@ from accounts.settings import AccountsSettings
 from fastapi import FastAPI
 from jg_auth import AuthSettings
 from jg_devstack import Endpoints
-from jg_events import Envelope, Event, Topic, kafka_headers, parse, topic_name
+from jg_events import Envelope, Event, Topic, kafka_headers, topic_name
 from jg_messaging import PlatformSettings
-from jg_messaging.testing import publish_raw, read_topic
+from jg_messaging.testing import publish_raw, read_events
 
 OPERATOR = "test-operator-token"
 PASSWORD = "Kintsugi-Tasse-42"
@@ -71,14 +71,13 @@ class Accounts:
         self, count: int, *, timeout: float = 20.0, settle: float = 0.0
     ) -> list[Envelope[Any]]:
         """Events accounts really published (jg.accounts.customers), in partition order."""
-        records = await read_topic(
+        return await read_events(
             self.stack.kafka_bootstrap,
             topic_name(Topic.ACCOUNTS_CUSTOMERS, self.prefix),
             count=count,
             timeout=timeout,
             settle=settle,
         )
-        return [parse(r.value) for r in sorted(records, key=lambda r: (r.partition, r.offset))]
 
     async def published_of_type(
         self, event_type: str, count: int = 1, timeout: float = 20.0

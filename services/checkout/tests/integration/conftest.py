@@ -26,11 +26,10 @@ from jg_events import (
     PaymentMethodType,
     Topic,
     kafka_headers,
-    parse,
     topic_name,
 )
 from jg_messaging import PlatformSettings
-from jg_messaging.testing import publish_raw, read_topic
+from jg_messaging.testing import publish_raw, read_events
 
 TOKEN = "test-storefront-token"
 
@@ -129,14 +128,13 @@ class Checkout:
     async def published(
         self, count: int, *, timeout: float = 20.0, settle: float = 0.0
     ) -> list[Envelope[Any]]:
-        records = await read_topic(
+        return await read_events(
             self.stack.kafka_bootstrap,
             topic_name(Topic.CHECKOUT_ORDERS, self.prefix),
             count=count,
             timeout=timeout,
             settle=settle,
         )
-        return [parse(r.value) for r in sorted(records, key=lambda r: (r.partition, r.offset))]
 
     async def events_of(self, order_id: str, count: int, **kwargs: Any) -> list[Envelope[Any]]:
         """The events of one order, in partition order (waits for at least ``count`` overall)."""

@@ -35,12 +35,11 @@ from jg_events import (
     Topic,
     Totals,
     kafka_headers,
-    parse,
     topic_name,
     vat_included,
 )
 from jg_messaging import PlatformSettings
-from jg_messaging.testing import publish_raw, read_topic
+from jg_messaging.testing import publish_raw, read_events
 
 OPERATOR_TOKEN = "test-operator-token"
 STOREFRONT_TOKEN = "test-storefront-token"
@@ -202,14 +201,13 @@ class Fulfillment:
     async def published(
         self, topic: Topic, count: int, *, timeout: float = 20.0, settle: float = 0.0
     ) -> list[Envelope[Any]]:
-        records = await read_topic(
+        return await read_events(
             self.stack.kafka_bootstrap,
             topic_name(topic, self.prefix),
             count=count,
             timeout=timeout,
             settle=settle,
         )
-        return [parse(r.value) for r in sorted(records, key=lambda r: (r.partition, r.offset))]
 
     async def events(
         self, topic: Topic, event_type: str, count: int, **kwargs: Any
