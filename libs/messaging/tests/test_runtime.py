@@ -59,7 +59,7 @@ async def test_ready_health_and_asyncapi_of_a_running_service(
             assert (await client.get("/health")).json()["status"] == "ok"
             ready = await client.get("/ready")
             assert ready.status_code == 200
-            assert ready.json()["checks"] == {"database": "ok", "kafka": "ok"}
+            assert ready.json()["checks"] == {"database": "ok", "kafka": "ok", "consumers": "ok"}
             document = (await client.get("/asyncapi.json")).json()
     channels = " ".join(document["channels"])
     assert f"{topic_prefix}jg.checkout.orders" in channels

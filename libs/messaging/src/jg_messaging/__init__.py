@@ -5,6 +5,7 @@ correlation ids in logs, typed settings and the runtime that wires them into a F
 """
 
 from .consumer import (
+    ConsumerHealth,
     RetryPolicy,
     UnreadableEventError,
     consumer_group,
@@ -14,6 +15,8 @@ from .consumer import (
 )
 from .correlation import CORRELATION_HEADER, CorrelationMiddleware, bind, new_correlation_id
 from .db import create_pool, migrate
+from .failures import Dependency, Failure, Kind, PermanentError, TransientError, classify
+from .http_errors import install_unavailable_handler
 from .logs import configure_logging
 from .relay import OutboxRelay, idempotent_producer
 from .runtime import ServiceRuntime, health_router, lifespan
@@ -23,17 +26,24 @@ from .unit_of_work import Messaging, UnitOfWork
 
 __all__ = [
     "CORRELATION_HEADER",
+    "ConsumerHealth",
     "CorrelationMiddleware",
+    "Dependency",
     "Environment",
+    "Failure",
+    "Kind",
     "Messaging",
     "OutboxRelay",
+    "PermanentError",
     "PlatformSettings",
     "RetryPolicy",
     "ServiceRuntime",
     "ServiceSettings",
+    "TransientError",
     "UnitOfWork",
     "UnreadableEventError",
     "bind",
+    "classify",
     "configure_logging",
     "consumer_group",
     "create_broker",
@@ -41,6 +51,7 @@ __all__ = [
     "handles",
     "health_router",
     "idempotent_producer",
+    "install_unavailable_handler",
     "lifespan",
     "migrate",
     "new_correlation_id",

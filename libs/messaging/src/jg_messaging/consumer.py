@@ -1,9 +1,17 @@
 """Reliable consumption for FastStream Kafka subscribers.
 
 - at least once: offsets are committed after the handler returns (its transaction committed);
-- bounded retries with exponential backoff for a failing handler;
-- then a dead-letter record: the original value, key and headers plus the error, on the
-  service's dead-letter topic; the consumer goes on with the next message;
+- a *transient* failure (see :mod:`jg_messaging.failures`: the database, Kafka, SMTP, Stripe or
+  another service unreachable or slow, a serialization failure) is retried with capped
+  exponential backoff for as long as it lasts: the message holds its partition's position
+  (nothing later on the partition overtakes it), the service's ``/ready`` answers 503 with what
+  it waits for, a log line says so; it never goes to the dead-letter topic;
+- a *permanent* failure gets bounded retries with exponential backoff, then a dead-letter record:
+  the original value, key and headers plus the error, on the service's dead-letter topic; the
+  consumer goes on with the next message;
+- an *unknown* exception is retried like a permanent one, but dead-lettered only when the
+  service's dependencies answer (its database ping succeeds); otherwise it is taken for an
+  outage and waits like a transient one;
 - an unreadable message (bad JSON, a payload that fails its contract, an unknown event type) goes
   to the dead-letter topic at once: retrying cannot fix it;
 - events of a known type that a subscriber does not handle are skipped;
@@ -14,10 +22,12 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import itertools
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any
@@ -42,6 +52,8 @@ from jg_events import (
     registry,
     topic_name,
 )
+
+from .failures import Dependency, Failure, Kind, classify
 
 log = structlog.get_logger(__name__)
 
@@ -79,12 +91,63 @@ class UnreadableEventError(Exception):
 
 @dataclass(frozen=True)
 class RetryPolicy:
+    """Bounded retries for permanent and unknown failures; unbounded waits for transient ones."""
+
     attempts: int = 5
     first_delay: float = 0.2
     max_delay: float = 10.0
+    wait_first_delay: float = 0.5
+    wait_max_delay: float = 30.0
 
     def delay(self, attempt: int) -> float:
         return min(self.max_delay, self.first_delay * 2 ** (attempt - 1))
+
+    def wait_delay(self, attempt: int) -> float:
+        """Pause before trying again while a dependency is unavailable (capped, never ends)."""
+        return min(self.wait_max_delay, self.wait_first_delay * 2 ** min(attempt - 1, 30))
+
+
+@dataclass(frozen=True)
+class Wait:
+    dependency: Dependency
+    since: float  # time.monotonic()
+    error: str
+
+
+@dataclass
+class ConsumerHealth:
+    """What the service's consumers are waiting for right now (read by ``/ready``)."""
+
+    _waits: dict[int, Wait] = field(default_factory=dict)
+    _tokens: itertools.count[int] = field(default_factory=itertools.count)
+
+    def token(self) -> int:
+        return next(self._tokens)
+
+    def waiting(self, token: int, dependency: Dependency, error: str) -> None:
+        previous = self._waits.get(token)
+        since = previous.since if previous and previous.dependency == dependency else None
+        self._waits[token] = Wait(dependency, since or time.monotonic(), error)
+
+    def done(self, token: int) -> None:
+        self._waits.pop(token, None)
+
+    def waits(self) -> list[Wait]:
+        return list(self._waits.values())
+
+    def describe(self) -> str | None:
+        """``"waiting for database (12 s)"`` while a message waits, else None."""
+        if not self._waits:
+            return None
+        now = time.monotonic()
+        longest: dict[Dependency, float] = {}
+        for wait in self._waits.values():
+            longest[wait.dependency] = max(longest.get(wait.dependency, 0.0), now - wait.since)
+        parts = [f"{dep.value} ({age:.0f} s)" for dep, age in sorted(longest.items())]
+        return "waiting for " + ", ".join(parts)
+
+
+Probe = Callable[[], Awaitable[bool]]
 
 
 @dataclass
@@ -93,6 +156,8 @@ class _Config:
     dead_letter_topic: str
     policy: RetryPolicy
     publish: Callable[[bytes, str, bytes | None, dict[str, str]], Awaitable[None]]
+    health: ConsumerHealth = field(default_factory=ConsumerHealth)
+    probe: Probe | None = None  # True when the service's own dependencies answer
 
 
 class ReliableConsumption(BaseMiddleware):
@@ -111,26 +176,75 @@ class ReliableConsumption(BaseMiddleware):
             event_id=headers.get(HEADER_EVENT_ID),
             event_type=headers.get(HEADER_EVENT_TYPE),
         ):
-            attempt = 0
-            while True:
-                attempt += 1
-                try:
-                    return await call_next(msg)
-                except (*UNREADABLE, UnreadableEventError) as exc:
-                    await self._dead_letter(exc, attempt, reason="unreadable")
+            token = self.config.health.token()
+            try:
+                return await self._handle(call_next, msg, token)
+            finally:
+                self.config.health.done(token)
+
+    async def _handle(
+        self, call_next: Callable[[Any], Awaitable[Any]], msg: StreamMessage[Any], token: int
+    ) -> Any:
+        policy = self.config.policy
+        attempt = waits = 0
+        while True:
+            attempt += 1
+            try:
+                result = await call_next(msg)
+            except (*UNREADABLE, UnreadableEventError) as exc:
+                await self._dead_letter(exc, attempt, reason="unreadable", token=token)
+                return None
+            except Exception as exc:
+                failure = await self._classify(exc, attempt)
+                if failure.kind is Kind.TRANSIENT:
+                    waits += 1
+                    await self._wait(exc, failure, waits, token)
+                    continue
+                if attempt >= policy.attempts:
+                    await self._dead_letter(exc, attempt, reason="handler_failed", token=token)
                     return None
-                except Exception as exc:
-                    if attempt >= self.config.policy.attempts:
-                        await self._dead_letter(exc, attempt, reason="handler_failed")
-                        return None
-                    delay = self.config.policy.delay(attempt)
-                    log.warning(
-                        "event_handler_retry",
-                        attempt=attempt,
-                        retry_in=delay,
-                        error=describe_error(exc),
-                    )
-                    await asyncio.sleep(delay)
+                delay = policy.delay(attempt)
+                log.warning(
+                    "event_handler_retry",
+                    attempt=attempt,
+                    retry_in=delay,
+                    failure=failure.kind.value,
+                    error=describe_error(exc),
+                )
+                await asyncio.sleep(delay)
+                continue
+            if waits:
+                log.info("event_handled_after_wait", waits=waits)
+            return result
+
+    async def _classify(self, exc: BaseException, attempt: int) -> Failure:
+        """Transient or not; an unknown failure past its retries is decided by a health probe."""
+        failure = classify(exc)
+        if failure.kind is not Kind.UNKNOWN or attempt < self.config.policy.attempts:
+            return failure
+        probe = self.config.probe
+        healthy = True
+        if probe is not None:
+            try:
+                healthy = await probe()
+            except Exception:
+                healthy = False
+        if healthy:
+            return Failure(Kind.PERMANENT)
+        return Failure(Kind.TRANSIENT, Dependency.DATABASE)
+
+    async def _wait(self, exc: BaseException, failure: Failure, waits: int, token: int) -> None:
+        dependency = failure.dependency or Dependency.NETWORK
+        delay = self.config.policy.wait_delay(waits)
+        self.config.health.waiting(token, dependency, describe_error(exc))
+        log.warning(
+            "event_waits_for_dependency",
+            dependency=dependency.value,
+            retry_in=delay,
+            waits=waits,
+            error=describe_error(exc),
+        )
+        await asyncio.sleep(delay)
 
     async def after_processed(
         self,
@@ -156,7 +270,9 @@ class ReliableConsumption(BaseMiddleware):
         raw = self.msg
         return raw[0] if isinstance(raw, tuple) else raw
 
-    async def _dead_letter(self, exc: BaseException, attempts: int, *, reason: str) -> None:
+    async def _dead_letter(
+        self, exc: BaseException, attempts: int, *, reason: str, token: int | None = None
+    ) -> None:
         record = self._record()
         headers = _headers(record)
         headers.update(
@@ -173,7 +289,25 @@ class ReliableConsumption(BaseMiddleware):
             }
         )
         value = record.value if record.value is not None else b""
-        await self.config.publish(value, self.config.dead_letter_topic, record.key, headers)
+        own_token = token is None
+        wait_token = self.config.health.token() if token is None else token
+        waits = 0
+        try:
+            while True:  # the record must reach the dead-letter topic before the offset moves
+                try:
+                    await self.config.publish(
+                        value, self.config.dead_letter_topic, record.key, headers
+                    )
+                    break
+                except Exception as publish_error:
+                    failure = classify(publish_error)
+                    if failure.kind is not Kind.TRANSIENT:
+                        raise
+                    waits += 1
+                    await self._wait(publish_error, failure, waits, wait_token)
+        finally:
+            if own_token:
+                self.config.health.done(wait_token)
         log.error(
             "event_dead_lettered",
             reason=reason,
@@ -197,9 +331,15 @@ def create_broker(
     topic_prefix: str = "",
     policy: RetryPolicy | None = None,
     security: BaseSecurity | None = None,
+    health: ConsumerHealth | None = None,
+    probe: Probe | None = None,
     **broker_options: Any,
 ) -> KafkaBroker:
-    """A KafkaBroker for `service`: idempotent producer, reliable consumption, dead letters."""
+    """A KafkaBroker for `service`: idempotent producer, reliable consumption, dead letters.
+
+    ``health`` records what the consumers wait for (for ``/ready``); ``probe`` answers whether
+    the service's own dependencies are up, which decides an unknown failure's fate.
+    """
     broker = KafkaBroker(
         bootstrap_servers,
         client_id=service,
@@ -219,6 +359,8 @@ def create_broker(
         dead_letter_topic=dead_letter_topic(service, topic_prefix),
         policy=policy or RetryPolicy(),
         publish=publish,
+        health=health if health is not None else ConsumerHealth(),
+        probe=probe,
     )
     broker.add_middleware(functools.partial(ReliableConsumption, config=config))
     return broker

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -14,7 +15,7 @@ from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
 from jg_events import Event, Topic, events_on, topic_message_type, topic_name
 
-from .consumer import RetryPolicy, create_broker
+from .consumer import ConsumerHealth, RetryPolicy, create_broker
 from .db import create_pool, migrate
 from .kafka import client_options, kafka_security
 from .relay import OutboxRelay, idempotent_producer
@@ -31,12 +32,15 @@ class ServiceRuntime:
         self.service = service
         self.settings = settings
         self.migrations = migrations
+        self.consumers = ConsumerHealth()
         self.broker: KafkaBroker = create_broker(
             settings.platform.kafka_bootstrap_servers,
             service=service,
             topic_prefix=settings.platform.topic_prefix,
             policy=RetryPolicy(attempts=settings.retry_attempts),
             security=kafka_security(settings.platform),
+            health=self.consumers,
+            probe=self.database_answers,
         )
         self._pool: asyncpg.Pool | None = None
         self._relay: OutboxRelay | None = None
@@ -107,14 +111,22 @@ class ServiceRuntime:
             self._pool = None
             log.info("service_stopped")
 
-    async def readiness(self) -> dict[str, Any]:
-        checks: dict[str, Any] = {}
+    async def database_answers(self) -> bool:
+        """True when the service's database answers a ping within two seconds."""
+        if self._pool is None:
+            return False
         try:
-            await self.pool.fetchval("SELECT 1")
-            checks["database"] = "ok"
-        except Exception as exc:
-            checks["database"] = f"unavailable: {exc!r}"
+            await asyncio.wait_for(self._pool.fetchval("SELECT 1"), timeout=2.0)
+        except Exception:
+            return False
+        return True
+
+    async def readiness(self) -> dict[str, Any]:
+        """Each dependency: "ok" or what is wrong (never an exception's text)."""
+        checks: dict[str, Any] = {}
+        checks["database"] = "ok" if await self.database_answers() else "unavailable"
         checks["kafka"] = "ok" if await self.broker.ping(timeout=2.0) else "unavailable"
+        checks["consumers"] = self.consumers.describe() or "ok"
         return checks
 
 

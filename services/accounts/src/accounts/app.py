@@ -12,7 +12,13 @@ import asyncpg
 import structlog
 from fastapi import FastAPI
 from jg_events import Topic
-from jg_messaging import CorrelationMiddleware, ServiceRuntime, health_router, migrate
+from jg_messaging import (
+    CorrelationMiddleware,
+    ServiceRuntime,
+    health_router,
+    install_unavailable_handler,
+    migrate,
+)
 
 from accounts import repository
 from accounts.errors import install_error_handlers
@@ -65,6 +71,7 @@ def create_app(settings: AccountsSettings | None = None) -> FastAPI:
     )
     app.add_middleware(CorrelationMiddleware)
     install_error_handlers(app)
+    install_unavailable_handler(app)
     app.include_router(health_router(runtime))
     app.include_router(accounts_router(accounts))
     app.state.accounts = accounts

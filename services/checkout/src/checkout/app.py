@@ -9,7 +9,12 @@ from pathlib import Path
 import jg_auth
 from fastapi import FastAPI
 from jg_events import Topic
-from jg_messaging import CorrelationMiddleware, ServiceRuntime, health_router
+from jg_messaging import (
+    CorrelationMiddleware,
+    ServiceRuntime,
+    health_router,
+    install_unavailable_handler,
+)
 
 from checkout.auth import authenticator
 from checkout.handlers import SERVICE, register_handlers
@@ -53,6 +58,7 @@ def create_app(
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    install_unavailable_handler(app)
     app.add_middleware(BodyGuard, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(CorrelationMiddleware)
     app.include_router(health_router(runtime))

@@ -9,7 +9,13 @@ from pathlib import Path
 from fastapi import FastAPI
 from jg_auth import AuthError, AuthSettings, TokenVerifier, auth_error_handler, bearer_principal
 from jg_events import Topic
-from jg_messaging import CorrelationMiddleware, ServiceRuntime, health_router, lifespan
+from jg_messaging import (
+    CorrelationMiddleware,
+    ServiceRuntime,
+    health_router,
+    install_unavailable_handler,
+    lifespan,
+)
 
 from fulfillment import domain
 from fulfillment.handlers import SERVICE, Context, register_handlers
@@ -54,6 +60,7 @@ def create_app(
     )
     app.add_middleware(CorrelationMiddleware)
     install_error_handlers(app)
+    install_unavailable_handler(app)
     app.add_exception_handler(AuthError, auth_error_handler)
     app.include_router(health_router(runtime))
     app.include_router(customer_router(ctx, principal))

@@ -7,7 +7,12 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from fastapi import FastAPI
-from jg_messaging import CorrelationMiddleware, ServiceRuntime, health_router
+from jg_messaging import (
+    CorrelationMiddleware,
+    ServiceRuntime,
+    health_router,
+    install_unavailable_handler,
+)
 
 from notifications.dispatcher import Dispatcher
 from notifications.handlers import SERVICE, EmailRecorder, register_handlers
@@ -54,6 +59,7 @@ def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.add_middleware(CorrelationMiddleware)
+    install_unavailable_handler(app)
     app.include_router(health_router(runtime))
     if settings.previews_on:
         app.include_router(previews_router(renderer))

@@ -9,7 +9,12 @@ from pathlib import Path
 from fastapi import FastAPI
 from jg_auth import AuthSettings, TokenVerifier, bearer_principal
 from jg_events import Topic
-from jg_messaging import CorrelationMiddleware, ServiceRuntime, health_router
+from jg_messaging import (
+    CorrelationMiddleware,
+    ServiceRuntime,
+    health_router,
+    install_unavailable_handler,
+)
 
 from payment.handlers import SERVICE, register_handlers
 from payment.routes import install_error_handlers, invoices_router, webhooks_router
@@ -72,6 +77,7 @@ def create_app(
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    install_unavailable_handler(app)
     app.add_middleware(CorrelationMiddleware)
     app.include_router(health_router(runtime))
     app.include_router(webhooks_router(workflow))
