@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 
 from jg_devstack import config
 from jg_devstack.config import HOST, Paths
-from jg_devstack.proc import port_open, tail
+from jg_devstack.proc import kill_group, pid_alive, port_open, reap, tail
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 KAFKA_POM = PACKAGE_DIR / "kafka" / "pom.xml"
@@ -320,6 +320,32 @@ def traversable_by(path: Path, uid: int) -> bool:
     return True
 
 
+def _lock_pid(lock: Path) -> int | None:
+    """The pid on the first line of a PostgreSQL lock file (None when absent or unreadable)."""
+    try:
+        first = lock.read_text(encoding="ascii", errors="replace").splitlines()[0].strip()
+    except (OSError, IndexError):
+        return None
+    pid = int(first) if first.lstrip("-").isdigit() else 0
+    return abs(pid) or None  # the socket lock stores -pid when the postmaster is pid 1
+
+
+def _group_has_postgres(pgid: int) -> bool:
+    """True when a live process of process group ``pgid`` is a PostgreSQL backend."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat_text = (entry / "stat").read_text(encoding="utf-8", errors="replace")
+            cmd = (entry / "cmdline").read_bytes().split(b"\0")[0].decode(errors="replace")
+        except OSError:
+            continue
+        fields = stat_text.rsplit(")", 1)[-1].split()
+        if len(fields) > 2 and fields[2] == str(pgid) and cmd.startswith("postgres"):
+            return True
+    return False
+
+
 class Postgres(Component):
     name = "postgres"
     stop_signal = signal.SIGINT  # "fast" shutdown: disconnect clients, then stop
@@ -385,9 +411,35 @@ class Postgres(Component):
                     for name in dirnames + filenames:
                         os.chown(os.path.join(dirpath, name), entry.pw_uid, entry.pw_gid)
 
+    def clear_stale_locks(self) -> list[Path]:
+        """Remove the lock files of a server that died without cleaning up (kill -9, OOM).
+
+        PostgreSQL refuses to start while ``postmaster.pid`` (and the socket's lock file) names
+        a process that exists, and a dead child that nobody waited for (a zombie) still exists.
+        A lock whose process is dead or a zombie is removed, after killing the backends that a
+        killed postmaster leaves behind in its process group (they hold its shared memory).
+        """
+        removed: list[Path] = []
+        locks = [self.data / "postmaster.pid", *self.socket_dir.glob(".s.PGSQL.*.lock")]
+        for lock in locks:
+            pid = _lock_pid(lock)
+            if pid is None:
+                continue
+            reap(pid)
+            if pid_alive(pid):
+                continue
+            if _group_has_postgres(pid):
+                kill_group(pid)
+            lock.unlink(missing_ok=True)
+            removed.append(lock)
+        return removed
+
     async def prepare(self) -> None:
         self.base.mkdir(parents=True, exist_ok=True)
         self.socket_dir.mkdir(parents=True, exist_ok=True)
+        for lock in self.clear_stale_locks():
+            with self.log.open("a", encoding="utf-8") as out:
+                out.write(f"=== jg-stack: removed the stale lock {lock} of a dead server\n")
         if not (self.data / "PG_VERSION").exists():
             if self.data.exists():
                 shutil.rmtree(self.data)

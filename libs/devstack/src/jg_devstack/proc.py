@@ -128,8 +128,29 @@ def terminate(pid: int, sig: signal.Signals, timeout: float) -> bool:
 
 def _reap(pid: int) -> None:
     """Collect the exit status if ``pid`` is our own child (no-op otherwise)."""
-    with contextlib.suppress(ChildProcessError, OSError):
-        os.waitpid(pid, os.WNOHANG)
+    reap(pid)
+
+
+def reap(pid: int) -> int | None:
+    """Collect ``pid``'s exit status if it is our own child and has ended (no-op otherwise).
+
+    A child that died and was never waited for stays a zombie: its pid still "exists", so a
+    program checking it (PostgreSQL's lock file, our own pid files) thinks it still runs.
+    Returns the exit status when one was collected.
+    """
+    try:
+        done, status = os.waitpid(pid, os.WNOHANG)
+    except (ChildProcessError, OSError):
+        return None
+    return status if done == pid else None
+
+
+def kill_group(pid: int, sig: signal.Signals = signal.SIGKILL) -> None:
+    """Send ``sig`` to ``pid``'s process group (and to ``pid``); ignore what is already gone."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, sig)
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.kill(pid, sig)
 
 
 def listening_inodes(port: int) -> set[int]:

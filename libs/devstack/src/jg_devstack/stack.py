@@ -19,10 +19,13 @@ from jg_devstack import config
 from jg_devstack.components import Component, StackError, all_components
 from jg_devstack.config import HOST, Paths
 from jg_devstack.proc import (
+    kill_group,
     owned_pid,
+    pid_alive,
     pid_listens_on,
     port_open,
     read_pid,
+    reap,
     tail,
     terminate,
     write_pid,
@@ -179,6 +182,9 @@ async def _wait_ready(
 
 async def _start(component: Component, report: Report) -> str:
     began = time.monotonic()
+    recorded = read_pid(component.pid_file)
+    if recorded is not None:
+        reap(recorded)  # a child of ours that crashed: collect it, or it lingers as a zombie
     pid = owned_pid(component.pid_file, component.markers())
     if component.any_port_open() and await component.probe():
         await component.after_ready()
@@ -212,6 +218,49 @@ async def _start(component: Component, report: Report) -> str:
         raise
     await component.after_ready()
     return f"started (pid {proc.pid}) in {time.monotonic() - began:.1f}s"
+
+
+def _component(paths: Paths, name: str) -> Component:
+    for component in all_components(paths):
+        if component.name == name:
+            return component
+    known = ", ".join(c.name for c in all_components(paths))
+    raise StackError(f"no stack component {name!r} (known: {known})")
+
+
+def crash(name: str, paths: Paths | None = None) -> int | None:
+    """``kill -9`` a component and every process of its group, as a crash would.
+
+    Its pid file stays, as after a real crash; ``up`` (or :func:`start_component`) starts it
+    again. Returns the pid killed (None when it was not running).
+    """
+    paths = paths or Paths(config.find_repo_root())
+    component = _component(paths, name)
+    pid = owned_pid(component.pid_file, component.markers())
+    if pid is None:
+        return None
+    kill_group(pid)
+    deadline = time.monotonic() + 10
+    while pid_alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    reap(pid)
+    return pid
+
+
+def stop_component(name: str, paths: Paths | None = None) -> str:
+    """Stop one component cleanly (its stop signal, then SIGKILL after its timeout)."""
+    paths = paths or Paths(config.find_repo_root())
+    component = _component(paths, name)
+    with _stack_lock(paths):
+        return _stop(component)
+
+
+async def start_component(name: str, paths: Paths | None = None, report: Report = _quiet) -> str:
+    """Start one component again (after a crash or a stop) and wait until it answers."""
+    paths = paths or Paths(config.find_repo_root())
+    component = _component(paths, name)
+    with _stack_lock(paths):
+        return await _start(component, report)
 
 
 def _describe(component: Component) -> str:
@@ -320,12 +369,15 @@ __all__ = [
     "ComponentStatus",
     "Endpoints",
     "StackError",
+    "crash",
     "down",
     "down_async",
     "ensure_up",
     "stack_pids",
     "stack_urls",
+    "start_component",
     "status",
     "status_async",
+    "stop_component",
     "up_async",
 ]

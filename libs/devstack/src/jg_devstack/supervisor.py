@@ -8,13 +8,16 @@ import os
 import shutil
 import signal
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
 from jg_devstack import config
+from jg_devstack.components import StackError, all_components
 from jg_devstack.config import HOST, Paths
-from jg_devstack.stack import Endpoints, stack_urls, up_async
+from jg_devstack.proc import pid_alive, read_pid, reap
+from jg_devstack.stack import Endpoints, stack_urls, start_component, up_async
 
 _COLOURS = ("36", "33", "35", "32", "34", "31")
 
@@ -106,6 +109,35 @@ async def _stop_all(running: list[Running], grace: float = 10.0) -> None:
         await asyncio.gather(*(item.process.wait() for item in running))
 
 
+@dataclass(frozen=True)
+class Restart:
+    """Start a command again when it exits by itself: after ``first`` s, doubling to ``maximum``
+    (back to ``first`` once it has run ``settled`` s)."""
+
+    first: float = 1.0
+    maximum: float = 30.0
+    settled: float = 60.0
+
+
+async def _spawn(
+    name: str, command: list[str], cwd: Path, env: dict[str, str]
+) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        *command,
+        cwd=str(cwd),
+        env=env,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+async def _sleep_unless(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)
+
+
 async def supervise(
     commands: dict[str, list[str]],
     *,
@@ -115,51 +147,83 @@ async def supervise(
     out: TextIO = sys.stdout,
     colour: bool = False,
     grace: float = 10.0,
+    restart: Restart | None = None,
 ) -> int:
     """Run each command, its output prefixed by its name, until ``stop`` is set or all exit.
 
     Each runs in its own process group; on stop they get SIGTERM, then SIGKILL after ``grace``
-    seconds. Returns 1 when a command exited with a non-zero code by itself, else 0.
+    seconds. With ``restart``, a command that exits by itself (a crash, kill -9) is said so and
+    started again after a pause; without, it stays down. Returns 1 when a command exited with a
+    non-zero code by itself, else 0.
     """
     width = max(len(name) for name in commands)
-    running: list[Running] = []
-    for index, (name, command) in enumerate(commands.items()):
-        env = {**os.environ, **(envs or {}).get(name, {}), "PYTHONUNBUFFERED": "1"}
-        process = await asyncio.create_subprocess_exec(
-            *command,
-            cwd=str(cwd),
-            env=env,
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-            start_new_session=True,
-        )
-        running.append(Running(name, process, prefix_for(name, index, width, colour)))
-
-    pumps = {item.name: asyncio.create_task(_pump(item, out)) for item in running}
-    exits = {asyncio.create_task(item.process.wait()): item for item in running}
-    stopper = asyncio.create_task(stop.wait())
-    pending = set(exits)
+    running: dict[str, Running] = {}
     code = 0
-    while pending and not stop.is_set():
-        done, pending = await asyncio.wait(pending | {stopper}, return_when=asyncio.FIRST_COMPLETED)
-        pending.discard(stopper)
-        for task in done:
-            if task is stopper:
-                continue
-            item = exits[task]
-            # Let its last lines out before saying it exited.
-            await asyncio.wait({pumps[item.name]}, timeout=2)
-            out.write(f"{item.prefix}exited with code {item.process.returncode}\n")
-            out.flush()
-            if item.process.returncode != 0:
+
+    async def keep(index: int, name: str, command: list[str]) -> None:
+        nonlocal code
+        env = {**os.environ, **(envs or {}).get(name, {}), "PYTHONUNBUFFERED": "1"}
+        delay = restart.first if restart else 0.0
+        while not stop.is_set():
+            began = time.monotonic()
+            process = await _spawn(name, command, cwd, env)
+            item = Running(name, process, prefix_for(name, index, width, colour))
+            running[name] = item
+            pump = asyncio.create_task(_pump(item, out))
+            returncode = await process.wait()
+            await asyncio.wait({pump}, timeout=2)  # its last lines before saying it exited
+            if stop.is_set():
+                return
+            out.write(f"{item.prefix}exited with code {returncode}\n")
+            if returncode != 0:
                 code = 1
+            if restart is None:
+                out.flush()
+                return
+            if time.monotonic() - began >= restart.settled:
+                delay = restart.first
+            out.write(f"{item.prefix}restarting in {delay:.0f} s\n")
+            out.flush()
+            await _sleep_unless(stop, delay)
+            delay = min(restart.maximum, delay * 2)
+
+    keepers = [
+        asyncio.create_task(keep(index, name, command))
+        for index, (name, command) in enumerate(commands.items())
+    ]
+    stopper = asyncio.create_task(stop.wait())
+    all_done = asyncio.gather(*keepers)
+    await asyncio.wait({stopper, all_done}, return_when=asyncio.FIRST_COMPLETED)
     stopper.cancel()
-    await _stop_all(running, grace)
-    for task in exits:
-        task.cancel()
-    await asyncio.gather(*pumps.values(), return_exceptions=True)
+    await _stop_all(list(running.values()), grace)
+    await asyncio.gather(all_done, return_exceptions=True)
     return code
+
+
+async def watch_stack(
+    paths: Paths, stop: asyncio.Event, out: TextIO = sys.stdout, interval: float = 2.0
+) -> None:
+    """Notice a stack component that died (reaping it if it was our child), say so, start it
+    again. A component stopped on purpose (``jg-stack down`` removes its pid file) stays down."""
+    components = all_components(paths)
+    while not stop.is_set():
+        await _sleep_unless(stop, interval)
+        for component in components:
+            pid = read_pid(component.pid_file)
+            if pid is None or stop.is_set():
+                continue
+            reap(pid)
+            if pid_alive(pid):
+                continue
+            out.write(f"stack: {component.name} (pid {pid}) died; starting it again\n")
+            out.flush()
+            try:
+                result = await start_component(component.name, paths)
+            except (StackError, OSError) as exc:
+                out.write(f"stack: {component.name} could not start again: {exc}\n")
+            else:
+                out.write(f"stack: {component.name} {result}\n")
+            out.flush()
 
 
 async def run_async(paths: Paths | None = None) -> int:
@@ -183,13 +247,18 @@ async def run_async(paths: Paths | None = None) -> int:
         return 0
 
     print(f"Starting {len(services)} service(s); Ctrl-C stops them.", flush=True)
+    watcher = asyncio.create_task(watch_stack(paths, stop))
     code = await supervise(
         {name: service_command(name) for name in services},
         stop=stop,
         cwd=paths.root,
         envs={name: development_env(name) | endpoints.service_env(name) for name in services},
         colour=sys.stdout.isatty(),
+        restart=Restart(),
     )
+    watcher.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await watcher
     print("Services stopped; the stack keeps running (`make down` stops it).", flush=True)
     return code
 
