@@ -16,7 +16,6 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from jg_devstack import Endpoints, create_database, drop_database
 from jg_devstack.drivers import (
@@ -38,7 +37,8 @@ from jg_devstack.launcher import (
     free_port,
 )
 from jg_devstack.stack import run_sync
-from jg_events import DEAD_LETTER_SERVICES, all_topics, dead_letter_topic
+from jg_events import all_topics
+from jg_messaging.testing import read_dead_letters
 
 REPO = Path(__file__).resolve().parents[2]
 LOG_DIR = REPO / ".stack" / "logs" / "e2e"
@@ -66,49 +66,6 @@ async def _delete_topics(bootstrap: str, prefix: str) -> None:
         await admin.delete_topics(all_topics(prefix))
     finally:
         await admin.close()
-
-
-async def _dead_letters(bootstrap: str, prefix: str) -> list[str]:
-    """What the services dead-lettered: each message with its reason (headers)."""
-    topics = [dead_letter_topic(service, prefix) for service in DEAD_LETTER_SERVICES]
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
-    await consumer.start()
-    found: list[str] = []
-    try:
-        partitions = [
-            TopicPartition(topic, p)
-            for topic in topics
-            for p in (consumer.partitions_for_topic(topic) or ())
-        ]
-        if not partitions:
-            await consumer._client.force_metadata_update()
-            partitions = [
-                TopicPartition(topic, p)
-                for topic in topics
-                for p in (consumer.partitions_for_topic(topic) or ())
-            ]
-        ends = await consumer.end_offsets(partitions)
-        waiting = {tp for tp, end in ends.items() if end > 0}
-        if not waiting:
-            return found
-        consumer.assign(list(waiting))
-        await consumer.seek_to_beginning(*waiting)
-        for _ in range(20):
-            batch = await consumer.getmany(timeout_ms=500)
-            for tp, records in batch.items():
-                for record in records:
-                    headers = {k: v.decode(errors="replace") for k, v in record.headers or ()}
-                    found.append(
-                        f"{tp.topic}: {headers.get('event-type')} "
-                        f"{headers.get('dlq-reason')}: {headers.get('dlq-error')}"
-                    )
-                    if record.offset + 1 >= ends[tp]:
-                        waiting.discard(tp)
-            if not waiting:
-                break
-    finally:
-        await consumer.stop()
-    return found
 
 
 @pytest.fixture(scope="session")
@@ -143,7 +100,7 @@ def platform(stack: Endpoints) -> Iterator[Platform]:
         processes.start()
         processes.wait_ready(timeout=120)
         yield Platform(config, processes)
-        dead = run_sync(lambda: _dead_letters(stack.kafka_bootstrap, prefix))
+        dead = run_sync(lambda: read_dead_letters(stack.kafka_bootstrap, prefix))
         (LOG_DIR / "dead-letters.log").write_text("\n".join(dead) + "\n", encoding="utf-8")
         assert not dead, "the services dead-lettered messages during the journeys:\n" + "\n".join(
             dead

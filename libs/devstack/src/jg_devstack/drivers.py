@@ -334,6 +334,7 @@ class LogisticsTeam:
         self.requests_topic = topic_name(Topic.LOGISTICS_REQUESTS, topic_prefix)
         self.reports_topic = topic_name(Topic.LOGISTICS_REPORTS, topic_prefix)
         self.requests: list[Any] = []  # Envelope[OrderProcessing], as read
+        self.report_timeout = 120.0  # how long a report is retried while Kafka is away
         self._consumer: Any = None
         self._producer: Any = None
         self._task: asyncio.Task[None] | None = None
@@ -368,7 +369,11 @@ class LogisticsTeam:
         from jg_events import parse
 
         while True:
-            batch = await self._consumer.getmany(timeout_ms=200)
+            try:
+                batch = await self._consumer.getmany(timeout_ms=200)
+            except Exception:  # Kafka away (a chaos test): keep reading once it is back
+                await asyncio.sleep(0.5)
+                continue
             for records in batch.values():
                 for record in records:
                     with contextlib.suppress(Exception):
@@ -411,12 +416,20 @@ class LogisticsTeam:
             )
         else:
             envelope = Envelope.wrap(payload, correlation_id=f"logistics-{uuid.uuid4()}")
-        await self._producer.send_and_wait(
-            self.reports_topic,
-            value=envelope.to_json_bytes(),
-            key=envelope.key.encode(),
-            headers=[(k, v.encode()) for k, v in kafka_headers(envelope).items()],
-        )
+        deadline = time.monotonic() + self.report_timeout
+        while True:
+            try:
+                await self._producer.send_and_wait(
+                    self.reports_topic,
+                    value=envelope.to_json_bytes(),
+                    key=envelope.key.encode(),
+                    headers=[(k, v.encode()) for k, v in kafka_headers(envelope).items()],
+                )
+                return
+            except Exception:  # Kafka away: the same report again (consumers dedupe its id)
+                if time.monotonic() > deadline:
+                    raise
+                await asyncio.sleep(0.5)
 
     async def picked_up(
         self,

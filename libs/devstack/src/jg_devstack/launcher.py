@@ -225,28 +225,41 @@ class ServiceProcesses:
     def start(self) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         for name in self.services:
-            log = self.log_dir / f"{name}.log"
-            env = {
-                **os.environ,
-                **self.platform.service_env(name),
-                "PYTHONUNBUFFERED": "1",
-            }
-            with log.open("wb") as out:
-                process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-                    [sys.executable, "-m", name],
-                    cwd=self.cwd,
-                    env=env,
-                    stdin=subprocess.DEVNULL,
-                    stdout=out,
-                    stderr=subprocess.STDOUT,
-                    start_new_session=True,
-                )
-            self.running[name] = ServiceProcess(name, self.platform.url(name), log, process)
+            self.start_one(name, mode="wb")
 
-    def wait_ready(self, timeout: float = 90.0) -> None:
+    def start_one(self, name: str, *, mode: str = "ab") -> ServiceProcess:
+        """Start service ``name`` (again: its log is appended to)."""
+        log = self.log_dir / f"{name}.log"
+        env = {
+            **os.environ,
+            **self.platform.service_env(name),
+            "PYTHONUNBUFFERED": "1",
+        }
+        with log.open(mode) as out:
+            process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+                [sys.executable, "-m", name],
+                cwd=self.cwd,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        service = ServiceProcess(name, self.platform.url(name), log, process)
+        self.running[name] = service
+        return service
+
+    def crash(self, name: str) -> None:
+        """``kill -9`` service ``name`` (its whole process group), as a crashed pod."""
+        service = self.running[name]
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(service.process.pid, signal.SIGKILL)
+        service.process.wait(10)
+
+    def wait_ready(self, timeout: float = 90.0, names: set[str] | None = None) -> None:
         """Poll every ``/ready`` until all answer 200; fail at once if a process exits."""
         deadline = time.monotonic() + timeout
-        waiting = set(self.running)
+        waiting = set(self.running) if names is None else set(names)
         with httpx.Client(timeout=2.0) as client:
             while waiting:
                 for name in sorted(waiting):

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
-from jg_events import Envelope, parse
+from jg_events import DEAD_LETTER_SERVICES, Envelope, dead_letter_topic, parse
 
 
 async def read_topic(
@@ -99,3 +99,43 @@ def headers_of(record: ConsumerRecord[Any, Any]) -> dict[str, str]:
 
 def unique_group(name: str = "test") -> str:
     return f"{name}-{uuid.uuid4().hex[:8]}"
+
+
+async def read_dead_letters(bootstrap_servers: str, topic_prefix: str) -> list[str]:
+    """Every message the services dead-lettered under ``topic_prefix``, one line each: the
+    dead-letter topic, the event type, the reason and the error (from the headers)."""
+    topics = [dead_letter_topic(service, topic_prefix) for service in DEAD_LETTER_SERVICES]
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, group_id=None)
+    await consumer.start()
+    found: list[str] = []
+    try:
+        await consumer._client.force_metadata_update()
+        partitions = [
+            TopicPartition(topic, p)
+            for topic in topics
+            for p in (consumer.partitions_for_topic(topic) or ())
+        ]
+        if not partitions:
+            return found
+        ends = await consumer.end_offsets(partitions)
+        waiting = {tp for tp, end in ends.items() if end > 0}
+        if not waiting:
+            return found
+        consumer.assign(list(waiting))
+        await consumer.seek_to_beginning(*waiting)
+        for _ in range(40):
+            batch = await consumer.getmany(timeout_ms=500)
+            for tp, records in batch.items():
+                for record in records:
+                    headers = headers_of(record)
+                    found.append(
+                        f"{tp.topic}: {headers.get('event-type')} "
+                        f"{headers.get('dlq-reason')}: {headers.get('dlq-error')}"
+                    )
+                    if record.offset + 1 >= ends[tp]:
+                        waiting.discard(tp)
+            if not waiting:
+                break
+    finally:
+        await consumer.stop()
+    return found

@@ -27,7 +27,7 @@ from jg_events import (
     Shipped,
     Topic,
 )
-from jg_messaging import ServiceRuntime, UnreadableEventError, handles, subscribe
+from jg_messaging import PermanentError, ServiceRuntime, handles, subscribe
 
 from checkout import domain, repository, store
 from checkout.domain import NextAction, Order, Outcome, Status, Tracking
@@ -58,7 +58,7 @@ def register_handlers(runtime: ServiceRuntime, settings: CheckoutSettings) -> No
                 return
             order = await repository.get_order(uow.conn, event.payload.order_id, for_update=True)
             if order is None:
-                raise UnreadableEventError(f"unknown order {event.payload.order_id}")
+                raise PermanentError(f"unknown order {event.payload.order_id}")
             outcome = decide(order)
             if outcome.order is None:
                 log.info("event_changes_nothing", order_id=str(order.id), status=order.status)

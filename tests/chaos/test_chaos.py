@@ -1,0 +1,138 @@
+"""An outage delays orders; it never strands or loses one.
+
+While customers place and follow at least 300 orders of every kind, every service instance is
+killed (kill -9) and restarted, then Kafka and PostgreSQL are killed (kill -9) and kept down
+20 s each, Mailpit (the SMTP relay) is stopped for 30 s and the Stripe stand-in for 20 s. Then
+every order, email, capture, invoice number, outbox row and dead letter is counted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import time
+from collections import Counter
+
+import asyncpg
+import httpx
+import pytest
+from jg_devstack import Endpoints
+from jg_devstack.drivers import LogisticsTeam, StripeJs
+from jg_messaging.testing import read_dead_letters
+
+from . import checks
+from .conftest import LOG_DIR
+from .harness import FaultLog, Fleet, Resilient, injure_and_heal
+from .journeys import BACKORDER_SKU, MIX, STOCKED_SKUS, Customers, play
+
+ARRIVALS_OVER = 200.0  # seconds over which the orders arrive, while the faults go on
+
+# For working on the suite itself: JG_CHAOS_SCALE=0.1 plays a tenth of the orders,
+# JG_CHAOS_FAULTS=0 injects no fault. `make chaos` uses neither.
+SCALE = float(os.environ.get("JG_CHAOS_SCALE", "1"))
+FAULTS = os.environ.get("JG_CHAOS_FAULTS", "1") != "0"
+
+
+async def _set_stock(operator: Resilient, sku: str, on_hand: int) -> None:
+    current = await operator.json("GET", f"/operator/stock/{sku}")
+    await operator.json(
+        "PUT",
+        f"/operator/stock/{sku}",
+        json={
+            "name_fr": current["name_fr"],
+            "name_ja": current.get("name_ja"),
+            "name_romaji": current.get("name_romaji"),
+            "on_hand": on_hand,
+            "note": "inventaire avant le test de pannes",
+        },
+    )
+
+
+async def test_faults_delay_orders_and_lose_none(
+    fleet: Fleet, stack: Endpoints, capsys: pytest.CaptureFixture[str]
+) -> None:
+    platform = fleet.processes["a"].platform
+    secrets = platform.secrets
+    storefront = Resilient(fleet.urls("checkout"), secrets.checkout_storefront)
+    returns = Resilient(fleet.urls("fulfillment"), secrets.fulfillment_storefront)
+    operator = Resilient(fleet.urls("fulfillment"), secrets.fulfillment_operator)
+    stripe = StripeJs(stack.localstripe_url, stack.stripe_api_key)
+    logistics = LogisticsTeam(stack.kafka_bootstrap, platform.topic_prefix)
+    await logistics.start()
+    mailpit = checks.Mailpit(stack.mailpit_api_url)
+    try:
+        for sku in STOCKED_SKUS:
+            await _set_stock(operator, sku, 5000)
+        await _set_stock(operator, BACKORDER_SKU, 0)
+
+        kinds = [kind for kind, count in MIX.items() for _ in range(max(1, round(count * SCALE)))]
+        random.Random(12).shuffle(kinds)
+        customers = Customers(storefront, returns, stripe, logistics)
+        faults = FaultLog()
+        began = time.monotonic()
+        injuries = asyncio.create_task(
+            injure_and_heal(fleet, faults) if FAULTS else asyncio.sleep(0)
+        )
+        spacing = ARRIVALS_OVER * SCALE / len(kinds)
+        outcomes = await asyncio.gather(
+            *(play(customers, kind, i * spacing) for i, kind in enumerate(kinds))
+        )
+        await injuries
+        journeys_took = time.monotonic() - began
+
+        findings = checks.Findings()
+        await checks.final_states(storefront, outcomes, findings)
+        await checks.emails(mailpit, outcomes, findings)
+        payment_db = await asyncpg.connect(platform.database("payment"))
+        try:
+            async with httpx.AsyncClient(
+                base_url=stack.localstripe_url,
+                headers={"Authorization": f"Bearer {stack.stripe_api_key}"},
+                timeout=20,
+            ) as stripe_api:
+                await checks.money(payment_db, stripe_api, outcomes, findings)
+            await checks.invoices(payment_db, outcomes, findings)
+        finally:
+            await payment_db.close()
+
+        async def drained() -> checks.Findings:
+            probe = checks.Findings()
+            await checks.outboxes(dict(platform.databases), probe)
+            return probe
+
+        deadline = time.monotonic() + 60
+        outbox = await drained()
+        while any(outbox.problems.values()) and time.monotonic() < deadline:
+            await asyncio.sleep(1)
+            outbox = await drained()
+        findings.figures.update(outbox.figures)
+        findings.problems.update(outbox.problems)
+        dead = await read_dead_letters(stack.kafka_bootstrap, platform.topic_prefix)
+        findings.check("dead letters", f"{len(dead)}", dead)
+    finally:
+        await logistics.stop()
+        await stripe.close()
+        await mailpit.close()
+        for client in (storefront, returns, operator):
+            await client.close()
+
+    faults_table = "\n".join(
+        f"  {at:6.1f} s  {took:5.1f} s  {what}" for at, took, what in faults.rows
+    )
+    played = Counter(o.kind for o in outcomes)
+    adapted = Counter(o.kind for o in outcomes if o.notes)
+    by_kind = "\n".join(
+        f"  {kind:<26} {played[kind]:>4}"
+        + (f"  ({adapted[kind]} adapted: window closed)" if adapted[kind] else "")
+        for kind in MIX
+    )
+    report = (
+        f"Chaos run: {len(outcomes)} orders in {journeys_took:.0f} s "
+        f"(storefront retries: {storefront.retries})\n{by_kind}\n\n"
+        f"Faults (start, duration, what):\n{faults_table}\n\n{findings.table()}\n"
+    )
+    (LOG_DIR / "report.txt").write_text(report + "\n" + findings.failures() + "\n")
+    with capsys.disabled():
+        print("\n" + report)
+    assert not any(findings.problems.values()), findings.failures()
