@@ -478,6 +478,7 @@ class RefundStatus(StrEnum):
     SUCCEEDED = "succeeded"
     FAILED = "failed"  # Stripe refused or failed it: customer service must look
     REJECTED = "rejected"  # we refused it (nothing captured, or more than what is left)
+    AWAITING_CAPTURE = "awaiting_capture"  # the order is released, its capture not recorded yet
 
 
 def refund_status_of(stripe_status: str | None) -> RefundStatus:
@@ -488,6 +489,28 @@ def refund_status_of(stripe_status: str | None) -> RefundStatus:
             return RefundStatus.FAILED
         case _:
             return RefundStatus.PENDING
+
+
+def refund_decision(
+    requested_cents: int,
+    captured_cents: int | None,
+    refunded_cents: int,
+    *,
+    order_cancelled: bool,
+) -> tuple[RefundStatus, str | None]:
+    """What becomes of a refund request: made now, kept until the capture, or refused.
+
+    A refund can only come from a capture. When none is recorded yet (the capture of the
+    released order is still on its way, e.g. while Stripe or this service was away), the
+    request waits for it; only an order whose holds were released (cancelled) has nothing to
+    refund from, ever.
+    """
+    if captured_cents is None:
+        if order_cancelled:
+            return RefundStatus.REJECTED, "nothing was captured for this order"
+        return RefundStatus.AWAITING_CAPTURE, None
+    problem = refund_problem(requested_cents, captured_cents, refunded_cents)
+    return (RefundStatus.REJECTED, problem) if problem else (RefundStatus.REQUESTED, None)
 
 
 def refund_problem(requested_cents: int, captured_cents: int, refunded_cents: int) -> str | None:

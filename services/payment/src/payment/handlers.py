@@ -185,17 +185,16 @@ def register_handlers(runtime: ServiceRuntime, workflow: PaymentWorkflow) -> Non
         attempts = await repository.attempts_of_order(conn, request.order_id)
         captured = next((a for a in reversed(attempts) if a.state is AttemptStatus.CAPTURED), None)
         amount = domain.to_cents(request.amount)
-        problem = (
-            domain.refund_problem(amount, 0, 0)
-            if captured is None
-            else domain.refund_problem(
-                amount,
-                captured.captured_cents or captured.amount_cents,
-                await repository.refunded_cents(conn, captured.id),
-            )
+        status, problem = domain.refund_decision(
+            amount,
+            None if captured is None else captured.captured_cents or captured.amount_cents,
+            0 if captured is None else await repository.refunded_cents(conn, captured.id),
+            order_cancelled=order.state == "cancelled",
         )
         if problem is not None:
             log.error("refund_rejected", order_id=str(request.order_id), problem=problem)
+        elif status is RefundStatus.AWAITING_CAPTURE:
+            log.info("refund_awaits_capture", order_id=str(request.order_id))
         await repository.insert_refund(
             conn,
             refund_request_id=request.refund_request_id,
@@ -206,7 +205,7 @@ def register_handlers(runtime: ServiceRuntime, workflow: PaymentWorkflow) -> Non
             cause=request.cause.value,
             reference_id=request.reference_id,
             request_json=request.model_dump_json(include={"lines", "shipping_refund", "amount"}),
-            status=RefundStatus.REQUESTED if problem is None else RefundStatus.REJECTED,
+            status=status,
             problem=problem,
             correlation_id=uow.correlation_id,
             causation_id=uow.causation_id,

@@ -509,8 +509,27 @@ async def refunded_cents(conn: asyncpg.Connection, attempt_id: UUID) -> int:
 
 
 _REFUND_COLUMNS = frozenset(
-    {"status", "stripe_refund_id", "problem", "sent_at", "lease_until", "last_error"}
+    {
+        "status",
+        "stripe_refund_id",
+        "problem",
+        "sent_at",
+        "lease_until",
+        "last_error",
+        "attempt_id",
+        "payment_intent_id",
+    }
 )
+
+
+async def refunds_awaiting_capture(conn: asyncpg.Connection, order_id: UUID) -> list[RefundRow]:
+    """The order's refund requests that arrived before its capture was recorded, oldest first."""
+    rows = await conn.fetch(
+        """SELECT * FROM payment_refunds WHERE order_id = $1 AND status = 'awaiting_capture'
+           ORDER BY created_at FOR UPDATE""",
+        order_id,
+    )
+    return [r for r in map(RefundRow.of, rows) if r is not None]
 
 
 async def update_refund(conn: asyncpg.Connection, refund_request_id: UUID, **values: Any) -> None:

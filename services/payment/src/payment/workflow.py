@@ -381,9 +381,37 @@ class PaymentWorkflow:
         if domain.publishes_outcome(transition.outcome, updated.wants):
             uow = self.unit_of_work(conn, updated.correlation_id, updated.causation_id)
             await uow.publish(self._event(transition.outcome, updated, order))
+        if transition.outcome is Outcome.CAPTURED:
+            await self._refunds_after_capture(conn, updated)
         follow = [attempt.id]
         follow += await self._after(conn, updated, transition.outcome)
         return follow
+
+    async def _refunds_after_capture(self, conn: asyncpg.Connection, attempt: AttemptRow) -> None:
+        """Refund requests that came before this capture can be made now (the synchronisation
+        pass sends them to Stripe), or are refused if they exceed what was captured."""
+        captured = attempt.captured_cents or attempt.amount_cents
+        for refund in await repository.refunds_awaiting_capture(conn, attempt.order_id):
+            status, problem = domain.refund_decision(
+                refund.amount_cents,
+                captured,
+                await repository.refunded_cents(conn, attempt.id),
+                order_cancelled=False,
+            )
+            await repository.update_refund(
+                conn,
+                refund.refund_request_id,
+                status=status.value,
+                problem=problem,
+                attempt_id=attempt.id,
+                payment_intent_id=attempt.payment_intent_id,
+            )
+            log.info(
+                "refund_released_by_capture",
+                order_id=str(attempt.order_id),
+                refund_request_id=str(refund.refund_request_id),
+                status=status.value,
+            )
 
     async def _after(
         self, conn: asyncpg.Connection, attempt: AttemptRow, outcome: Outcome

@@ -304,3 +304,24 @@ async def test_a_shipment_of_an_order_payment_never_saw_goes_to_the_dead_letter_
         )
         == 0
     )
+
+
+async def test_a_refund_requested_before_the_capture_waits_for_it(payment: Payment) -> None:
+    """The withdrawal can overtake the capture (Stripe or payment away while fulfillment went
+    on): the request is kept, and made from the capture as soon as it is recorded."""
+    order = placed(await payment.card(VISA))
+    await payment.feed(order)
+    await payment.events.wait_for(order.order_id, "PaymentAuthorized")
+
+    early = refund_requested(order, full=True)
+    await payment.feed(early)
+    row = await _refund_row(payment, early.refund_request_id)
+    assert row["status"] == "awaiting_capture"
+    assert row["problem"] is None
+    assert "RefundIssued" not in await payment.events.quiet(order.order_id, seconds=1.5)
+
+    await payment.feed(released(order))
+    await payment.events.wait_for(order.order_id, "PaymentCaptured")
+    (refund,) = await payment.events.wait_for(order.order_id, "RefundIssued", timeout=30)
+    assert refund.payload.amount == order.totals.total
+    assert refund.payload.refund_request_id == early.refund_request_id

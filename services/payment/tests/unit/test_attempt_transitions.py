@@ -11,6 +11,7 @@ from payment.domain import (
     Desired,
     IntentView,
     Outcome,
+    RefundStatus,
     Refusal,
     Source,
     Step,
@@ -21,6 +22,7 @@ from payment.domain import (
     next_action,
     next_action_url,
     publishes_outcome,
+    refund_decision,
     refund_idempotency_key,
     refund_problem,
     refused,
@@ -200,6 +202,20 @@ def test_refunds_never_exceed_what_is_left() -> None:
     assert refund_problem(4937, 9937, 5000) is None
     assert refund_problem(4938, 9937, 5000) is not None
     assert refund_problem(100, 0, 0) == "nothing was captured for this order"
+
+
+def test_a_refund_before_the_capture_waits_for_it_unless_the_order_was_cancelled() -> None:
+    assert refund_decision(9937, None, 0, order_cancelled=False) == (
+        RefundStatus.AWAITING_CAPTURE,
+        None,
+    )
+    assert refund_decision(9937, None, 0, order_cancelled=True) == (
+        RefundStatus.REJECTED,
+        "nothing was captured for this order",
+    )
+    assert refund_decision(9937, 9937, 0, order_cancelled=False) == (RefundStatus.REQUESTED, None)
+    status, problem = refund_decision(9938, 9937, 0, order_cancelled=False)
+    assert status is RefundStatus.REJECTED and problem is not None
 
 
 def test_next_action_url_prefers_stripe_s_own_page() -> None:
