@@ -129,10 +129,12 @@ class FaultLog:
         self.rows.append((started - self.began, now - started, what))
 
 
-async def injure_and_heal(fleet: Fleet, log: FaultLog, pause: float = 3.0) -> None:
+async def injure_and_heal(
+    fleet: Fleet, log: FaultLog, pause: float = 3.0, *, services: bool = True, stack: bool = True
+) -> None:
     """One fault after another, each healed before the next (the issue's list)."""
     loop = asyncio.get_running_loop()
-    for instance, service in fleet.instances():
+    for instance, service in fleet.instances() if services else []:
         began = time.monotonic()
         await loop.run_in_executor(None, fleet.crash, instance, service)
         await asyncio.sleep(2.0)
@@ -140,12 +142,13 @@ async def injure_and_heal(fleet: Fleet, log: FaultLog, pause: float = 3.0) -> No
         await loop.run_in_executor(None, fleet.wait_ready, instance, service)
         log.add(began, f"kill -9 {service}-{instance}, restarted")
         await asyncio.sleep(pause)
-    for component, down, kill in (
+    stack_faults = (
         ("kafka", 20.0, True),
         ("postgres", 20.0, True),
         ("mailpit", 30.0, False),
         ("localstripe", 20.0, False),
-    ):
+    )
+    for component, down, kill in stack_faults if stack else ():
         began = time.monotonic()
         if kill:
             await loop.run_in_executor(None, crash, component)

@@ -28,10 +28,11 @@ from .journeys import BACKORDER_SKU, MIX, STOCKED_SKUS, Customers, play
 
 ARRIVALS_OVER = 200.0  # seconds over which the orders arrive, while the faults go on
 
-# For working on the suite itself: JG_CHAOS_SCALE=0.1 plays a tenth of the orders,
-# JG_CHAOS_FAULTS=0 injects no fault. `make chaos` uses neither.
+# For working on the suite itself: JG_CHAOS_SCALE=0.1 plays a tenth of the orders;
+# JG_CHAOS_FAULTS=none, services or stack injects no fault, only the services' or only the
+# stack's. `make chaos` uses neither.
 SCALE = float(os.environ.get("JG_CHAOS_SCALE", "1"))
-FAULTS = os.environ.get("JG_CHAOS_FAULTS", "1") != "0"
+FAULTS = os.environ.get("JG_CHAOS_FAULTS", "all")
 
 
 async def _set_stock(operator: Resilient, sku: str, on_hand: int) -> None:
@@ -72,7 +73,12 @@ async def test_faults_delay_orders_and_lose_none(
         faults = FaultLog()
         began = time.monotonic()
         injuries = asyncio.create_task(
-            injure_and_heal(fleet, faults) if FAULTS else asyncio.sleep(0)
+            injure_and_heal(
+                fleet,
+                faults,
+                services=FAULTS in ("all", "services"),
+                stack=FAULTS in ("all", "stack"),
+            )
         )
         spacing = ARRIVALS_OVER * SCALE / len(kinds)
         outcomes = await asyncio.gather(
