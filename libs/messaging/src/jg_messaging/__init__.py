@@ -15,7 +15,7 @@ from .consumer import (
 from .correlation import CORRELATION_HEADER, CorrelationMiddleware, bind, new_correlation_id
 from .db import create_pool, migrate
 from .logs import configure_logging
-from .relay import OutboxRelay, idempotent_producer
+from .relay import OutboxRelay, OutboxStatus, idempotent_producer
 from .runtime import ServiceRuntime, health_router, lifespan
 from .serve import serve
 from .settings import Environment, PlatformSettings, ServiceSettings
@@ -27,6 +27,7 @@ __all__ = [
     "Environment",
     "Messaging",
     "OutboxRelay",
+    "OutboxStatus",
     "PlatformSettings",
     "RetryPolicy",
     "ServiceRuntime",
