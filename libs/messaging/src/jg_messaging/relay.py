@@ -341,6 +341,7 @@ class OutboxRelay:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._listener: asyncpg.Connection | None = None
+        self._listener_lost = False
         self._kafka_down = False
         self._last_error: str | None = None
 
@@ -371,11 +372,20 @@ class OutboxRelay:
         self._wake.set()
 
     def _on_listener_lost(self, *_: Any) -> None:
+        self._listener_lost = True
         self._wake.set()  # the loop's next turn opens a new listener
+
+    def _listening(self) -> bool:
+        if self._listener is None or self._listener_lost:
+            return False
+        try:
+            return not self._listener.is_closed()
+        except asyncpg.InterfaceError:  # the pool took it back when it died
+            return False
 
     async def _ensure_listener(self) -> None:
         """LISTEN on a connection of its own; a new one when the previous one died."""
-        if self._listener is not None and not self._listener.is_closed():
+        if self._listening():
             return
         if self._listener is not None:
             lost, self._listener = self._listener, None
@@ -388,7 +398,7 @@ class OutboxRelay:
         except BaseException:
             await self._pool.release(conn)
             raise
-        self._listener = conn
+        self._listener, self._listener_lost = conn, False
 
     async def _release_listener(self, conn: asyncpg.Connection) -> None:
         with contextlib.suppress(Exception):
