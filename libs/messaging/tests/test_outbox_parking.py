@@ -306,3 +306,41 @@ async def _listening_backend(db: asyncpg.Pool) -> int | None:
 async def _listens_again(db: asyncpg.Pool, old: int) -> bool:
     pid = await _listening_backend(db)
     return pid is not None and pid != old
+
+
+async def test_a_row_for_an_invalid_topic_is_parked_and_its_topic_costs_one_wait_per_round(
+    db: asyncpg.Pool, stack: Endpoints, topic_prefix: str
+) -> None:
+    """Kafka gives no metadata for an invalid topic name: the producer waits for it until the
+    relay's send timeout. The other rows of that topic are not tried in the same round (each
+    would wait as long), the rows of other topics go out, and the row is eventually parked."""
+    messaging = Messaging(db, "test", topic_prefix)
+    ids = await write(messaging, ("B", 1), ("X", 1), ("Y", 1), ("B", 2))
+    await db.execute(
+        "UPDATE messaging_outbox SET topic = $2 WHERE event_id = ANY($1::uuid[])",
+        [ids[("X", 1)], ids[("Y", 1)]],
+        f"{topic_prefix}not a valid topic!",
+    )
+
+    relay = relay_for(
+        db, stack.kafka_bootstrap, send_timeout=2.0, retry_base_delay=0.0, park_after_attempts=2
+    )
+    loop = asyncio.get_running_loop()
+    try:
+        began = loop.time()
+        first = await relay.relay_once()
+        took = loop.time() - began
+        second = await relay.relay_once()
+    finally:
+        await relay.stop()
+    assert (first.sent, first.failed) == (2, 1)
+    assert took < 3.9  # one 2-second wait for the topic, not one per row
+    assert (second.sent, second.failed, second.parked) == (0, 1, 1)
+
+    topic = topic_name(Topic.LOGISTICS_REPORTS, topic_prefix)
+    records = await read_topic(stack.kafka_bootstrap, topic, count=2, timeout=30, settle=1.0)
+    assert sequences(records) == {"B": [1, 2]}
+    parked = await row_of(db, ids[("X", 1)])
+    assert (parked["status"], parked["attempts"]) == ("parked", 2)
+    untried = await row_of(db, ids[("Y", 1)])
+    assert (untried["status"], untried["attempts"]) == ("pending", 0)

@@ -66,8 +66,10 @@ def test_only_row_failures_and_retriable_ones_while_kafka_accepts_writes_count()
     assert counts_against_row(Failure.ROW, cluster_accepts_writes=True)
     assert counts_against_row(Failure.RETRIABLE, cluster_accepts_writes=True)
     assert not counts_against_row(Failure.RETRIABLE, cluster_accepts_writes=False)
+    # Kafka answers metadata requests but knows no partition of the row's topic.
+    assert counts_against_row(Failure.RETRIABLE, cluster_accepts_writes=False, topic_missing=True)
     for failure in (Failure.CLUSTER, Failure.PRODUCER):
-        assert not counts_against_row(failure, cluster_accepts_writes=True)
+        assert not counts_against_row(failure, cluster_accepts_writes=True, topic_missing=True)
         assert not counts_against_row(failure, cluster_accepts_writes=False)
 
 
@@ -118,6 +120,15 @@ def test_an_outage_counts_against_no_row() -> None:
     assert verdict.sent == []
     assert verdict.charged == []
     assert ids(verdict.uncharged) == [1, 2]  # row 3 waits behind row 1
+
+
+def test_a_row_for_a_topic_kafka_does_not_know_counts_only_if_kafka_answers() -> None:
+    rows = [row(1, "A")]
+    outcome = {1: Attempt(TimeoutError(), at_send=True, topic_unknown=True)}
+    assert ids(judge(rows, outcome, cluster_answers=True).charged) == [1]
+    assert ids(judge(rows, outcome, cluster_answers=False).uncharged) == [1]  # Kafka is down
+    known = {1: Attempt(kafka_errors.KafkaTimeoutError(), at_send=True)}  # buffer not draining
+    assert ids(judge(rows, known, cluster_answers=True).uncharged) == [1]
 
 
 def test_a_timeout_counts_when_kafka_acknowledged_other_rows() -> None:

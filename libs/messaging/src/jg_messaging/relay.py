@@ -15,7 +15,8 @@ another row of the batch failed, so they are not published again. A failure is c
   backoff (`next_attempt_at`) and, after `park_after_attempts` such failures, parked (status
   `parked`, `parked_at`, `last_error`) until an operator replays it (tools/outbox_replay.py);
 - a retriable error (timeouts, leader elections, unknown topic): counts against the row only when
-  Kafka acknowledged other rows of the same round, i.e. the cluster accepts writes;
+  Kafka is reachable: it acknowledged other rows of the same round, or it answers a metadata
+  request but knows no partition of the row's topic (missing topic, invalid name);
 - Kafka unreachable, refused credentials, a broken producer: never counts against any row. With
   nothing published, the round is an outage: the relay backs off (capped) and, until a metadata
   request succeeds again, sends nothing. An outage never parks a row, however long it lasts.
@@ -136,16 +137,20 @@ def classify(exc: BaseException) -> Failure:
     return Failure.ROW  # the record could not even be built from the row (headers, key...)
 
 
-def counts_against_row(failure: Failure, *, cluster_accepts_writes: bool) -> bool:
+def counts_against_row(
+    failure: Failure, *, cluster_accepts_writes: bool, topic_missing: bool = False
+) -> bool:
     """Whether a failure is one of the row's attempts toward parking.
 
-    A retriable failure counts only when Kafka acknowledged other rows in the same round: in an
-    outage nothing is acknowledged, so no row ever gets closer to being parked.
+    A retriable failure counts only when Kafka is reachable: it acknowledged other rows in the
+    same round, or (`topic_missing`) it answers metadata requests but knows no partition of the
+    row's topic (a topic that does not exist, or an invalid name). In an outage neither holds,
+    so no row ever gets closer to being parked.
     """
     if failure is Failure.ROW:
         return True
     if failure is Failure.RETRIABLE:
-        return cluster_accepts_writes
+        return cluster_accepts_writes or topic_missing
     return False
 
 
@@ -205,6 +210,8 @@ class Attempt:
     error: BaseException | None
     at_send: bool = False
     """Raised by `producer.send()` itself: the record never entered the producer."""
+    topic_unknown: bool = False
+    """A retriable failure while the producer's metadata had no partition of the row's topic."""
 
 
 @dataclass
@@ -251,23 +258,28 @@ def judge(
     *,
     failures: Sequence[Row] | None = None,
     not_isolated: Set[int] = frozenset(),
+    cluster_answers: bool = False,
 ) -> Verdict:
     """Each row's fate from what happened to it (pure).
 
     Acknowledged rows are sent, even after another row of their key failed (they are on Kafka).
     Only the first failed row of a key is judged (`failures`, by default `first_failures`);
-    retriable failures count against it only if Kafka acknowledged another row of the round; a
-    row in `not_isolated` (a failure that may be a neighbour's, which could not be sent again
-    alone) never does.
+    retriable failures count against it only if Kafka acknowledged another row of the round, or
+    if Kafka answers metadata requests (`cluster_answers`) but knows no partition of the row's
+    topic; a row in `not_isolated` (a failure that may be a neighbour's, which could not be sent
+    again alone) never counts.
     """
     verdict = Verdict(sent=[r["id"] for r in rows if _acknowledged(outcome.get(r["id"]))])
     accepted = bool(verdict.sent)
     for row in first_failures(rows, outcome) if failures is None else failures:
-        error = outcome[row["id"]].error
+        attempt = outcome[row["id"]]
+        error = attempt.error
         if error is None:  # sent again alone, successfully
             continue
         if row["id"] not in not_isolated and counts_against_row(
-            classify(error), cluster_accepts_writes=accepted
+            classify(error),
+            cluster_accepts_writes=accepted,
+            topic_missing=cluster_answers and attempt.topic_unknown,
         ):
             verdict.charged.append((row, error))
         else:
@@ -533,22 +545,30 @@ class OutboxRelay:
     async def _publish(self, rows: Sequence[asyncpg.Record]) -> dict[int, Attempt]:
         """Send rows in id order, then wait for Kafka's acknowledgements; each row's outcome.
 
-        A key whose row failed to be sent sends nothing more in this batch.
+        A key whose row failed to be sent sends nothing more in this batch. A topic whose send
+        failed for a reason other than the row (no metadata in time, the producer's buffer not
+        draining) is not tried again in this batch: each try would wait as long.
         """
         producer = self._producer
         outcome: dict[int, Attempt] = {}
         acks: dict[int, asyncio.Future[Any]] = {}
         stopped: set[str] = set()
+        stalled: set[str] = set()
         for row in rows:
             if row["message_key"] in stopped:
+                continue
+            if row["topic"] in stalled:
+                stopped.add(row["message_key"])  # not tried: neither sent nor judged
                 continue
             try:
                 acks[row["id"]] = await asyncio.wait_for(
                     self._send(producer, row), self._send_timeout
                 )
             except Exception as exc:
-                outcome[row["id"]] = Attempt(exc, at_send=True)
+                outcome[row["id"]] = self._failed_send(producer, row, exc)
                 stopped.add(row["message_key"])
+                if classify(exc) is not Failure.ROW:
+                    stalled.add(row["topic"])
         if acks:
             await asyncio.wait(acks.values(), timeout=self._send_timeout)
         for row_id, ack in acks.items():
@@ -560,13 +580,24 @@ class OutboxRelay:
                 outcome[row_id] = Attempt(ack.exception())
         return outcome
 
+    @staticmethod
+    def _failed_send(producer: AIOKafkaProducer, row: Row, exc: BaseException) -> Attempt:
+        unknown = (
+            classify(exc) is Failure.RETRIABLE
+            and producer.client.cluster.partitions_for_topic(row["topic"]) is None
+        )
+        return Attempt(exc, at_send=True, topic_unknown=unknown)
+
     async def _publish_alone(self, row: asyncpg.Record) -> Attempt:
         """Send one row with nothing else in flight, so its outcome is its own."""
         try:
             producer = await self._ready_producer()
-            ack = await asyncio.wait_for(self._send(producer, row), self._send_timeout)
         except Exception as exc:
             return Attempt(exc, at_send=True)
+        try:
+            ack = await asyncio.wait_for(self._send(producer, row), self._send_timeout)
+        except Exception as exc:
+            return self._failed_send(producer, row, exc)
         try:
             await asyncio.wait_for(asyncio.shield(ack), self._send_timeout)
         except TimeoutError:
@@ -592,9 +623,22 @@ class OutboxRelay:
                     break
         if not_isolated:  # no factory to replace the producer with, or Kafka went away meanwhile
             log.warning("outbox_rows_not_isolated", rows=len(not_isolated))
+        # A retriable failure with nothing acknowledged: is Kafka down, or only the row's topic
+        # unknown to it? Ask for metadata only then.
+        cluster_answers = False
+        if not any(outcome[r["id"]].error is None for r in rows if r["id"] in outcome) and any(
+            outcome[r["id"]].topic_unknown for r in failures
+        ):
+            cluster_answers = await self._cluster_reachable()
         # Rows behind a suspect sent again successfully wait for the next round: still judged on
         # the first pass's failures only.
-        return judge(rows, outcome, failures=failures, not_isolated=not_isolated)
+        return judge(
+            rows,
+            outcome,
+            failures=failures,
+            not_isolated=not_isolated,
+            cluster_answers=cluster_answers,
+        )
 
     async def _cluster_reachable(self) -> bool:
         try:
