@@ -39,6 +39,8 @@ COPY --from=build /app/.venv /app/.venv
 COPY deploy/docker/healthcheck.py /app/healthcheck.py
 # The dead-letter replay tool (docs/operations.md), run as a Job with its own Kafka user.
 COPY tools/dlq_replay.py /app/tools/dlq_replay.py
+# The parked outbox rows' replay tool (docs/operations.md), run against the service's database.
+COPY tools/outbox_replay.py /app/tools/outbox_replay.py
 ENV PATH=/app/.venv/bin:${PATH} \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \

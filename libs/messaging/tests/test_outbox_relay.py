@@ -3,11 +3,12 @@
 import asyncio
 import json
 from collections import defaultdict
+from typing import Any
 from uuid import uuid4
 
 import asyncpg
 import pytest
-from aiokafka.errors import MessageSizeTooLargeError
+from aiokafka import AIOKafkaProducer
 from jg_devstack import Endpoints
 from jg_events import Topic, parse, topic_name
 from jg_messaging import Messaging, OutboxRelay, idempotent_producer
@@ -18,8 +19,10 @@ from .conftest import delivered, replenished
 pytestmark = pytest.mark.integration
 
 
-def relay_for(pool: asyncpg.Pool, stack: Endpoints, **options: object) -> OutboxRelay:
-    return OutboxRelay(pool, idempotent_producer(stack.kafka_bootstrap, "test-relay"), **options)
+def relay_for(pool: asyncpg.Pool, stack: Endpoints, **options: Any) -> OutboxRelay:
+    return OutboxRelay(
+        pool, lambda: idempotent_producer(stack.kafka_bootstrap, "test-relay"), **options
+    )
 
 
 async def test_state_and_event_commit_together_and_a_rollback_publishes_nothing(
@@ -117,10 +120,11 @@ async def test_a_relay_dying_after_publishing_republishes_and_the_inbox_absorbs_
         await uow.publish(delivered(order_id))
 
     dying = DiesBeforeMarking(db, idempotent_producer(stack.kafka_bootstrap, "dying"))
-    await dying._producer.start()
-    with pytest.raises(ConnectionResetError):
-        await dying.relay_once()
-    await dying._producer.stop()
+    try:
+        with pytest.raises(ConnectionResetError):
+            await dying.relay_once()
+    finally:
+        await dying.stop()
     assert await db.fetchval("SELECT count(*) FROM messaging_outbox WHERE sent_at IS NULL") == 1
 
     relay = relay_for(db, stack)
@@ -151,19 +155,15 @@ async def test_a_row_that_fails_to_publish_stays_pending_and_is_relayed_later(
     async with messaging.transaction() as uow:
         await uow.publish(delivered(order_id))
 
-    from aiokafka import AIOKafkaProducer
-
-    tiny = AIOKafkaProducer(
-        bootstrap_servers=stack.kafka_bootstrap, max_request_size=64, acks="all"
-    )
-    failing = OutboxRelay(db, tiny)
-    await tiny.start()
+    tiny = AIOKafkaProducer(bootstrap_servers=stack.kafka_bootstrap, max_request_size=64)
+    failing = OutboxRelay(db, tiny, retry_base_delay=0.0)
     try:
-        with pytest.raises(MessageSizeTooLargeError):
-            await failing.relay_once()
+        result = await failing.relay_once()
     finally:
-        await tiny.stop()
-    row = await db.fetchrow("SELECT sent_at, attempts, last_error FROM messaging_outbox")
+        await failing.stop()
+    assert (result.sent, result.failed, result.parked) == (0, 1, 0)
+    row = await db.fetchrow("SELECT status, sent_at, attempts, last_error FROM messaging_outbox")
+    assert row["status"] == "pending"
     assert row["sent_at"] is None
     assert row["attempts"] == 1
     assert "MessageSizeTooLarge" in row["last_error"]

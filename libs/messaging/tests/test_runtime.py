@@ -59,7 +59,29 @@ async def test_ready_health_and_asyncapi_of_a_running_service(
             assert (await client.get("/health")).json()["status"] == "ok"
             ready = await client.get("/ready")
             assert ready.status_code == 200
-            assert ready.json()["checks"] == {"database": "ok", "kafka": "ok", "consumers": "ok"}
+            assert ready.json()["checks"] == {
+                "database": "ok",
+                "kafka": "ok",
+                "consumers": "ok",
+                "outbox": {
+                    "pending": 0,
+                    "parked": 0,
+                    "oldest_pending_seconds": None,
+                    "relay_error": None,
+                },
+            }
+
+            # A row the relay parked shows in the details; the service stays ready.
+            await runtime.pool.execute(
+                """INSERT INTO messaging_outbox (event_id, event_type, topic, message_key,
+                                                 headers, body, attempts, last_error, parked_at)
+                   VALUES (gen_random_uuid(), 'PaymentAuthorized', 'jg.payment.payments', 'k',
+                           '{}', '', 10, 'MessageSizeTooLargeError: ...', now())"""
+            )
+            ready = await client.get("/ready")
+            assert ready.status_code == 200
+            assert ready.json()["status"] == "ready"
+            assert ready.json()["checks"]["outbox"]["parked"] == 1
             document = (await client.get("/asyncapi.json")).json()
     channels = " ".join(document["channels"])
     assert f"{topic_prefix}jg.checkout.orders" in channels

@@ -18,7 +18,7 @@ from .db import create_pool, migrate
 from .failures import Dependency, Failure, Kind, PermanentError, TransientError, classify
 from .http_errors import install_unavailable_handler
 from .logs import configure_logging
-from .relay import OutboxRelay, idempotent_producer
+from .relay import OutboxRelay, OutboxStatus, idempotent_producer
 from .runtime import ServiceRuntime, health_router, lifespan
 from .serve import serve
 from .settings import Environment, PlatformSettings, ServiceSettings
@@ -34,6 +34,7 @@ __all__ = [
     "Kind",
     "Messaging",
     "OutboxRelay",
+    "OutboxStatus",
     "PermanentError",
     "PlatformSettings",
     "RetryPolicy",

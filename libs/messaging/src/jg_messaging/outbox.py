@@ -1,8 +1,13 @@
-"""Transactional outbox: events are rows written in the caller's transaction, relayed later."""
+"""Transactional outbox: events are rows written in the caller's transaction, relayed later.
+
+Rows the relay parked (see jg_messaging.relay) are listed and replayed here, for
+tools/outbox_replay.py.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 import asyncpg
@@ -25,3 +30,41 @@ async def enqueue(conn: asyncpg.Connection, envelope: Envelope[Any], *, topic_pr
         json.dumps(kafka_headers(envelope)),
         envelope.model_dump_json().encode(),
     )
+
+
+_PARKED = """
+SELECT o.id, o.event_id, o.event_type, o.topic, o.message_key, o.attempts, o.last_error,
+       o.created_at, o.parked_at,
+       (SELECT count(*) FROM messaging_outbox w
+        WHERE w.message_key = o.message_key AND w.id > o.id AND w.sent_at IS NULL) AS waiting_behind
+FROM messaging_outbox o
+WHERE o.sent_at IS NULL AND o.parked_at IS NOT NULL
+  AND ($1::bigint[] IS NULL OR o.id = ANY($1::bigint[]))
+ORDER BY o.id
+"""
+
+
+async def parked(
+    conn: asyncpg.Connection, ids: Sequence[int] | None = None
+) -> list[asyncpg.Record]:
+    """Parked outbox rows (all, or those of `ids`), oldest first, each with its error and how
+    many rows of its key wait behind it."""
+    return list(await conn.fetch(_PARKED, None if ids is None else list(ids)))
+
+
+async def replay_parked(
+    conn: asyncpg.Connection, ids: Sequence[int] | None = None
+) -> list[asyncpg.Record]:
+    """Put parked rows (all, or those of `ids`) back to pending, attempts reset, and wake the
+    relays. Their last error stays until the next attempt. Returns the rows replayed."""
+    async with conn.transaction():
+        rows = await conn.fetch(_PARKED + " FOR UPDATE OF o", None if ids is None else list(ids))
+        if rows:
+            await conn.execute(
+                """UPDATE messaging_outbox
+                   SET parked_at = NULL, attempts = 0, next_attempt_at = NULL
+                   WHERE id = ANY($1::bigint[])""",
+                [r["id"] for r in rows],
+            )
+            await conn.execute("SELECT pg_notify('messaging_outbox', '')")  # sent on commit
+    return list(rows)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -91,13 +92,15 @@ class ServiceRuntime:
                 await migrate(conn, self.migrations, namespace=self.service)
             self._relay = OutboxRelay(
                 self._pool,
-                idempotent_producer(
+                functools.partial(  # a factory: the relay replaces a producer whose state broke
+                    idempotent_producer,
                     self.settings.platform.kafka_bootstrap_servers,
                     f"{self.service}-outbox",
                     **client_options(self.settings.platform),
                 ),
                 batch_size=self.settings.outbox_batch_size,
                 poll_interval=self.settings.outbox_poll_interval,
+                park_after_attempts=self.settings.outbox_park_after_attempts,
             )
             await self._relay.start()
             await self.broker.start()
@@ -127,6 +130,11 @@ class ServiceRuntime:
         checks["database"] = "ok" if await self.database_answers() else "unavailable"
         checks["kafka"] = "ok" if await self.broker.ping(timeout=2.0) else "unavailable"
         checks["consumers"] = self.consumers.describe() or "ok"
+        if self._relay is not None:  # a detail, not a gate: parked rows do not make it unready
+            try:
+                checks["outbox"] = (await self._relay.status()).as_dict()
+            except Exception as exc:
+                checks["outbox"] = {"error": type(exc).__name__}
         return checks
 
 
@@ -145,7 +153,7 @@ def health_router(runtime: ServiceRuntime) -> APIRouter:
     @router.get("/ready", summary="Kafka and the service's database are reachable")
     async def ready(response: Response) -> dict[str, Any]:
         checks = await runtime.readiness()
-        ok = all(v == "ok" for v in checks.values())
+        ok = all(v == "ok" for v in checks.values() if isinstance(v, str))  # dicts are details
         if not ok:
             response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
         return {"status": "ready" if ok else "not_ready", "checks": checks}

@@ -78,6 +78,12 @@ class ServiceSettings(BaseSettings):
         2.0, gt=0, description="Seconds between outbox polls when no NOTIFY woke the relay"
     )
     outbox_batch_size: int = Field(200, gt=0, le=10_000, description="Outbox rows per relay batch")
+    outbox_park_after_attempts: int = Field(
+        10,
+        ge=1,
+        le=1000,
+        description="Failed publications of an outbox row, on its own account, before it is parked",
+    )
     retry_attempts: int = Field(5, ge=1, le=50, description="Handler attempts before dead letter")
 
     @model_validator(mode="after")
