@@ -119,7 +119,8 @@ class ReleaseScheduler:
         async with self.runtime.pool.acquire() as conn:
             due = await repository.due_for_release(conn, now)
         # failures that could not be written on their order: held back here, while still due
-        self._unrecorded = {o: f for o, f in self._unrecorded.items() if o in dict(due)}
+        due_ids = {order_id for order_id, _ in due}
+        self._unrecorded = {o: f for o, f in self._unrecorded.items() if o in due_ids}
         released = 0
         for order_id, correlation_id in due:
             unrecorded = self._unrecorded.get(order_id)
