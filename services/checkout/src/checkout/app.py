@@ -39,7 +39,12 @@ def create_app(
     runtime = ServiceRuntime(SERVICE, settings, MIGRATIONS)
     register_handlers(runtime, settings)
     runtime.declare_publications(Topic.CHECKOUT_ORDERS)
-    scheduler = ReleaseScheduler(runtime, settings.release_poll_interval)
+    scheduler = ReleaseScheduler(
+        runtime,
+        settings.release_poll_interval,
+        retry_first_delay=settings.release_retry_first_delay,
+        retry_max_delay=settings.release_retry_max_delay,
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

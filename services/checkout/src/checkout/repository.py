@@ -27,6 +27,7 @@ from checkout.domain import (
     Order,
     Product,
     Refusal,
+    ReleaseFailure,
     Status,
     TimelineEntry,
     Tracking,
@@ -245,16 +246,67 @@ async def lock_if_free(conn: asyncpg.Connection, order_id: UUID) -> Order | None
 async def due_for_release(
     conn: asyncpg.Connection, now: datetime, limit: int = 100
 ) -> list[tuple[UUID, str]]:
-    """Confirmed orders whose window is over and whose current amount is authorised."""
+    """Confirmed orders whose window is over and whose current amount is authorised.
+
+    An order whose release failed is left out until its ``release_retry_at``, so it never
+    holds up the others.
+    """
     rows = await conn.fetch(
         """SELECT id, correlation_id FROM orders
            WHERE status = 'confirmed' AND release_at <= $1
              AND authorized_revision IS NOT NULL AND authorized_revision >= amount_revision
+             AND (release_retry_at IS NULL OR release_retry_at <= $1)
            ORDER BY release_at LIMIT $2""",
         now,
         limit,
     )
     return [(r["id"], r["correlation_id"]) for r in rows]
+
+
+async def lock_for_release(conn: asyncpg.Connection, order_id: UUID, now: datetime) -> int | None:
+    """Lock a confirmed order for the scheduler unless it is held or its retry is not due.
+
+    Returns how many releases of it failed in a row (0 for most orders); None when another
+    transaction holds it (the scheduler never waits), it is no longer confirmed, or a failed
+    release set a retry time still to come.
+    """
+    value = await conn.fetchval(
+        """SELECT release_attempts FROM orders
+           WHERE id = $1 AND status = 'confirmed'
+             AND (release_retry_at IS NULL OR release_retry_at <= $2)
+           FOR UPDATE SKIP LOCKED""",
+        order_id,
+        now,
+    )
+    return int(value) if value is not None else None
+
+
+async def record_release_failure(
+    conn: asyncpg.Connection, order_id: UUID, failure: ReleaseFailure, error: str
+) -> None:
+    """Keep a failed release on the order (for operators) and when to try it again."""
+    await conn.execute(
+        """UPDATE orders
+           SET release_attempts = $2, release_failed_at = $3, release_retry_at = $4,
+               release_error = $5
+           WHERE id = $1""",
+        order_id,
+        failure.attempts,
+        failure.failed_at,
+        failure.retry_at,
+        error[:2000],
+    )
+
+
+async def clear_release_failure(conn: asyncpg.Connection, order_id: UUID) -> None:
+    """The order is released: forget its earlier failed attempts."""
+    await conn.execute(
+        """UPDATE orders
+           SET release_attempts = 0, release_failed_at = NULL, release_retry_at = NULL,
+               release_error = NULL
+           WHERE id = $1 AND release_attempts > 0""",
+        order_id,
+    )
 
 
 async def add_timeline(

@@ -92,6 +92,20 @@ class CheckoutSettings(ServiceSettings):
     release_poll_interval: float = Field(
         1.0, gt=0, le=60, description="Seconds between two polls of the release scheduler"
     )
+    release_retry_first_delay: float = Field(
+        5.0,
+        gt=0,
+        le=3600,
+        description="Seconds before retrying the release of an order whose release failed "
+        "(doubling after each failure in a row)",
+    )
+    release_retry_max_delay: float = Field(
+        300.0,
+        gt=0,
+        le=86_400,
+        description="Longest wait between two attempts to release an order whose release "
+        "keeps failing",
+    )
     shipping_methods: tuple[ShippingMethodSetting, ...] = Field(
         DEFAULT_SHIPPING_METHODS,
         min_length=1,
@@ -120,6 +134,8 @@ class CheckoutSettings(ServiceSettings):
             raise ValueError(f"duplicate shipping method codes: {', '.join(duplicates)}")
         if self.delivery_business_days_min > self.delivery_business_days_max:
             raise ValueError("delivery_business_days_min is greater than the max")
+        if self.release_retry_first_delay > self.release_retry_max_delay:
+            raise ValueError("release_retry_first_delay is greater than release_retry_max_delay")
         return self
 
     def shipping_options(self) -> dict[str, ShippingOption]:

@@ -1,23 +1,36 @@
 """The delivery loop: sends the recorded intents over SMTP, outside any transaction.
 
-Exactly once, as the customer sees it:
+Exactly once, as the customer sees it, with several replicas on one database:
 
 1. a handler records the intent (one row per event and template, with its Message-ID) in the
    same transaction as the inbox record: a redelivered event finds both and does nothing;
-2. the dispatcher claims due rows in a short transaction (``FOR UPDATE SKIP LOCKED``; the row
-   gets a lease: ``next_attempt_at = now() + send_lease``), so several instances never send
-   the same row at the same time;
-3. it sends over SMTP with no transaction open, then records the outcome: sent, retry later
-   (transient failure, exponential backoff), or failed (permanent failure, or still failing
-   after ``give_up_after``).
+2. the dispatcher claims due rows in a short transaction (``FOR UPDATE SKIP LOCKED``), only as
+   many as it has free send slots (``dispatch_concurrency``, at most ``dispatch_batch_size``
+   per poll): no claimed row waits for a slot. Each claim gets a lease (``next_attempt_at =
+   now() + send_lease``) and a new ``lease_token``;
+3. while the send lasts (fetching the invoice PDF from payment, then SMTP), the lease is
+   renewed every third of ``send_lease`` under its token, so a slow relay never lets the lease
+   run out under a send in progress and another replica never takes the row. A dispatcher
+   that cannot renew in time (its database away) or finds its lease lost (another replica took
+   the row, an erasure suppressed it) abandons the send (``email_send_abandoned_lease_lost``)
+   and records nothing;
+4. it records the outcome under its token: sent, retry later (transient failure, exponential
+   backoff), or failed (permanent failure, or deferred by the relay for ``give_up_after``). An
+   outcome offered under a lease that is no longer the row's changes nothing and is logged
+   (``email_outcome_discarded_lease_lost``).
 
-A crash (or a lost database) between the relay's "250 OK" and step 3 leaves the row claimed
-with no outcome; once its lease has run out it is sent again, with the SAME Message-ID, Date
-and content, and ``unknown_outcome_resends`` counts it (logged as ``email_resent_after_unknown
-_outcome``). We chose this at-least-once side deliberately: a lost order confirmation (the
-contract on a durable medium) is worse than a duplicate that mail clients and support can
-recognise by its Message-ID. An SMTP outage only delays: rows stay pending, nothing is lost,
-and a restarted service resumes from the table.
+A crash (or a lost database) between the relay's "250 OK" and step 4 leaves the row claimed
+with no outcome and no renewal; once its lease has run out it is sent again, with the SAME
+Message-ID, Date and content, and ``unknown_outcome_resends`` counts it (logged as ``email_resent
+_after_unknown_outcome``). We chose this at-least-once side deliberately: a lost order
+confirmation (the contract on a durable medium) is worse than a duplicate that mail clients and
+support can recognise by its Message-ID. The window is one SMTP round trip plus one UPDATE.
+
+An SMTP outage (connection refused or lost, timeouts, the relay refusing everything) only
+delays, however long it lasts: rows stay pending, nothing is lost, a restarted service resumes
+from the table, and retries are logged as errors once an email has waited an hour. Only a
+message the relay itself keeps deferring (4xx to RCPT or DATA) is given up, after
+``give_up_after`` (five days by default, at least one), logged as the error ``email_given_up``.
 """
 
 from __future__ import annotations
@@ -25,13 +38,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from uuid import UUID
 
 import asyncpg
 import structlog
 
 from notifications import repository
-from notifications.domain import retry_delay
+from notifications.domain import gives_up, retry_delay
 from notifications.invoices import InvoiceClient
 from notifications.mail import OutgoingEmail, SmtpSender, build_message, classify
 from notifications.repository import ClaimedEmail
@@ -40,6 +55,9 @@ from notifications.settings import NotificationsSettings
 __all__ = ["Dispatcher"]
 
 log = structlog.get_logger(__name__)
+
+# An email still not delivered this long after it was written is an error an operator sees.
+DELAYED_ALERT_AFTER = 3600.0
 
 
 class Dispatcher:
@@ -59,6 +77,7 @@ class Dispatcher:
         self._task: asyncio.Task[None] | None = None
         self._wakeup = asyncio.Event()
         self._stopping = False
+        self._in_flight: set[asyncio.Task[None]] = set()
 
     @property
     def invoices(self) -> InvoiceClient:
@@ -83,7 +102,7 @@ class Dispatcher:
         if task is not None:
             done, _ = await asyncio.wait({task}, timeout=30)  # let the sends in flight finish
             if not done:
-                task.cancel()
+                task.cancel()  # what is still in flight is sent again once its lease runs out
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         if self._invoices is not None:
@@ -96,102 +115,255 @@ class Dispatcher:
     async def _run(self) -> None:
         assert self._pool is not None
         log.info("dispatcher_started")
-        while not self._stopping:
-            try:
-                count = await self.run_once()
-            except Exception as exc:  # the database is away: try again after a pause
-                log.warning("dispatcher_poll_failed", error=repr(exc))
-                count = 0
-            if count == 0 and not self._stopping:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(
-                        self._wakeup.wait(), timeout=self.settings.dispatch_poll_interval
-                    )
+        try:
+            while not self._stopping:
                 self._wakeup.clear()
+                try:
+                    wanted, started = await self._claim_and_start()
+                except Exception as exc:  # the database is away: try again after a pause
+                    log.warning("dispatcher_poll_failed", error=repr(exc))
+                    wanted = started = 0
+                if started and started == wanted and self._free_slots():
+                    continue  # a full batch, and slots left: more may be due right now
+                await self._wait_for_work()
+            if self._in_flight:  # stopping: the sends in flight finish, their leases renewed
+                await asyncio.wait(set(self._in_flight))
+        finally:
+            # cancelled (a stop past its grace period, or a crash): nothing more is recorded
+            for task in self._in_flight:
+                task.cancel()
+            await asyncio.gather(*self._in_flight, return_exceptions=True)
         log.info("dispatcher_stopped")
 
-    async def run_once(self) -> int:
-        """Claim the due emails and deliver them; returns how many were claimed."""
-        assert self._pool is not None
-        async with self._pool.acquire() as conn:
-            claimed = await repository.claim_due(
-                conn, limit=self.settings.dispatch_batch_size, lease=self.settings.send_lease
+    def _free_slots(self) -> int:
+        return self.settings.dispatch_concurrency - len(self._in_flight)
+
+    async def _wait_for_work(self) -> None:
+        """Until a commit wakes us, a send ends (a free slot), or the poll interval is over."""
+        wakeup = asyncio.create_task(self._wakeup.wait())
+        try:
+            await asyncio.wait(
+                {wakeup, *self._in_flight},
+                timeout=self.settings.dispatch_poll_interval,
+                return_when=asyncio.FIRST_COMPLETED,
             )
-        if not claimed:
-            return 0
-        semaphore = asyncio.Semaphore(self.settings.dispatch_concurrency)
+        finally:
+            wakeup.cancel()
 
-        async def deliver(email: ClaimedEmail) -> None:
-            async with semaphore:
-                await self.deliver(email)
+    async def _claim_and_start(self) -> tuple[int, int]:
+        """Claim as many due emails as there are free slots and start sending each at once.
 
-        await asyncio.gather(*(deliver(email) for email in claimed))
-        return len(claimed)
-
-    async def deliver(self, email: ClaimedEmail) -> None:
+        Returns how many were asked for and how many were claimed (and started).
+        """
         assert self._pool is not None
+        wanted = min(self._free_slots(), self.settings.dispatch_batch_size)
+        if wanted <= 0:
+            return 0, 0
+        lease = self.settings.send_lease
+        claimed_at = asyncio.get_running_loop().time()  # before the claim: a safe lower bound
+        async with self._pool.acquire() as conn:
+            claimed = await repository.claim_due(conn, limit=wanted, lease=lease)
+        for email in claimed:
+            task = asyncio.create_task(
+                self.deliver(email, leased_until=claimed_at + lease),
+                name=f"send-email-{email.id}",
+            )
+            self._in_flight.add(task)
+            task.add_done_callback(self._in_flight.discard)
+        return wanted, len(claimed)
+
+    async def run_once(self) -> int:
+        """Claim what can be sent now and send it; returns how many were claimed."""
+        _, started = await self._claim_and_start()
+        if self._in_flight:
+            await asyncio.wait(set(self._in_flight))
+        return started
+
+    async def deliver(self, email: ClaimedEmail, *, leased_until: float | None = None) -> None:
+        """Send one claimed email under its lease, then record the outcome under that lease.
+
+        ``leased_until``: when the lease runs out on the event loop's clock (measured from
+        before the claim); by default a whole ``send_lease`` from now.
+        """
+        assert self._pool is not None
+        if leased_until is None:
+            leased_until = asyncio.get_running_loop().time() + self.settings.send_lease
         bound = log.bind(
             message_id=email.message_id,
             template=email.template,
             email_event_id=str(email.event_id),
             attempt=email.attempts,
         )
-        if email.recipient is None or (email.suppressed and not email.exempt_from_suppression):
-            async with self._pool.acquire() as conn:
-                await repository.mark_suppressed(conn, email.id)
-            bound.info("email_suppressed")
-            return
-        if email.outcome_unknown:
-            bound.warning("email_resent_after_unknown_outcome")
         try:
-            attachment = None
-            if email.attachment_path:
-                attachment = await self.invoices.fetch(email.attachment_path)
-            message = build_message(
-                OutgoingEmail(
-                    message_id=email.message_id,
-                    event_id=email.event_id,
-                    template=email.template,
-                    recipient=email.recipient,
-                    recipient_name=email.recipient_name,
-                    subject=email.subject,
-                    text=email.body_text,
-                    html=email.body_html,
-                    date=email.date_header,
-                    attachment=attachment,
-                    attachment_filename=email.attachment_filename,
-                    attachment_type=email.attachment_type or "application/pdf",
-                ),
-                sender=self.settings.sender_address,
-                reply_to=self.settings.reply_to_address,
-            )
-            response = await self.sender.send(message, email.recipient)
-        except Exception as exc:
-            await self._record_failure(email, exc, bound)
-            return
+            if email.recipient is None or (email.suppressed and not email.exempt_from_suppression):
+                if await self._record(email, bound, "suppressed", repository.mark_suppressed):
+                    bound.info("email_suppressed")
+                return
+            if email.outcome_unknown:
+                bound.warning("email_resent_after_unknown_outcome")
+            sending = asyncio.create_task(self._send(email))
+            try:
+                kept = await self._hold_lease(email, sending, leased_until, bound)
+            finally:
+                if not sending.done():
+                    sending.cancel()
+                    await asyncio.wait({sending})
+            if not kept:
+                bound.warning("email_send_abandoned_lease_lost")
+                return
+            try:
+                response = sending.result()
+            except Exception as exc:
+                await self._record_failure(email, exc, bound)
+                return
+            if await self._record(
+                email,
+                bound,
+                "sent",
+                lambda conn, email_id, token: repository.mark_sent(conn, email_id, token, response),
+            ):
+                bound.info("email_sent")
+        except Exception as exc:  # the database is away: the lease runs out, the email is resent
+            bound.error("email_outcome_not_recorded", error=repr(exc))
+
+    async def _send(self, email: ClaimedEmail) -> str:
+        """Fetch the attachment, build the message and hand it to the relay (its answer)."""
+        assert email.recipient is not None
+        attachment = None
+        if email.attachment_path:
+            attachment = await self.invoices.fetch(email.attachment_path)
+        message = build_message(
+            OutgoingEmail(
+                message_id=email.message_id,
+                event_id=email.event_id,
+                template=email.template,
+                recipient=email.recipient,
+                recipient_name=email.recipient_name,
+                subject=email.subject,
+                text=email.body_text,
+                html=email.body_html,
+                date=email.date_header,
+                attachment=attachment,
+                attachment_filename=email.attachment_filename,
+                attachment_type=email.attachment_type or "application/pdf",
+            ),
+            sender=self.settings.sender_address,
+            reply_to=self.settings.reply_to_address,
+        )
+        return await self.sender.send(message, email.recipient)
+
+    async def _hold_lease(
+        self,
+        email: ClaimedEmail,
+        sending: asyncio.Task[str],
+        leased_until: float,
+        bound: structlog.stdlib.BoundLogger,
+    ) -> bool:
+        """Renew the lease every third of it until ``sending`` ends; False if the lease is lost.
+
+        Lost: the database said another claim (or an erasure) holds the row, or no renewal
+        succeeded before the lease ran out (another replica may take the row from then on).
+        A send that ended is always recorded: the lease token decides whether it counts.
+        """
+        assert self._pool is not None
+        pool = self._pool
+        loop = asyncio.get_running_loop()
+        lease = self.settings.send_lease
+        while True:
+            remaining = leased_until - loop.time()
+            if remaining > 0:
+                await asyncio.wait({sending}, timeout=min(lease / 3, remaining))
+            if sending.done():
+                return True
+            renewal_started = loop.time()
+            if renewal_started >= leased_until:
+                return False
+            try:
+                async with asyncio.timeout(leased_until - renewal_started):
+                    async with pool.acquire() as conn:
+                        renewed = await repository.renew_lease(
+                            conn, email.id, email.lease_token, lease
+                        )
+            except Exception as exc:  # TimeoutError included: the deadline check decides
+                bound.warning("email_lease_renewal_failed", error=repr(exc))
+                continue
+            if not renewed:
+                return False
+            leased_until = renewal_started + lease
+
+    async def _record(
+        self,
+        email: ClaimedEmail,
+        bound: structlog.stdlib.BoundLogger,
+        outcome: str,
+        mark: Callable[[asyncpg.Connection, int, UUID], Awaitable[bool]],
+    ) -> bool:
+        """Record an outcome under the email's lease; False (logged) if the lease was lost."""
+        assert self._pool is not None
         async with self._pool.acquire() as conn:
-            await repository.mark_sent(conn, email.id, response)
-        bound.info("email_sent")
+            recorded = await mark(conn, email.id, email.lease_token)
+        if not recorded:
+            bound.warning("email_outcome_discarded_lease_lost", outcome=outcome)
+        return recorded
 
     async def _record_failure(
         self, email: ClaimedEmail, exc: Exception, bound: structlog.stdlib.BoundLogger
     ) -> None:
-        assert self._pool is not None
         failure = classify(exc)
-        age = (datetime.now(UTC) - email.created_at).total_seconds()
-        async with self._pool.acquire() as conn:
-            if failure.permanent:
-                await repository.mark_failed(conn, email.id, "permanent", failure.reason)
+        now = datetime.now(UTC)
+        waited = (now - email.created_at).total_seconds()
+        deferred_for = 0.0
+        if not failure.outage and email.deferred_since is not None:
+            deferred_for = (now - email.deferred_since).total_seconds()
+        if failure.permanent:
+            if await self._record(
+                email,
+                bound,
+                "failed",
+                lambda conn, email_id, token: repository.mark_failed(
+                    conn, email_id, token, "permanent", failure.reason
+                ),
+            ):
                 bound.error("email_failed_permanently", reason=failure.reason)
-            elif age >= self.settings.give_up_after:
-                await repository.mark_failed(conn, email.id, "expired", failure.reason)
-                bound.error("email_given_up", reason=failure.reason, age_seconds=round(age))
-            else:
-                delay = retry_delay(
-                    email.attempts,
-                    first=self.settings.retry_first_delay,
-                    maximum=self.settings.retry_max_delay,
-                    jitter=random.uniform(-1, 1),
+        elif gives_up(
+            outage=failure.outage,
+            deferred_for=deferred_for,
+            give_up_after=self.settings.give_up_after,
+        ):
+            if await self._record(
+                email,
+                bound,
+                "failed",
+                lambda conn, email_id, token: repository.mark_failed(
+                    conn, email_id, token, "expired", failure.reason
+                ),
+            ):
+                bound.error(
+                    "email_given_up",
+                    reason=failure.reason,
+                    deferred_for_seconds=round(deferred_for),
+                    age_seconds=round(waited),
                 )
-                await repository.mark_retry(conn, email.id, failure.reason, delay)
-                bound.warning("email_retry_scheduled", reason=failure.reason, retry_in=delay)
+        else:
+            delay = retry_delay(
+                email.attempts,
+                first=self.settings.retry_first_delay,
+                maximum=self.settings.retry_max_delay,
+                jitter=random.uniform(-1, 1),
+            )
+            if await self._record(
+                email,
+                bound,
+                "retry",
+                lambda conn, email_id, token: repository.mark_retry(
+                    conn, email_id, token, failure.reason, delay, deferred=not failure.outage
+                ),
+            ):
+                level = bound.error if waited >= DELAYED_ALERT_AFTER else bound.warning
+                level(
+                    "email_retry_scheduled",
+                    reason=failure.reason,
+                    retry_in=delay,
+                    outage=failure.outage,
+                    waiting_for_seconds=round(waited),
+                )

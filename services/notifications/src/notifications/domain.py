@@ -58,6 +58,7 @@ __all__ = [
     "EmailPlan",
     "Template",
     "confirmation_allowed",
+    "gives_up",
     "is_deliverable_address",
     "message_id",
     "plan_emails",
@@ -325,6 +326,17 @@ def retry_delay(attempt: int, *, first: float, maximum: float, jitter: float = 0
     """
     base = min(maximum, first * 2 ** max(0, attempt - 1))
     return max(0.0, base * (1 + 0.2 * max(-1.0, min(1.0, jitter))))
+
+
+def gives_up(*, outage: bool, deferred_for: float, give_up_after: float) -> bool:
+    """Does this transient failure end the email (``failed``, ``expired``)?
+
+    Only when the relay answered about this very message and has kept deferring it (a 4xx to
+    RCPT or DATA) for ``give_up_after`` seconds (``deferred_for``: since its first deferral).
+    An outage (the relay or payment unreachable, or refusing everything) never does: however
+    long it lasts, the email only waits.
+    """
+    return not outage and deferred_for >= give_up_after
 
 
 # --- French wording of what events say in codes -------------------------------------------------

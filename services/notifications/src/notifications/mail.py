@@ -4,14 +4,19 @@ Failure classes, decided by :func:`classify`:
 
 - **permanent** (recorded, never retried): the relay refused *this* message for good, i.e. a
   5xx answer to RCPT (unknown or invalid recipient) or to DATA (message rejected);
-- **transient** (retried with backoff): everything else: connection refused or lost, timeouts,
-  4xx answers, and 5xx answers that are about the relay or our configuration rather than this
-  message (greeting, HELO, AUTH, MAIL FROM, STARTTLS), because retrying after the fix must
-  deliver the email instead of losing it; the invoice PDF not reachable on payment's API.
+- **outage** (retried with backoff, without end: an outage only delays): nothing could be
+  handed over: connection refused or lost, timeouts, any answer to the greeting, HELO, AUTH,
+  MAIL FROM or STARTTLS (4xx, and 5xx too, as they are about the relay or our configuration
+  rather than this message, so retrying after the fix must deliver the email instead of
+  losing it), the invoice PDF not reachable on payment's API;
+- **deferred** (retried with backoff, given up after ``give_up_after``, days): the relay
+  answered about this message with a 4xx to RCPT or DATA (but 421, the relay closing: an
+  outage), and anything unexpected.
 """
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 from email.headerregistry import Address
@@ -80,10 +85,14 @@ def build_message(email: OutgoingEmail, *, sender: Address, reply_to: Address) -
 class Failure:
     permanent: bool
     reason: str
+    outage: bool = False  # nothing could be handed over: the email waits, never given up
 
 
 class InvoiceUnavailableError(Exception):
     """The invoice PDF could not be fetched from payment (retried like an SMTP outage)."""
+
+
+_CLOSING = 421  # "service not available, closing transmission channel": the relay, not us
 
 
 def classify(exc: BaseException) -> Failure:
@@ -92,16 +101,19 @@ def classify(exc: BaseException) -> Failure:
         codes = [r.code for r in exc.recipients]
         detail = "; ".join(f"{r.code} {r.message}" for r in exc.recipients)
         permanent = bool(codes) and all(500 <= code < 600 for code in codes)
-        return Failure(permanent, f"recipient refused: {detail}")
+        closing = bool(codes) and all(code == _CLOSING for code in codes)
+        return Failure(permanent, f"recipient refused: {detail}", outage=closing)
     if isinstance(exc, aiosmtplib.SMTPRecipientRefused | aiosmtplib.SMTPDataError):
         kind = "recipient refused" if isinstance(exc, aiosmtplib.SMTPRecipientRefused) else "data"
-        return Failure(500 <= exc.code < 600, f"{kind}: {exc.code} {exc.message}")
+        return Failure(
+            500 <= exc.code < 600, f"{kind}: {exc.code} {exc.message}", outage=exc.code == _CLOSING
+        )
     if isinstance(exc, aiosmtplib.SMTPResponseException):
-        return Failure(False, f"{type(exc).__name__}: {exc.code} {exc.message}")
+        return Failure(False, f"{type(exc).__name__}: {exc.code} {exc.message}", outage=True)
     if isinstance(exc, InvoiceUnavailableError):
-        return Failure(False, f"invoice unavailable: {exc}")
+        return Failure(False, f"invoice unavailable: {exc}", outage=True)
     if isinstance(exc, TimeoutError | ConnectionError | OSError | aiosmtplib.SMTPException):
-        return Failure(False, f"{type(exc).__name__}: {exc}")
+        return Failure(False, f"{type(exc).__name__}: {exc}", outage=True)
     return Failure(False, f"unexpected {type(exc).__name__}: {exc}")
 
 
@@ -112,11 +124,15 @@ class SmtpSender:
         self.settings = settings
 
     async def send(self, message: EmailMessage, recipient: str) -> str:
+        """The relay's answer to the message; raises what :func:`classify` sorts out.
+
+        Cancelled (the dispatcher lost the lease, or stops), the connection is dropped at once
+        instead of waiting for the relay's answer and saying QUIT: a relay that has not
+        answered the message yet discards it, so the replica that holds the row now is the
+        only one to deliver it.
+        """
         s = self.settings
-        errors, response = await aiosmtplib.send(
-            message,
-            sender=s.sender_address.addr_spec,
-            recipients=[recipient],
+        client = aiosmtplib.SMTP(
             hostname=s.smtp_host,
             port=s.smtp_port,
             username=s.smtp_username,
@@ -125,6 +141,18 @@ class SmtpSender:
             start_tls=s.smtp_start_tls,
             timeout=s.smtp_timeout,
         )
+        try:
+            await client.connect()
+            errors, response = await client.send_message(
+                message, sender=s.sender_address.addr_spec, recipients=[recipient]
+            )
+        except asyncio.CancelledError:
+            client.close()
+            raise
+        except BaseException:
+            await _quit(client)
+            raise
+        await _quit(client)
         if errors:  # pragma: no cover - one recipient: a refusal raises instead
             raise aiosmtplib.SMTPRecipientsRefused(
                 [
@@ -133,3 +161,14 @@ class SmtpSender:
                 ]
             )
         return response
+
+
+async def _quit(client: aiosmtplib.SMTP) -> None:
+    """Say goodbye if the connection is still up; close it in any case."""
+    try:
+        if client.is_connected:
+            await client.quit()
+    except (aiosmtplib.SMTPException, OSError):
+        pass
+    finally:
+        client.close()

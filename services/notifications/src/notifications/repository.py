@@ -23,6 +23,7 @@ __all__ = [
     "order_refused_revision",
     "record_confirmation",
     "record_refusal",
+    "renew_lease",
     "suppressed_since",
 ]
 
@@ -78,6 +79,8 @@ class ClaimedEmail:
     exempt_from_suppression: bool
     suppressed: bool
     outcome_unknown: bool  # a previous attempt was claimed and never recorded (a crash)
+    lease_token: UUID  # this claim's: renewals and the outcome are accepted under it only
+    deferred_since: datetime | None  # first 4xx of the relay about this message, if any
 
 
 async def insert_email(conn: asyncpg.Connection, email: NewEmail) -> bool:
@@ -211,6 +214,9 @@ async def forget_customer(
 async def claim_due(conn: asyncpg.Connection, *, limit: int, lease: float) -> list[ClaimedEmail]:
     """Reserve up to ``limit`` due emails for ``lease`` seconds (short transaction, SKIP LOCKED).
 
+    Each claimed row gets a new ``lease_token``: the claimer renews the lease and records the
+    outcome with it; a claim taken over after its lease ran out makes the old token worthless.
+
     Per ordering key (an order, a customer) only the pending email of the earliest event is
     due, so the customer reads them in the order the events happened, even after an outage.
     """
@@ -232,6 +238,7 @@ async def claim_due(conn: asyncpg.Connection, *, limit: int, lease: float) -> li
                UPDATE notification_emails e
                SET attempts = e.attempts + 1,
                    in_flight_since = now(),
+                   lease_token = gen_random_uuid(),
                    next_attempt_at = now() + make_interval(secs => $2),
                    unknown_outcome_resends = e.unknown_outcome_resends
                        + (due.previous_in_flight IS NOT NULL)::int
@@ -263,55 +270,109 @@ async def claim_due(conn: asyncpg.Connection, *, limit: int, lease: float) -> li
             exempt_from_suppression=r["exempt_from_suppression"],
             suppressed=r["suppressed"],
             outcome_unknown=r["outcome_unknown"],
+            lease_token=r["lease_token"],
+            deferred_since=r["deferred_since"],
         )
         for r in sorted(rows, key=lambda r: r["id"])
     ]
 
 
-async def mark_sent(conn: asyncpg.Connection, email_id: int, smtp_response: str) -> None:
-    await conn.execute(
+async def renew_lease(
+    conn: asyncpg.Connection, email_id: int, lease_token: UUID, lease: float
+) -> bool:
+    """Extend the lease of a claim still held under ``lease_token``; False if it is lost.
+
+    Lost: another dispatcher took the row over after the lease ran out, or the row is no
+    longer pending (an erasure suppressed it).
+    """
+    renewed = await conn.fetchval(
         """UPDATE notification_emails
-           SET status = 'sent', sent_at = now(), in_flight_since = NULL, smtp_response = $2,
-               last_error = NULL, body_text = NULL, body_html = NULL,
+           SET next_attempt_at = now() + make_interval(secs => $3)
+           WHERE id = $1 AND lease_token = $2 AND status = 'pending'
+           RETURNING true""",
+        email_id,
+        lease_token,
+        lease,
+    )
+    return bool(renewed)
+
+
+# Every outcome is recorded only under the lease that sent (or tried to send) the email, and
+# ends it. Each returns False, changing nothing, when that lease is no longer the row's.
+
+
+async def mark_sent(
+    conn: asyncpg.Connection, email_id: int, lease_token: UUID, smtp_response: str
+) -> bool:
+    recorded = await conn.fetchval(
+        """UPDATE notification_emails
+           SET status = 'sent', sent_at = now(), in_flight_since = NULL, lease_token = NULL,
+               smtp_response = $3, last_error = NULL, body_text = NULL, body_html = NULL,
                recipient = CASE WHEN forget_after_send THEN NULL ELSE recipient END,
                recipient_name = CASE WHEN forget_after_send THEN NULL ELSE recipient_name END
-           WHERE id = $1 AND status = 'pending'""",
+           WHERE id = $1 AND lease_token = $2 AND status = 'pending'
+           RETURNING true""",
         email_id,
+        lease_token,
         smtp_response[:1000],
     )
+    return bool(recorded)
 
 
-async def mark_retry(conn: asyncpg.Connection, email_id: int, error: str, delay: float) -> None:
-    await conn.execute(
+async def mark_retry(
+    conn: asyncpg.Connection,
+    email_id: int,
+    lease_token: UUID,
+    error: str,
+    delay: float,
+    *,
+    deferred: bool = False,
+) -> bool:
+    """Try again in ``delay`` seconds; ``deferred``: the relay answered 4xx about this message."""
+    recorded = await conn.fetchval(
         """UPDATE notification_emails
-           SET in_flight_since = NULL, last_error = $2,
-               next_attempt_at = now() + make_interval(secs => $3)
-           WHERE id = $1 AND status = 'pending'""",
+           SET in_flight_since = NULL, lease_token = NULL, last_error = $3,
+               next_attempt_at = now() + make_interval(secs => $4),
+               deferred_since = CASE WHEN $5 THEN COALESCE(deferred_since, now())
+                                     ELSE deferred_since END
+           WHERE id = $1 AND lease_token = $2 AND status = 'pending'
+           RETURNING true""",
         email_id,
+        lease_token,
         error[:2000],
         delay,
+        deferred,
     )
+    return bool(recorded)
 
 
-async def mark_failed(conn: asyncpg.Connection, email_id: int, kind: str, error: str) -> None:
-    await conn.execute(
+async def mark_failed(
+    conn: asyncpg.Connection, email_id: int, lease_token: UUID, kind: str, error: str
+) -> bool:
+    recorded = await conn.fetchval(
         """UPDATE notification_emails
-           SET status = 'failed', failed_at = now(), failure_kind = $2, last_error = $3,
-               in_flight_since = NULL, body_text = NULL, body_html = NULL,
+           SET status = 'failed', failed_at = now(), failure_kind = $3, last_error = $4,
+               in_flight_since = NULL, lease_token = NULL, body_text = NULL, body_html = NULL,
                recipient = CASE WHEN forget_after_send THEN NULL ELSE recipient END,
                recipient_name = CASE WHEN forget_after_send THEN NULL ELSE recipient_name END
-           WHERE id = $1 AND status = 'pending'""",
+           WHERE id = $1 AND lease_token = $2 AND status = 'pending'
+           RETURNING true""",
         email_id,
+        lease_token,
         kind,
         error[:2000],
     )
+    return bool(recorded)
 
 
-async def mark_suppressed(conn: asyncpg.Connection, email_id: int) -> None:
-    await conn.execute(
+async def mark_suppressed(conn: asyncpg.Connection, email_id: int, lease_token: UUID) -> bool:
+    recorded = await conn.fetchval(
         """UPDATE notification_emails
-           SET status = 'suppressed', in_flight_since = NULL, recipient = NULL,
-               recipient_name = NULL, body_text = NULL, body_html = NULL
-           WHERE id = $1 AND status = 'pending'""",
+           SET status = 'suppressed', in_flight_since = NULL, lease_token = NULL,
+               recipient = NULL, recipient_name = NULL, body_text = NULL, body_html = NULL
+           WHERE id = $1 AND lease_token = $2 AND status = 'pending'
+           RETURNING true""",
         email_id,
+        lease_token,
     )
+    return bool(recorded)

@@ -11,6 +11,8 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 DEFAULT_SENDER = "JapanGoodz <contact@japangoodz.com>"
+# Five days, as RFC 5321 (4.5.4.1) advises for a message a server keeps deferring.
+GIVE_UP_AFTER = 5 * 24 * 3600.0
 
 
 def _mailbox(value: str) -> Address:
@@ -52,22 +54,32 @@ class NotificationsSettings(ServiceSettings):
     dispatch_poll_interval: float = Field(
         1.0, gt=0, description="Seconds between polls of the queue when nothing woke it"
     )
-    dispatch_batch_size: int = Field(20, gt=0, le=1000, description="Emails claimed per poll")
-    dispatch_concurrency: int = Field(4, ge=1, le=64, description="Emails sent in parallel")
+    dispatch_batch_size: int = Field(
+        20,
+        gt=0,
+        le=1000,
+        description="Most emails claimed per poll; never more than there are free send slots "
+        "(DISPATCH_CONCURRENCY)",
+    )
+    dispatch_concurrency: int = Field(
+        4, ge=1, le=64, description="Emails sent in parallel (each claimed only when it is sent)"
+    )
     send_lease: float = Field(
         120.0,
-        gt=0,
-        description="Seconds a claimed email is reserved for its sender; after a crash it is "
-        "sent again (same Message-ID) once the lease has run out",
+        ge=1.0,
+        description="Seconds a claimed email is reserved for its sender, renewed every third of "
+        "it while the send lasts; after a crash it is sent again (same Message-ID) once the "
+        "lease has run out",
     )
     retry_first_delay: float = Field(
         5.0, gt=0, description="Seconds before the first retry after a transient SMTP failure"
     )
     retry_max_delay: float = Field(600.0, gt=0, description="Longest wait between two retries")
     give_up_after: float = Field(
-        3 * 24 * 3600.0,
-        gt=0,
-        description="Seconds after which an email still failing transiently is marked failed",
+        GIVE_UP_AFTER,
+        ge=24 * 3600.0,
+        description="Seconds (at least one day) after which an email the relay keeps deferring "
+        "(4xx to RCPT or DATA) is marked failed; an unreachable relay never makes an email fail",
     )
 
     # --- Invoices (PDF from payment) ---------------------------------------------------------

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import socket
 import threading
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
@@ -118,6 +119,7 @@ class InvoiceServer:
     url: str
     requests: list[tuple[str, str | None]] = field(default_factory=list)
     failures_left: int = 0
+    delay: float = 0.0  # seconds before answering (a slow payment API)
 
 
 @pytest.fixture
@@ -128,6 +130,8 @@ def invoice_server() -> Iterator[InvoiceServer]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             state.requests.append((self.path, self.headers.get("Authorization")))
+            if state.delay:
+                time.sleep(state.delay)
             if self.headers.get("Authorization") != f"Bearer {INTERNAL_TOKEN}":
                 self.send_response(401)
                 self.end_headers()

@@ -19,7 +19,9 @@ from jg_events import (
     Shipped,
 )
 from jg_events.examples import example
+from notifications.dispatcher import Dispatcher
 from notifications.mail import SmtpSender
+from notifications.settings import NotificationsSettings
 
 from .conftest import Mailpit, Notifications, closed_port, for_customer, wrap
 
@@ -56,10 +58,20 @@ async def test_an_smtp_outage_delays_the_emails_and_loses_none(
 
 
 class CrashAfterSending(SmtpSender):
-    """The relay accepts the message, then the process dies before recording it."""
+    """The relay accepts the message, then the process dies before recording it.
+
+    Dying stops the whole dispatcher at once (its loop, its lease renewals): nothing after
+    the relay's 250 runs.
+    """
+
+    def __init__(self, settings: NotificationsSettings, dispatcher: Dispatcher) -> None:
+        super().__init__(settings)
+        self.dispatcher = dispatcher
 
     async def send(self, message: EmailMessage, recipient: str) -> str:
         await super().send(message, recipient)
+        assert self.dispatcher._task is not None
+        self.dispatcher._task.cancel()
         raise asyncio.CancelledError("simulated crash right after the relay's 250 OK")
 
 
@@ -71,7 +83,7 @@ async def test_a_crash_after_sending_resends_once_with_the_same_message_id(
     shipped = wrap(for_customer(example(Shipped), recipient, order_id=uuid.uuid4()))
     settings = notifications.settings(send_lease=1.0)
     app = create_app(settings)
-    app.state.dispatcher.sender = CrashAfterSending(settings)
+    app.state.dispatcher.sender = CrashAfterSending(settings, app.state.dispatcher)
     async with notifications.running(app):
         await notifications.publish(shipped)
         (first,) = await mailpit.wait_for(recipient, 1)

@@ -199,3 +199,14 @@ def test_retries_back_off_exponentially_up_to_a_ceiling_with_a_bounded_jitter() 
     assert domain.retry_delay(3, first=2, maximum=60, jitter=1) == pytest.approx(9.6)
     assert domain.retry_delay(3, first=2, maximum=60, jitter=-1) == pytest.approx(6.4)
     assert domain.retry_delay(3, first=2, maximum=60, jitter=5) == pytest.approx(9.6)
+
+
+def test_only_a_message_the_relay_keeps_deferring_for_days_is_given_up_never_an_outage() -> None:
+    five_days = 5 * 24 * 3600.0
+    # the relay (or payment) unreachable: the email waits, however long the outage lasts
+    for waited in (0.0, five_days, 365 * 24 * 3600.0):
+        assert not domain.gives_up(outage=True, deferred_for=waited, give_up_after=five_days)
+    # the relay deferring this very message (4xx to RCPT or DATA): given up after the setting
+    assert not domain.gives_up(outage=False, deferred_for=0.0, give_up_after=five_days)
+    assert not domain.gives_up(outage=False, deferred_for=five_days - 1, give_up_after=five_days)
+    assert domain.gives_up(outage=False, deferred_for=five_days, give_up_after=five_days)

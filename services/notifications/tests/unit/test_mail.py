@@ -77,34 +77,54 @@ def test_a_name_with_line_breaks_cannot_inject_headers() -> None:
 
 
 @pytest.mark.parametrize(
-    ("exc", "permanent"),
+    ("exc", "permanent", "outage"),
     [
         (
             aiosmtplib.SMTPRecipientsRefused(
                 [aiosmtplib.SMTPRecipientRefused(550, "5.1.1 no such user", "x@y.fr")]
             ),
             True,
+            False,
         ),
         (
             aiosmtplib.SMTPRecipientsRefused(
                 [aiosmtplib.SMTPRecipientRefused(450, "4.2.1 mailbox busy", "x@y.fr")]
             ),
             False,
+            False,
         ),
-        (aiosmtplib.SMTPRecipientRefused(553, "bad address", "x@y.fr"), True),
-        (aiosmtplib.SMTPDataError(554, "5.7.1 message rejected"), True),
-        (aiosmtplib.SMTPDataError(451, "4.3.0 try later"), False),
-        (aiosmtplib.SMTPSenderRefused(550, "sender not allowed", "contact@japangoodz.com"), False),
-        (aiosmtplib.SMTPAuthenticationError(535, "bad credentials"), False),
-        (aiosmtplib.SMTPConnectError("Error connecting to 127.0.0.1 on port 1"), False),
-        (aiosmtplib.SMTPServerDisconnected("lost"), False),
-        (aiosmtplib.SMTPReadTimeoutError("timeout"), False),
-        (ConnectionRefusedError(111, "Connection refused"), False),
-        (InvoiceUnavailableError("GET /invoices/F-1.pdf: HTTP 503"), False),
+        (
+            aiosmtplib.SMTPRecipientsRefused(
+                [aiosmtplib.SMTPRecipientRefused(421, "4.3.2 shutting down", "x@y.fr")]
+            ),
+            False,
+            True,
+        ),
+        (aiosmtplib.SMTPRecipientRefused(553, "bad address", "x@y.fr"), True, False),
+        (aiosmtplib.SMTPDataError(554, "5.7.1 message rejected"), True, False),
+        (aiosmtplib.SMTPDataError(451, "4.3.0 try later"), False, False),
+        (aiosmtplib.SMTPDataError(421, "4.4.2 timeout, closing"), False, True),
+        (
+            aiosmtplib.SMTPSenderRefused(550, "sender not allowed", "contact@japangoodz.com"),
+            False,
+            True,
+        ),
+        (aiosmtplib.SMTPAuthenticationError(535, "bad credentials"), False, True),
+        (aiosmtplib.SMTPHeloError(421, "too busy"), False, True),
+        (aiosmtplib.SMTPConnectError("Error connecting to 127.0.0.1 on port 1"), False, True),
+        (aiosmtplib.SMTPServerDisconnected("lost"), False, True),
+        (aiosmtplib.SMTPReadTimeoutError("timeout"), False, True),
+        (ConnectionRefusedError(111, "Connection refused"), False, True),
+        (TimeoutError(), False, True),
+        (InvoiceUnavailableError("GET /invoices/F-1.pdf: HTTP 503"), False, True),
+        (UnicodeEncodeError("ascii", "é", 0, 1, "unexpected"), False, False),
     ],
     ids=lambda value: type(value).__name__ if isinstance(value, Exception) else str(value),
 )
-def test_only_a_refusal_of_this_message_is_permanent(exc: Exception, permanent: bool) -> None:
+def test_only_a_refusal_of_this_message_is_permanent_and_an_outage_is_never_final(
+    exc: Exception, permanent: bool, outage: bool
+) -> None:
     failure = classify(exc)
     assert failure.permanent is permanent
+    assert failure.outage is outage  # an outage is retried without end: it only delays
     assert failure.reason

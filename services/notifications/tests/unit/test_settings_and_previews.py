@@ -23,6 +23,13 @@ def test_defaults_work_against_the_local_stack() -> None:
     assert settings.payment_base_url == "http://127.0.0.1:8002"
 
 
+def test_a_give_up_shorter_than_a_day_is_refused_and_the_default_is_five_days() -> None:
+    assert NotificationsSettings().give_up_after == 5 * 24 * 3600
+    assert NotificationsSettings(give_up_after=24 * 3600).give_up_after == 24 * 3600
+    with pytest.raises(ValidationError, match="give_up_after"):
+        NotificationsSettings(give_up_after=3600)
+
+
 def test_sender_and_reply_to_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NOTIFICATIONS_SENDER", "Boutique JapanGoodz <boutique@japangoodz.com>")
     monkeypatch.setenv("NOTIFICATIONS_REPLY_TO", "sav@japangoodz.com")
