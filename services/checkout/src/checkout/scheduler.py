@@ -30,37 +30,18 @@ import contextlib
 from datetime import datetime
 from uuid import UUID
 
-import asyncpg
 import structlog
-from jg_messaging import ServiceRuntime, UnitOfWork
+from jg_messaging import ServiceRuntime, UnitOfWork, classify
 from jg_messaging.consumer import describe_error
 
 from checkout import domain, repository, store
 
 log = structlog.get_logger(__name__)
 
-# The database (or the way to it) is away: every order would fail alike, none is to blame.
-_OUTAGES: tuple[type[BaseException], ...] = (
-    OSError,  # refused, reset, unreachable (ConnectionError included)
-    TimeoutError,  # connecting, or a pool that cannot hand out a connection
-    asyncpg.PostgresConnectionError,  # SQLSTATE class 08
-    asyncpg.InsufficientResourcesError,  # class 53: too many connections, disk full
-    asyncpg.AdminShutdownError,  # 57P01
-    asyncpg.CrashShutdownError,  # 57P02
-    asyncpg.CannotConnectNowError,  # 57P03: starting up, in recovery
-    asyncpg.ReadOnlySQLTransactionError,  # 25006: a fail-over left us on a standby
-)
-
-
 def database_unavailable(exc: BaseException) -> bool:
-    """True when ``exc`` says the database is unreachable, not that this order cannot be released.
-
-    asyncpg's client-side errors (a closed connection, ...) count as unreachable too, except a
-    value it could not encode, which is about the data at hand.
-    """
-    if isinstance(exc, _OUTAGES):
-        return True
-    return isinstance(exc, asyncpg.InterfaceError) and not isinstance(exc, ValueError)
+    """True when ``exc`` says the database is unreachable (a transient failure, see
+    :mod:`jg_messaging.failures`), not that this order cannot be released."""
+    return classify(exc).transient
 
 
 async def release_one(uow: UnitOfWork, order_id: UUID, now: datetime) -> bool:
