@@ -38,6 +38,7 @@ from checkout import domain, repository, store
 
 log = structlog.get_logger(__name__)
 
+
 def database_unavailable(exc: BaseException) -> bool:
     """True when ``exc`` says the database is unreachable (a transient failure, see
     :mod:`jg_messaging.failures`), not that this order cannot be released."""
