@@ -139,3 +139,19 @@ async def test_ready_says_what_the_consumers_wait_for_and_forgets_it_when_done()
     health.done(first)
     health.done(second)
     assert health.describe() is None
+
+
+async def test_no_connection_to_the_database_is_waited_for_as_the_database() -> None:
+    from jg_messaging.db import connection
+
+    pool = await asyncpg.create_pool(
+        f"postgresql://x:x@127.0.0.1:{_free_port()}/x", min_size=0, max_size=1, timeout=2
+    )
+    try:
+        with pytest.raises(TransientError) as caught:
+            async with connection(pool):
+                pass
+    finally:
+        await pool.close()
+    assert caught.value.dependency is Dependency.DATABASE
+    assert classify(caught.value).dependency is Dependency.DATABASE

@@ -2,18 +2,39 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from importlib import resources
 from pathlib import Path
 
 import asyncpg
 import structlog
 
+from .failures import Dependency, TransientError, classify
+
 log = structlog.get_logger(__name__)
 
 # Any constant works; it only serialises concurrent migrators of one database.
 _MIGRATION_LOCK = 0x4A47_4D49_4752
+
+
+@contextlib.asynccontextmanager
+async def connection(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
+    """A connection of ``pool``; failing to get one is a transient failure of the database
+    (``TransientError(DATABASE)``: waited for, and named so in ``/ready`` and the logs)."""
+    try:
+        conn = await pool.acquire()
+    except Exception as exc:
+        if classify(exc).transient:
+            raise TransientError(
+                Dependency.DATABASE, f"no connection: {type(exc).__name__}"
+            ) from exc
+        raise
+    try:
+        yield conn
+    finally:
+        await pool.release(conn)
 
 
 async def create_pool(dsn: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:

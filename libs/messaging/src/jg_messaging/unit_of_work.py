@@ -11,6 +11,7 @@ import asyncpg
 from jg_events import Envelope, Event
 
 from . import correlation, inbox, outbox
+from .db import connection
 
 
 @dataclass
@@ -49,7 +50,7 @@ class Messaging:
     @asynccontextmanager
     async def handling(self, event: Envelope[Any]) -> AsyncIterator[UnitOfWork]:
         """Apply `event` once: inbox record, effects and new events commit together."""
-        async with self.pool.acquire() as conn, conn.transaction():
+        async with connection(self.pool) as conn, conn.transaction():
             correlation.bind(
                 correlation_id=event.correlation_id,
                 causation_id=event.causation_id,
@@ -73,7 +74,7 @@ class Messaging:
             or correlation.current_correlation_id()
             or correlation.new_correlation_id()
         )
-        async with self.pool.acquire() as conn, conn.transaction():
+        async with connection(self.pool) as conn, conn.transaction():
             yield UnitOfWork(
                 conn=conn, topic_prefix=self.topic_prefix, correlation_id=cid, causation_id=None
             )
