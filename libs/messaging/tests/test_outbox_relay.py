@@ -11,7 +11,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from jg_devstack import Endpoints
 from jg_events import Topic, parse, topic_name
-from jg_messaging import Messaging, OutboxRelay, idempotent_producer
+from jg_messaging import Messaging, OutboxRelay, idempotent_producer, outbox
 from jg_messaging.testing import headers_of, read_topic
 
 from .conftest import delivered, replenished
@@ -180,11 +180,55 @@ async def test_a_row_that_fails_to_publish_stays_pending_and_is_relayed_later(
 
 
 async def test_outbox_refuses_writes_outside_a_transaction(db: asyncpg.Pool, order_id) -> None:
-    from jg_messaging import outbox
-
     from .conftest import envelope_of
 
     async with db.acquire() as conn:
         with pytest.raises(RuntimeError, match="inside the state's transaction"):
             await outbox.enqueue(conn, envelope_of(delivered(order_id)), topic_prefix="")
     assert json.loads("[]") == []
+
+
+async def test_an_erasure_forgets_the_copies_published_now_and_the_waiting_ones_once_sent(
+    db: asyncpg.Pool, stack: Endpoints, topic_prefix: str, order_id
+) -> None:
+    """An erased customer's order: its published copies go at once; the one still waiting is
+    published (other services need it), then deleted; another order's copies stay."""
+    messaging = Messaging(db, "test", topic_prefix)
+    other = uuid4()
+    async with messaging.transaction() as uow:
+        await uow.publish(delivered(order_id, 1))
+        await uow.publish(delivered(other, 2))
+    await db.execute("UPDATE messaging_outbox SET sent_at = now()")  # both already published
+    async with messaging.transaction() as uow:
+        waiting = await uow.publish(delivered(order_id, 3))  # not relayed yet
+    async with db.acquire() as conn:
+        assert await outbox.forget(conn, [str(order_id)]) == 1  # the published one, at once
+    assert await db.fetchval(
+        "SELECT forget_after_send FROM messaging_outbox WHERE event_id = $1", waiting.event_id
+    )
+    relay = relay_for(db, stack)
+    await relay.start()
+    try:
+        topic = topic_name(Topic.LOGISTICS_REPORTS, topic_prefix)
+        records = await read_topic(stack.kafka_bootstrap, topic, count=1, settle=1.0)
+        for _ in range(50):
+            if not await db.fetchval(
+                "SELECT count(*) FROM messaging_outbox WHERE message_key = $1", str(order_id)
+            ):
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        await relay.stop()
+    assert [parse(r.value).event_id for r in records] == [waiting.event_id]
+    assert (
+        await db.fetchval(
+            "SELECT count(*) FROM messaging_outbox WHERE message_key = $1", str(order_id)
+        )
+        == 0
+    )
+    assert (
+        await db.fetchval(
+            "SELECT count(*) FROM messaging_outbox WHERE message_key = $1", str(other)
+        )
+        == 1
+    )

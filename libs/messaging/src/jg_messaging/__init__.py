@@ -4,6 +4,7 @@ Transactional outbox and its relay, idempotent consumption (inbox), retries and 
 correlation ids in logs, typed settings and the runtime that wires them into a FastAPI app.
 """
 
+from . import outbox
 from .consumer import (
     ConsumerHealth,
     RetryPolicy,
@@ -56,6 +57,7 @@ __all__ = [
     "lifespan",
     "migrate",
     "new_correlation_id",
+    "outbox",
     "serve",
     "subscribe",
 ]

@@ -68,3 +68,24 @@ async def replay_parked(
             )
             await conn.execute("SELECT pg_notify('messaging_outbox', '')")  # sent on commit
     return list(rows)
+
+
+async def forget(conn: asyncpg.Connection, keys: Sequence[str]) -> int:
+    """Forget the outbox copies of the events of these keys (an erased customer's orders).
+
+    The copies already published are deleted now; the ones still waiting are flagged, and the
+    relay deletes them as soon as Kafka acknowledged them (they must still go out: other
+    services need them). Returns how many copies were deleted now.
+    """
+    if not keys:
+        return 0
+    status = await conn.execute(
+        "DELETE FROM messaging_outbox WHERE sent_at IS NOT NULL AND message_key = ANY($1::text[])",
+        list(keys),
+    )
+    await conn.execute(
+        """UPDATE messaging_outbox SET forget_after_send = true
+           WHERE sent_at IS NULL AND message_key = ANY($1::text[])""",
+        list(keys),
+    )
+    return int(status.split()[-1])

@@ -650,6 +650,11 @@ class OutboxRelay:
         return True
 
     async def _mark_sent(self, conn: asyncpg.Connection, ids: list[int]) -> None:
+        # A copy an erasure asked to forget goes once published (see outbox.forget).
+        await conn.execute(
+            "DELETE FROM messaging_outbox WHERE id = ANY($1::bigint[]) AND forget_after_send",
+            ids,
+        )
         await conn.execute(
             """UPDATE messaging_outbox
                SET sent_at = now(), attempts = attempts + 1, next_attempt_at = NULL

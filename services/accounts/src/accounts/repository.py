@@ -9,6 +9,7 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
+from jg_messaging import outbox
 
 Conn = asyncpg.Connection | asyncpg.pool.PoolConnectionProxy
 
@@ -180,14 +181,15 @@ async def erase_customer(conn: Conn, customer_id: UUID, now: datetime) -> None:
 
 
 async def forget_sent_events(conn: Conn, key: str, also_event_id: UUID | None = None) -> int:
-    """Delete outbox rows of ``key`` already published (they hold the customer's contact)."""
-    status = await conn.execute(
-        """DELETE FROM messaging_outbox
-           WHERE message_key = $1 AND (sent_at IS NOT NULL OR event_id = $2)""",
-        key,
-        also_event_id,
-    )
-    return int(status.split()[-1])
+    """Forget the outbox copies of ``key``'s events (they hold the customer's contact): see
+    ``outbox.forget``; ``also_event_id``'s copy goes now, sent or not."""
+    deleted = await outbox.forget(conn, [key])
+    if also_event_id is not None:
+        status = await conn.execute(
+            "DELETE FROM messaging_outbox WHERE event_id = $1", also_event_id
+        )
+        deleted += int(status.split()[-1])
+    return deleted
 
 
 # --- sessions --------------------------------------------------------------------------------

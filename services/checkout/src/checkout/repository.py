@@ -20,6 +20,7 @@ from jg_events import (
     ShippingMethod,
     Totals,
 )
+from jg_messaging import outbox
 
 from checkout.domain import (
     Cancellation,
@@ -392,9 +393,5 @@ async def mark_erased(conn: asyncpg.Connection, order_ids: Sequence[UUID]) -> No
 
 
 async def forget_sent_messages(conn: asyncpg.Connection, order_ids: Sequence[UUID]) -> int:
-    """Delete the already published outbox copies of these orders' events (they hold PII)."""
-    status = await conn.execute(
-        "DELETE FROM messaging_outbox WHERE sent_at IS NOT NULL AND message_key = ANY($1::text[])",
-        [str(i) for i in order_ids],
-    )
-    return int(status.split()[-1])
+    """Forget the outbox copies of these orders' events (they hold PII): see outbox.forget."""
+    return await outbox.forget(conn, [str(i) for i in order_ids])

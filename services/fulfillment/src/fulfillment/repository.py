@@ -24,6 +24,7 @@ from jg_events import (
     ShippingMethod,
     Totals,
 )
+from jg_messaging import outbox
 
 
 def _dump(value: Any) -> str:
@@ -842,12 +843,9 @@ async def erase_customer(
         now,
     )
     ids = [row["order_id"] for row in rows]
-    # Events already relayed are history; their copies carry the contact and the address.
-    # Unsent ones must still go out (an address still needed for delivery goes with them).
-    await conn.execute(
-        "DELETE FROM messaging_outbox WHERE sent_at IS NOT NULL AND message_key = ANY($1::text[])",
-        [str(order_id) for order_id in ids],
-    )
+    # The outbox copies carry the contact and the address: the relayed ones go now, the
+    # others once relayed (an address still needed for delivery goes out with them first).
+    await outbox.forget(conn, [str(order_id) for order_id in ids])
     claims = await conn.fetchval(
         "WITH c AS (UPDATE claims SET message = NULL WHERE order_id = ANY($1::uuid[]) "
         "RETURNING claim_id) SELECT count(*) FROM c",

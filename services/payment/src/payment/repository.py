@@ -19,6 +19,7 @@ from uuid import UUID
 import asyncpg
 from jg_events import CustomerContact
 from jg_events.orders import OrderSnapshot
+from jg_messaging import outbox
 
 from payment.domain import AttemptStatus, Desired, RefundStatus, to_cents
 
@@ -249,14 +250,11 @@ async def pseudonymise_customer(
         json.dumps(placeholder_address),
     )
     touched = int(result.split()[-1])
-    # Events already relayed are history: drop their copies (they carry the contact) now
-    # rather than at the relay's retention. Unsent ones must still go out.
-    await conn.execute(
-        """DELETE FROM messaging_outbox
-           WHERE sent_at IS NOT NULL AND message_key IN (
-               SELECT order_id::text FROM payment_orders WHERE customer_id = $1)""",
-        customer_id,
+    # The outbox copies carry the contact: the relayed ones go now, the others once relayed.
+    orders = await conn.fetch(
+        "SELECT order_id::text AS key FROM payment_orders WHERE customer_id = $1", customer_id
     )
+    await outbox.forget(conn, [r["key"] for r in orders])
     return touched
 
 
