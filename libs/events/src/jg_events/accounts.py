@@ -152,6 +152,12 @@ class CustomerErasureRequested(_AccountEvent):
 
     requested_at: UtcDatetime = Field(description="When the request was made (UTC).")
     requested_by: ErasureRequestedBy = Field(description="'customer' or 'customer_service'.")
+    email_verified: bool = Field(
+        False,
+        description="True when the customer proved they own `email` (a confirmation link "
+        "followed). Only then may a service erase what it holds by that address (guest orders "
+        "placed with it); otherwise only what belongs to `customer_id`.",
+    )
 
 
 class CustomerErased(_AccountEvent):
