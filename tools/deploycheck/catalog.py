@@ -29,7 +29,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, SecretStr, TypeAdapter
+from pydantic import AliasChoices, BaseModel, SecretStr, TypeAdapter
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings
 
@@ -107,6 +107,9 @@ def settings_of(cls: type[BaseSettings], seen: set[type] | None = None) -> list[
             out += settings_of(nested, seen)
             continue
         alias = field.validation_alias if isinstance(field.validation_alias, str) else None
+        if isinstance(field.validation_alias, AliasChoices):
+            first = field.validation_alias.choices[0]
+            alias = first if isinstance(first, str) else None
         env = (alias or field.alias or f"{prefix}{name}").upper()
         default = _default(field)
         out.append(

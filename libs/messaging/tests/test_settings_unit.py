@@ -25,9 +25,18 @@ def test_production_accepts_real_secrets(monkeypatch: pytest.MonkeyPatch) -> Non
 
 
 def test_development_runs_with_development_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("JG_ENVIRONMENT", raising=False)
+    monkeypatch.setenv("JG_ENVIRONMENT", "development")
     monkeypatch.setenv("SHOP_DATABASE_URL", "postgresql://shop:dev-only@db/shop")
     assert ShopSettings(http_port=1).database_url.get_secret_value().endswith("/shop")
+
+
+def test_a_forgotten_environment_is_production_and_refuses_development_secrets(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("JG_ENVIRONMENT", raising=False)
+    monkeypatch.setenv("SHOP_DATABASE_URL", "postgresql://shop:dev-only@db/shop")
+    with pytest.raises(ValueError, match=r"refusing to start in production.*JG_ENVIRONMENT"):
+        ShopSettings(http_port=1)
 
 
 def test_platform_settings_come_from_jg_variables(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Self
+
+from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from jg_auth.verifier import TokenVerifier
@@ -41,6 +43,21 @@ class AuthSettings(BaseSettings):
     jwks_refetch_interval: float = Field(
         30.0, ge=0, description="Minimum seconds between refetches caused by an unknown kid"
     )
+    environment: str = Field(
+        "production",
+        validation_alias=AliasChoices("JG_ENVIRONMENT", "environment"),
+        description="The platform's JG_ENVIRONMENT (production unless said otherwise)",
+    )
+
+    @model_validator(mode="after")
+    def _keys_over_https_in_production(self) -> Self:
+        """Public keys fetched in clear could be swapped for an attacker's, who could then
+        sign any customer's access token: in production the JWK Set comes over https."""
+        if self.environment == "production" and not self.jwks_url.lower().startswith("https://"):
+            raise ValueError(
+                f"JG_AUTH_JWKS_URL must be an https:// URL in production (got {self.jwks_url!r})"
+            )
+        return self
 
     def verifier(self) -> TokenVerifier:
         """A :class:`TokenVerifier` fetching the JWK Set from ``jwks_url``."""

@@ -14,6 +14,7 @@ its start-up (possibly a first download) does not count against a test's timeout
 from __future__ import annotations
 
 import contextlib
+import os
 import uuid
 from collections.abc import Callable, Iterator
 
@@ -48,6 +49,9 @@ def _bring_up() -> Endpoints:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    # Settings default to production (a forgotten JG_ENVIRONMENT must not skip production's
+    # checks); a test that builds settings without saying otherwise is a test.
+    os.environ.setdefault("JG_ENVIRONMENT", "test")
     config.addinivalue_line("markers", "bench: benchmarks (run by `make bench`, not `make test`)")
 
 

@@ -22,7 +22,7 @@ from .logs import configure_logging
 from .relay import OutboxRelay, OutboxStatus, idempotent_producer
 from .runtime import ServiceRuntime, health_router, lifespan
 from .serve import serve
-from .settings import Environment, PlatformSettings, ServiceSettings
+from .settings import Environment, PlatformSettings, ServiceSettings, require_https
 from .unit_of_work import Messaging, UnitOfWork
 
 __all__ = [
@@ -58,6 +58,7 @@ __all__ = [
     "migrate",
     "new_correlation_id",
     "outbox",
+    "require_https",
     "serve",
     "subscribe",
 ]

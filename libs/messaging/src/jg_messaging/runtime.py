@@ -132,7 +132,10 @@ class ServiceRuntime:
         checks["consumers"] = self.consumers.describe() or "ok"
         if self._relay is not None:  # a detail, not a gate: parked rows do not make it unready
             try:
-                checks["outbox"] = (await self._relay.status()).as_dict()
+                outbox = (await self._relay.status()).as_dict()
+                if outbox.get("relay_error"):  # the kind of error, not its text (addresses...)
+                    outbox["relay_error"] = str(outbox["relay_error"]).split(":", 1)[0]
+                checks["outbox"] = outbox
             except Exception as exc:
                 checks["outbox"] = {"error": type(exc).__name__}
         return checks

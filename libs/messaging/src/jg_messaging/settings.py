@@ -26,7 +26,9 @@ class PlatformSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="JG_", extra="ignore", frozen=True)
 
     environment: Environment = Field(
-        Environment.DEVELOPMENT, description="development, test or production"
+        Environment.PRODUCTION,
+        description="development, test or production (production unless said otherwise: a "
+        "forgotten setting must not skip the production checks)",
     )
     kafka_bootstrap_servers: str = Field(
         "127.0.0.1:9092", description="Kafka bootstrap servers, comma separated"
@@ -104,10 +106,20 @@ class ServiceSettings(BaseSettings):
         if leaked:
             raise ValueError(
                 f"refusing to start in {self.platform.environment}: "
-                f"development default secret(s) still set: {', '.join(sorted(leaked))}"
+                f"development default secret(s) still set: {', '.join(sorted(leaked))} "
+                "(JG_ENVIRONMENT=development on a developer's machine; production is the "
+                "default)"
             )
         return self
 
     def development_markers(self) -> frozenset[str]:
         """Substrings that betray a development secret (override to add the service's own)."""
         return frozenset({"dev-only", "change-me"}) | self.development_secrets
+
+
+def require_https(url: str, setting: str, environment: Environment) -> str:
+    """``url`` itself; outside development and test it must be https (a key, a token or a card
+    payment must not cross the network in clear, nor trust an answer anyone could forge)."""
+    if environment is Environment.PRODUCTION and not url.lower().startswith("https://"):
+        raise ValueError(f"{setting} must be an https:// URL in production (got {url!r})")
+    return url

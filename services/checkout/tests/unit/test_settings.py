@@ -8,7 +8,7 @@ pytestmark = pytest.mark.unit
 
 
 def test_defaults_work_against_the_local_stack(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("JG_ENVIRONMENT", raising=False)
+    monkeypatch.setenv("JG_ENVIRONMENT", "development")
     settings = CheckoutSettings()
     assert settings.http_port == 8001
     assert settings.release_delay_seconds == 300

@@ -158,10 +158,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("outdir", type=Path, help="folder to write the previews into")
     args = parser.parse_args(argv)
+    from jg_messaging import Environment, PlatformSettings
+
     from notifications.app import renderer_for
     from notifications.settings import NotificationsSettings
 
-    written = write_previews(args.outdir, renderer_for(NotificationsSettings()))
+    # Previews are a developer's tool: sample data, development settings.
+    development = PlatformSettings(environment=Environment.DEVELOPMENT)
+    written = write_previews(args.outdir, renderer_for(NotificationsSettings(platform=development)))
     print(f"{len(written)} files written; open {args.outdir / 'index.html'}")
     return 0
 

@@ -64,7 +64,8 @@ def test_the_preview_command_writes_every_email_to_a_folder(tmp_path: Path) -> N
 
 
 async def test_previews_are_served_in_development_only() -> None:
-    app = create_app(NotificationsSettings())  # no lifespan: nothing connects
+    development = PlatformSettings(environment=Environment.DEVELOPMENT)
+    app = create_app(NotificationsSettings(platform=development))  # no lifespan: no connection
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://test"
     ) as client:

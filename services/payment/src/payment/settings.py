@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar, Self
 
-from jg_messaging import Environment, ServiceSettings
+from jg_messaging import Environment, ServiceSettings, require_https
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
@@ -143,6 +143,11 @@ class PaymentSettings(ServiceSettings):
                 f"PAYMENT_STRIPE_LEASE ({self.stripe_lease}s) must outlast a Stripe call with its "
                 f"retries ({longest_call}s), or two workers could make the same call at once"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _stripe_over_https_in_production(self) -> Self:
+        require_https(self.stripe_api_base, "PAYMENT_STRIPE_API_BASE", self.platform.environment)
         return self
 
     @model_validator(mode="after")

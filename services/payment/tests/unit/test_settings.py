@@ -30,6 +30,7 @@ def test_production_refuses_development_secrets_and_the_placeholder_seller() -> 
         PaymentSettings(
             platform=production,
             database_url="postgresql://payment:s3cret@db/payment",
+            stripe_api_base="https://api.stripe.com",
             stripe_api_key="sk_live_real",
             stripe_webhook_secret="whsec_real",
             internal_token="a-real-token",
@@ -45,3 +46,19 @@ def test_production_refuses_development_secrets_and_the_placeholder_seller() -> 
         seller_siren="987654321",
     )
     assert ok.stripe_api_base == "https://api.stripe.com"
+
+
+def test_production_talks_to_stripe_over_https_only() -> None:
+    real = {
+        "database_url": "postgresql://payment:s3cret@db/payment",
+        "stripe_api_key": "sk_live_real",
+        "stripe_webhook_secret": "whsec_real",
+        "internal_token": "a-real-token",
+        "seller_address": "1 avenue de l'Opéra\\n75001 Paris",
+        "seller_siren": "987654321",
+    }
+    production = PlatformSettings(environment="production")
+    with pytest.raises(ValidationError, match="PAYMENT_STRIPE_API_BASE must be an https"):
+        PaymentSettings(platform=production, stripe_api_base="http://api.stripe.com", **real)
+    test = PlatformSettings(environment="test")  # the local stack's stand-in speaks http
+    assert PaymentSettings(platform=test, **real).stripe_api_base.startswith("http://")
