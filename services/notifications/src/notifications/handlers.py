@@ -119,13 +119,13 @@ class EmailRecorder:
                 # it: anyone may sign up with a stranger's address, and the stranger's mail
                 # (their guest orders) is not theirs to stop or erase.
                 if isinstance(event, CustomerErasureRequested):
-                    requested_at, verified = event.requested_at, event.email_verified
-                    await repository.record_erased_customer(
-                        conn, event.customer_id, requested_at, verified
-                    )
-                else:  # CustomerErased follows the request on the same partition
-                    requested_at = envelope.occurred_at
-                    verified = await repository.erasure_verified(conn, event.customer_id)
+                    requested_at, proven = event.requested_at, event.email_verified
+                else:  # whether the address was proven is the request's, read first (same key)
+                    requested_at, proven = envelope.occurred_at, False
+                await repository.record_erased_customer(
+                    conn, event.customer_id, requested_at, proven
+                )
+                verified = await repository.erasure_verified(conn, event.customer_id)
                 address_hash = self.hash(event.email) if verified else None
                 if address_hash is not None:
                     await repository.add_suppression(
