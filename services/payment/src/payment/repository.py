@@ -295,7 +295,8 @@ async def pseudonymise_customer(
 
 
 async def erase_if_customer_erased(conn: asyncpg.Connection, order_id: UUID) -> bool:
-    """An order that arrived after its customer's erasure is erased at once."""
+    """An order that arrived after its customer's erasure is erased at once (before payment
+    publishes anything about it)."""
     erased = await conn.fetchval(
         """SELECT true FROM payment_orders o JOIN payment_erased_customers e USING (customer_id)
            WHERE o.order_id = $1 AND o.erased_at IS NULL""",
@@ -303,7 +304,6 @@ async def erase_if_customer_erased(conn: asyncpg.Connection, order_id: UUID) -> 
     )
     if erased:
         await conn.execute(_PSEUDONYMISE, [order_id], json.dumps(PLACEHOLDER_ADDRESS))
-        await outbox.forget(conn, [str(order_id)])
     return bool(erased)
 
 
