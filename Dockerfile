@@ -41,6 +41,8 @@ COPY deploy/docker/healthcheck.py /app/healthcheck.py
 COPY tools/dlq_replay.py /app/tools/dlq_replay.py
 # The parked outbox rows' replay tool (docs/operations.md), run against the service's database.
 COPY tools/outbox_replay.py /app/tools/outbox_replay.py
+# The erasures' replay after a database restore (docs/operations.md), run against accounts'.
+COPY tools/erasure_replay.py /app/tools/erasure_replay.py
 ENV PATH=/app/.venv/bin:${PATH} \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \

@@ -232,3 +232,31 @@ async def test_an_erasure_forgets_the_copies_published_now_and_the_waiting_ones_
         )
         == 1
     )
+
+
+async def test_a_copy_being_marked_sent_while_an_erasure_forgets_it_is_forgotten_too(
+    db: asyncpg.Pool, stack: Endpoints, topic_prefix: str, order_id
+) -> None:
+    """A consumer may read an event (and erase its subject) before the relay that published it
+    has committed it as sent: the relay still holds the row. The copy must go all the same."""
+    messaging = Messaging(db, "test", topic_prefix)
+    async with messaging.transaction() as uow:
+        await uow.publish(delivered(order_id, 1))
+    row_id = await db.fetchval("SELECT id FROM messaging_outbox")
+    relay = relay_for(db, stack)
+    async with db.acquire() as relaying, db.acquire() as erasing:
+        claim = relaying.transaction()
+        await claim.start()  # the relay's round: the row is claimed while Kafka takes it
+        await relaying.execute("SELECT id FROM messaging_outbox WHERE id = $1 FOR UPDATE", row_id)
+
+        async def forget() -> int:
+            async with erasing.transaction():
+                return await outbox.forget(erasing, [str(order_id)])
+
+        forgetting = asyncio.create_task(forget())
+        await asyncio.sleep(0.5)
+        assert not forgetting.done()  # it waits for the relay's round
+        await relay._mark_sent(relaying, [row_id])
+        await claim.commit()
+        await asyncio.wait_for(forgetting, 10)
+    assert await db.fetchval("SELECT count(*) FROM messaging_outbox") == 0

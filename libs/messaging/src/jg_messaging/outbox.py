@@ -79,13 +79,17 @@ async def forget(conn: asyncpg.Connection, keys: Sequence[str]) -> int:
     """
     if not keys:
         return 0
-    status = await conn.execute(
-        "DELETE FROM messaging_outbox WHERE sent_at IS NOT NULL AND message_key = ANY($1::text[])",
-        list(keys),
-    )
+    # Flag first, delete second. A relay holds the rows it claimed (FOR UPDATE) until it marks
+    # them sent: the flag waits for that commit and then skips them (sent by then), and the
+    # delete, a later statement, sees them sent and removes them. The other order missed them:
+    # not yet sent for the delete, no longer pending for the flag.
     await conn.execute(
         """UPDATE messaging_outbox SET forget_after_send = true
            WHERE sent_at IS NULL AND message_key = ANY($1::text[])""",
+        list(keys),
+    )
+    status = await conn.execute(
+        "DELETE FROM messaging_outbox WHERE sent_at IS NOT NULL AND message_key = ANY($1::text[])",
         list(keys),
     )
     return int(status.split()[-1])

@@ -79,7 +79,8 @@ def create_app(settings: AccountsSettings | None = None) -> FastAPI:
 
 
 async def _housekeeping(runtime: ServiceRuntime, settings: AccountsSettings) -> None:
-    """Forget old attempts, spent links and long-ended sessions, every few minutes."""
+    """Forget old attempts, spent links, long-ended sessions and the addresses of the erasure
+    list no backup needs any more, every few minutes."""
     while True:
         await asyncio.sleep(HOUSEKEEPING_INTERVAL)
         now = utcnow()
@@ -90,6 +91,9 @@ async def _housekeeping(runtime: ServiceRuntime, settings: AccountsSettings) -> 
                     conn,
                     throttle_before=now - timedelta(seconds=windows),
                     tokens_before=now - timedelta(days=1),
+                )
+                await repository.forget_erasure_addresses(
+                    conn, now - timedelta(days=repository.ERASURE_ADDRESS_KEPT_DAYS)
                 )
         except (OSError, asyncpg.PostgresError) as error:
             log.warning("housekeeping_failed", error=repr(error))

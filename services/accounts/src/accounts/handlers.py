@@ -33,6 +33,7 @@ from jg_events import (
     RefundIssued,
     Shipped,
     Topic,
+    topic_name,
 )
 from jg_events.orders import OrderSnapshot
 from jg_messaging import ServiceRuntime, handles, subscribe
@@ -303,13 +304,19 @@ def register_handlers(runtime: ServiceRuntime, keyring: Keyring) -> None:
 
     @customers(filter=handles(CustomerErasureRequested))
     async def on_customer_erasure_requested(event: Envelope[CustomerErasureRequested]) -> None:
-        """Erase accounts' own data, then announce CustomerErased (the last use of the email)."""
+        """Erase accounts' own data, then announce CustomerErased (the last use of the email).
+
+        The request goes on the erasure list first (to be applied again after a restore). A
+        request already on the list (imported after a restore of this database, then
+        published again) erases again without a second announcement."""
         async with runtime.messaging.handling(event) as uow:
             if uow.already_processed:
                 return
             now = utcnow()
+            topic = topic_name(Topic.ACCOUNTS_CUSTOMERS, runtime.settings.platform.topic_prefix)
+            first_time = await repository.record_erasure_request(uow.conn, event, topic)
             row = await erase_customer(uow.conn, keyring, event.payload.customer_id, now)
-            if row is None:
+            if row is None or not first_time:
                 return
             await uow.publish(
                 CustomerErased(
@@ -324,10 +331,8 @@ def register_handlers(runtime: ServiceRuntime, keyring: Keyring) -> None:
 
     @customers(filter=handles(CustomerErased))
     async def on_customer_erased(event: Envelope[CustomerErased]) -> None:
-        """CustomerErased is out: drop it (and any sent event of the customer) from the outbox."""
+        """CustomerErased is out: forget it (and every event of the customer) in the outbox."""
         async with runtime.messaging.handling(event) as uow:
             if uow.already_processed:
                 return
-            await repository.forget_sent_events(
-                uow.conn, str(event.payload.customer_id), also_event_id=event.event_id
-            )
+            await repository.forget_sent_events(uow.conn, str(event.payload.customer_id))

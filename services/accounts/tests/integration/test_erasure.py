@@ -1,11 +1,13 @@
 """GDPR erasure: on the customer's or customer service's request, accounts forgets the person."""
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
 import pytest
+from accounts import repository
 from jg_devstack.drivers import eventually
-from jg_events import ErasureRequestedBy, OrderPlaced, Shipped, Topic
+from jg_events import CustomerErasureRequested, ErasureRequestedBy, OrderPlaced, Shipped, Topic
 
 from .conftest import OPERATOR, PASSWORD, Accounts, bearer, token_of
 from .orders import Order
@@ -113,8 +115,13 @@ async def test_a_customer_erasure_leaves_no_name_email_phone_or_address(
     await eventually(nothing_left)
     async with accounts.pool.acquire() as conn:
         row = await conn.fetchrow("SELECT * FROM customers")
+        listed = await conn.fetchrow("SELECT * FROM erasure_requests")
     assert row["customer_number"] == tokens["customer"]["customer_number"]
     assert row["erased_at"] is not None
+    # on the erasure list (to apply it again after a restore): the request's id, no address
+    # (it was not proven), no name
+    assert listed["event_id"] == requested.event_id
+    assert (listed["email_verified"], listed["email"]) == (False, None)
 
     # an order event arriving late does not bring the order back
     order: Order = tokens["order"]
@@ -178,3 +185,51 @@ async def test_customer_service_erases_on_email_and_customer_number(accounts: Ac
     assert (await accounts.login("client.service@example.fr")).status_code == 401
     events = await accounts.published(3, settle=1.0)
     assert [e.type for e in events].count("CustomerErasureRequested") == 1
+
+
+async def test_the_erasure_list_keeps_a_proven_address_only_while_backups_may_need_it(
+    accounts: Accounts,
+) -> None:
+    """A proven address stays on the erasure list (to erase the guest orders placed with it
+    again, should a database be restored from a backup taken before the erasure) for as long
+    as such a backup exists; then only the account's id remains. A redelivered request
+    changes nothing and is not announced twice."""
+    tokens = await accounts.sign_up(email=EMAIL, first_name=FIRST, last_name=LAST)
+    customer = tokens["customer"]
+    request = CustomerErasureRequested(
+        customer_id=customer["customer_id"],
+        customer_number=customer["customer_number"],
+        email=EMAIL,
+        first_name=FIRST,
+        requested_at=datetime.now(UTC),
+        requested_by=ErasureRequestedBy.CUSTOMER,
+        email_verified=True,
+    )
+    [envelope] = await accounts.feed(Topic.ACCOUNTS_CUSTOMERS, request)
+    await accounts.published_of_type("CustomerErased")
+    await accounts.feed_envelopes(Topic.ACCOUNTS_CUSTOMERS, envelope)  # a redelivery
+
+    async def listed() -> asyncpg.Record | None:
+        async with accounts.pool.acquire() as conn:
+            return await conn.fetchrow("SELECT * FROM erasure_requests")
+
+    row = await eventually(listed)
+    assert row is not None
+    assert (row["event_id"], row["email"]) == (envelope.event_id, EMAIL)
+    left = await personal_data_left(accounts.pool, PERSONAL)
+    assert left and {found.split(":")[0] for found in left} == {"erasure_requests"}
+    beside_the_address = str({k: v for k, v in row.items() if k != "email"}).lower()
+    assert not [p for p in PERSONAL if p.lower() in beside_the_address]  # never a name
+
+    async with accounts.pool.acquire() as conn:
+        kept = timedelta(days=repository.ERASURE_ADDRESS_KEPT_DAYS)
+        # the housekeeping's pass, a day before and a day after the retention
+        assert await repository.forget_erasure_addresses(conn, datetime.now(UTC) - kept) == 0
+        later = datetime.now(UTC) + timedelta(days=1)
+        assert await repository.forget_erasure_addresses(conn, later) == 1
+        row = await conn.fetchrow("SELECT * FROM erasure_requests")
+    assert row["email"] is None and row["email_forgotten_at"] is not None
+    assert row["customer_id"] == request.customer_id  # the id of an erased account, nothing more
+    assert await personal_data_left(accounts.pool, PERSONAL) == []
+    everything = await accounts.published(3, settle=1.0)
+    assert [e.type for e in everything].count("CustomerErased") == 1

@@ -882,7 +882,10 @@ def pseudonymous_email(order_id: UUID) -> str:
 
 
 def pseudonymise(order: Order) -> Order:
-    """Replace the customer's personal data in an order; amounts and products stay (accounting)."""
+    """Replace the customer's personal data in an order; amounts and products stay (accounting).
+
+    Free text goes too: the note the customer wrote when cancelling.
+    """
 
     def _address(address: Address) -> Address:
         return Address(
@@ -905,6 +908,9 @@ def pseudonymise(order: Order) -> Order:
         shipping_address=_address(order.shipping_address),
         billing_address=_address(order.billing_address),
         stripe_payment_method_id="erased",
+        cancellation=(
+            replace(order.cancellation, note=None) if order.cancellation is not None else None
+        ),
     )
 
 

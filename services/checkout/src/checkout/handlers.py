@@ -174,7 +174,11 @@ def register_handlers(runtime: ServiceRuntime, settings: CheckoutSettings) -> No
         async with runtime.messaging.handling(event) as uow:
             if uow.already_processed:
                 return
-            ids = await repository.orders_of_customer(uow.conn, p.customer_id, p.email)
+            # Always the account's orders; guest orders placed with its address only when the
+            # customer proved they own it (anyone may sign up with a stranger's address).
+            ids = await repository.orders_of_customer(
+                uow.conn, p.customer_id, p.email if p.email_verified else None
+            )
             now = domain.utcnow()
             for order_id in ids:
                 order = await repository.get_order(uow.conn, order_id)

@@ -369,11 +369,17 @@ async def idempotency_record(
 # --- GDPR ------------------------------------------------------------------------------------
 
 
-async def orders_of_customer(conn: asyncpg.Connection, customer_id: UUID, email: str) -> list[UUID]:
-    """Orders of the account and guest orders placed with its email, locked, not yet erased."""
+async def orders_of_customer(
+    conn: asyncpg.Connection, customer_id: UUID, email: str | None
+) -> list[UUID]:
+    """Orders of the account, and guest orders placed with ``email`` (only when the customer
+    proved they own it; None otherwise), locked, not yet erased."""
     rows = await conn.fetch(
         """SELECT id FROM orders
-           WHERE (customer_id = $1 OR lower(email) = lower($2)) AND erased_at IS NULL
+           WHERE (customer_id = $1
+                  OR ($2::text IS NOT NULL AND customer_id IS NULL
+                      AND lower(email) = lower($2::text)))
+             AND erased_at IS NULL
            ORDER BY id FOR UPDATE""",
         customer_id,
         email,

@@ -19,7 +19,6 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 import structlog
 from jg_events import (
-    CustomerContact,
     CustomerErasureRequested,
     Delivered,
     Envelope,
@@ -507,16 +506,6 @@ async def on_stock_replenished(ctx: Context, event: Envelope[StockReplenished]) 
         )
 
 
-def erased_contact(customer_id: UUID) -> CustomerContact:
-    """The pseudonym left in place of an erased customer's contact."""
-    return CustomerContact(
-        customer_id=customer_id,
-        email=f"efface-{customer_id.hex[:12]}@erased.invalid",
-        first_name="Client",
-        last_name="effacé",
-    )
-
-
 async def on_customer_erasure_requested(
     ctx: Context, event: Envelope[CustomerErasureRequested]
 ) -> None:
@@ -524,13 +513,20 @@ async def on_customer_erasure_requested(
     async with ctx.runtime.messaging.handling(event) as uow:
         if uow.already_processed:
             return
+        # Always the account's orders; the guest orders placed with its address only when the
+        # customer proved they own it (anyone may sign up with a stranger's address).
         counts = await repository.erase_customer(
             uow.conn,
             request.customer_id,
-            pseudonym=erased_contact(request.customer_id),
+            request.email if request.email_verified else None,
             now=ctx.clock(),
         )
-        log.info("customer_erased", customer_id=str(request.customer_id), **counts)
+        log.info(
+            "customer_erased",
+            customer_id=str(request.customer_id),
+            by_email=request.email_verified,
+            **counts,
+        )
 
 
 # --- Wiring ----------------------------------------------------------------------------------
@@ -582,5 +578,5 @@ def register_handlers(ctx: Context) -> None:
 
     @customers(filter=handles(CustomerErasureRequested))
     async def customer_erasure_requested(event: Envelope[CustomerErasureRequested]) -> None:
-        """GDPR erasure: pseudonymise the customer's orders, erase claim photos."""
+        """GDPR erasure: pseudonymise the customer's orders, erase claim photos and texts."""
         await on_customer_erasure_requested(ctx, event)

@@ -67,6 +67,8 @@ async def hand_off(
     if not inserted:
         log.warning("order_already_released", order_id=str(release.order_id))
         return None
+    # Released just before its customer's erasure, handed off after it: erased at once.
+    contact = await repository.erase_if_customer_erased(conn, release.order_id, now)
     for sku, quantity in allocation.reserved.items():
         await repository.reserve(conn, sku, quantity)
     await repository.insert_items(
@@ -83,7 +85,7 @@ async def hand_off(
             Backordered(
                 order_id=release.order_id,
                 order_number=release.order_number,
-                customer=release.customer,
+                customer=contact or release.customer,
                 missing_lines=tuple(
                     BackorderedLine(
                         sku=sku,

@@ -114,18 +114,30 @@ class EmailRecorder:
                     return []
             case CustomerErasureRequested() | CustomerErased():
                 # Suppress first, then forget what we hold; the acknowledgement (or the final
-                # confirmation) is exempt and forgets its own address once sent.
-                requested_at = (
-                    event.requested_at
-                    if isinstance(event, CustomerErasureRequested)
-                    else envelope.occurred_at
+                # confirmation) is exempt and forgets its own address once sent. Always the
+                # account (its id); the address itself only when the customer proved they own
+                # it: anyone may sign up with a stranger's address, and the stranger's mail
+                # (their guest orders) is not theirs to stop or erase.
+                if isinstance(event, CustomerErasureRequested):
+                    requested_at, proven = event.requested_at, event.email_verified
+                else:  # whether the address was proven is the request's, read first (same key)
+                    requested_at, proven = envelope.occurred_at, False
+                await repository.record_erased_customer(
+                    conn, event.customer_id, requested_at, proven
                 )
-                address_hash = self.hash(event.email)
-                await repository.add_suppression(
-                    conn, address_hash, event.customer_id, requested_at
-                )
+                verified = await repository.erasure_verified(conn, event.customer_id)
+                address_hash = self.hash(event.email) if verified else None
+                if address_hash is not None:
+                    await repository.add_suppression(
+                        conn, address_hash, event.customer_id, requested_at
+                    )
                 forgotten = await repository.forget_customer(conn, address_hash, event.customer_id)
-                log.info("customer_forgotten", emails=forgotten, erasure_event=event.event_type)
+                log.info(
+                    "customer_forgotten",
+                    emails=forgotten,
+                    erasure_event=event.event_type,
+                    by_address=verified,
+                )
         for plan in plans:
             await self._lift_suppression_if_renewed(conn, envelope, plan)
         return plans
@@ -162,8 +174,9 @@ class EmailRecorder:
             "attachment_filename": plan.attachment.filename if plan.attachment else None,
             "attachment_type": plan.attachment.content_type if plan.attachment else None,
         }
-        suppressed = await repository.suppressed_since(conn, address_hash)
-        if suppressed is not None and not plan.exempt_from_suppression:
+        address_suppressed = await repository.suppressed_since(conn, address_hash) is not None
+        account_erased = await repository.customer_erased(conn, plan.customer_id)
+        if (address_suppressed or account_erased) and not plan.exempt_from_suppression:
             email = repository.NewEmail(
                 **common,
                 recipient=None,

@@ -13,6 +13,8 @@ __all__ = [
     "NewEmail",
     "add_suppression",
     "claim_due",
+    "customer_erased",
+    "erasure_verified",
     "forget_customer",
     "insert_email",
     "lift_suppression",
@@ -22,6 +24,7 @@ __all__ = [
     "mark_suppressed",
     "order_refused_revision",
     "record_confirmation",
+    "record_erased_customer",
     "record_refusal",
     "renew_lease",
     "suppressed_since",
@@ -187,10 +190,48 @@ async def lift_suppression(conn: asyncpg.Connection, recipient_hash: str) -> Non
     )
 
 
+async def record_erased_customer(
+    conn: asyncpg.Connection, customer_id: UUID, requested_at: datetime, email_verified: bool
+) -> None:
+    await conn.execute(
+        """INSERT INTO notification_erased_customers (customer_id, requested_at, email_verified)
+           VALUES ($1, $2, $3)
+           ON CONFLICT (customer_id) DO UPDATE
+           SET requested_at = LEAST(notification_erased_customers.requested_at, $2),
+               email_verified = notification_erased_customers.email_verified OR $3""",
+        customer_id,
+        requested_at,
+        email_verified,
+    )
+
+
+async def customer_erased(conn: asyncpg.Connection, customer_id: UUID | None) -> bool:
+    """True when the account's erasure was requested: nothing more is written about it."""
+    if customer_id is None:
+        return False
+    return bool(
+        await conn.fetchval(
+            "SELECT true FROM notification_erased_customers WHERE customer_id = $1", customer_id
+        )
+    )
+
+
+async def erasure_verified(conn: asyncpg.Connection, customer_id: UUID) -> bool:
+    """Whether the erasure request of this account came with a proven address."""
+    return bool(
+        await conn.fetchval(
+            "SELECT email_verified FROM notification_erased_customers WHERE customer_id = $1",
+            customer_id,
+        )
+    )
+
+
 async def forget_customer(
-    conn: asyncpg.Connection, recipient_hash: str, customer_id: UUID | None
+    conn: asyncpg.Connection, recipient_hash: str | None, customer_id: UUID | None
 ) -> int:
-    """Erase the address, name and bodies of a customer's emails; cancel their pending ones.
+    """Erase the address, name, subject, bodies and relay answers of a customer's emails (those
+    of the account, and those sent to the address when ``recipient_hash`` is given: only for a
+    proven address); cancel their pending ones.
 
     Emails exempt from suppression that are still pending (the erasure acknowledgement and
     confirmation) are left alone: they forget their own address once sent.
@@ -198,9 +239,11 @@ async def forget_customer(
     result: str = await conn.execute(
         """UPDATE notification_emails
            SET recipient = NULL, recipient_name = NULL, body_text = NULL, body_html = NULL,
+               subject = NULL, smtp_response = NULL, last_error = NULL,
                status = CASE WHEN status = 'pending' THEN 'suppressed' ELSE status END,
                in_flight_since = NULL
-           WHERE (recipient_hash = $1 OR ($2::uuid IS NOT NULL AND customer_id = $2))
+           WHERE (($1::text IS NOT NULL AND recipient_hash = $1)
+                  OR ($2::uuid IS NOT NULL AND customer_id = $2))
              AND NOT (exempt_from_suppression AND status = 'pending')""",
         recipient_hash,
         customer_id,

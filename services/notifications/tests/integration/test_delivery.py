@@ -164,6 +164,7 @@ async def test_a_permanent_refusal_or_an_invalid_address_is_recorded_and_never_r
 async def test_after_an_erasure_request_nothing_is_sent_but_the_acknowledgement_and_the_end(
     notifications: Notifications, mailpit: Mailpit, recipient: str
 ) -> None:
+    """The customer proved they own the address: the address itself is suppressed."""
     customer_id = uuid.uuid4()
     order_id = uuid.uuid4()
 
@@ -180,9 +181,10 @@ async def test_after_an_erasure_request_nothing_is_sent_but_the_acknowledgement_
     async with notifications.running():
         await notifications.publish(wrap(customer_order(example(Shipped))))  # type: ignore[arg-type]
         await mailpit.wait_for(recipient, 1)
-        await notifications.publish(
-            wrap(for_customer(example(CustomerErasureRequested), recipient, **account))
+        request = for_customer(
+            example(CustomerErasureRequested), recipient, **account, email_verified=True
         )
+        await notifications.publish(wrap(request))
         await mailpit.wait_for(recipient, 2)
         await notifications.publish(
             wrap(customer_order(example(Delivered))),  # type: ignore[arg-type]
@@ -220,3 +222,55 @@ async def test_after_an_erasure_request_nothing_is_sent_but_the_acknowledgement_
         )
         messages = await mailpit.wait_for(recipient, 4)
     assert "Bienvenue" in messages[-1]["Subject"]
+
+
+async def test_an_erasure_of_an_unproven_address_leaves_the_strangers_mail_alone(
+    notifications: Notifications, mailpit: Mailpit, recipient: str
+) -> None:
+    """Anyone may sign up with a stranger's address and ask for the account's erasure: the
+    account's emails are forgotten and it gets no more, but the address is not suppressed and
+    the emails of the guest orders placed with it are neither forgotten nor stopped."""
+    customer_id = uuid.uuid4()
+    account_order, guest_order = uuid.uuid4(), uuid.uuid4()
+
+    def about(event: object, order_id: uuid.UUID, customer: uuid.UUID | None) -> object:
+        data = for_customer(event, recipient, order_id=order_id)  # type: ignore[arg-type]
+        return type(data).model_validate(
+            {
+                **data.model_dump(),
+                "customer": {**data.customer.model_dump(), "customer_id": customer},
+            }
+        )
+
+    async with notifications.running():
+        await notifications.publish(
+            wrap(about(example(Shipped), account_order, customer_id)),  # type: ignore[arg-type]
+            wrap(about(example(Shipped), guest_order, None)),  # type: ignore[arg-type]
+        )
+        await mailpit.wait_for(recipient, 2)
+        await notifications.publish(
+            wrap(
+                for_customer(example(CustomerErasureRequested), recipient, customer_id=customer_id)
+            )
+        )
+        await mailpit.wait_for(recipient, 3)  # the acknowledgement
+        await notifications.publish(
+            wrap(about(example(Delivered), account_order, customer_id)),  # type: ignore[arg-type]
+            wrap(about(example(Delivered), guest_order, None)),  # type: ignore[arg-type]
+            wrap(for_customer(example(CustomerErased), recipient, customer_id=customer_id)),
+        )
+        messages = await mailpit.wait_for(recipient, 5, settle=1.5)
+        rows = await notifications.wait_rows(
+            "SELECT order_id, template, status, recipient, subject FROM notification_emails",
+            until=lambda rows: len(rows) == 6,
+        )
+    subjects = [m["Subject"] for m in messages]
+    assert len(messages) == 5, subjects  # 2 shipped, the acknowledgement, 1 delivered, the end
+    by_order = {(r["order_id"], r["template"]): r for r in rows}
+    mine = by_order[(account_order, "order_shipped")]
+    assert (mine["status"], mine["recipient"], mine["subject"]) == ("sent", None, None)
+    assert by_order[(account_order, "order_delivered")]["status"] == "suppressed"
+    for template in ("order_shipped", "order_delivered"):
+        theirs = by_order[(guest_order, template)]
+        assert (theirs["status"], theirs["recipient"]) == ("sent", recipient), theirs
+    assert await notifications.rows("SELECT * FROM notification_suppressions") == []

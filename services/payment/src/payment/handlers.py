@@ -226,9 +226,14 @@ def register_handlers(runtime: ServiceRuntime, workflow: PaymentWorkflow) -> Non
 
     @events(filter=handles(CustomerErasureRequested))
     async def on_customer_erasure_requested(event: Envelope[CustomerErasureRequested]) -> None:
-        """Pseudonymise the customer in orders; invoices stay as issued (legal obligation)."""
+        """Pseudonymise the customer in orders (the account's; guest orders with its address
+        only when proven); invoices stay as issued (legal obligation)."""
         async with runtime.messaging.handling(event) as uow:
             if uow.already_processed:
                 return
-            count = await workflow.erase_customer(uow.conn, event.payload.customer_id)
-            log.info("customer_pseudonymised", orders=count)
+            erased = await workflow.erase_customer(uow.conn, event.payload)
+            log.info(
+                "customer_pseudonymised",
+                orders=len(erased),
+                by_email=event.payload.email_verified,
+            )

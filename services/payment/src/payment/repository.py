@@ -198,7 +198,12 @@ async def update_order_snapshot(conn: asyncpg.Connection, snapshot: OrderSnapsho
     """Keep the newest revision of an order (an older one arriving late changes nothing)."""
     updated = await conn.fetchval(
         """UPDATE payment_orders
-           SET revision = $2, snapshot = $3::jsonb, total_cents = $4,
+           SET revision = $2, total_cents = $4,
+               -- an erased order keeps its pseudonym: a late revision brings nothing back
+               snapshot = CASE WHEN erased_at IS NULL THEN $3::jsonb
+                   ELSE $3::jsonb || jsonb_build_object(
+                       'shipping_address', snapshot->'shipping_address',
+                       'billing_address', snapshot->'billing_address') END,
                customer = CASE WHEN erased_at IS NULL THEN $5::jsonb ELSE customer END,
                updated_at = now()
            WHERE order_id = $1 AND revision < $2 RETURNING true""",
@@ -231,31 +236,75 @@ async def set_order_state(conn: asyncpg.Connection, order_id: UUID, state: str) 
     )
 
 
+# The pseudonym left in an erased order: no name, no email, no address; the amounts, the lines
+# and the customer id (an erased account's, which holds nothing any more) stay.
+_PSEUDONYMISE = """
+UPDATE payment_orders
+SET customer = jsonb_build_object(
+        'customer_id', customer_id,
+        'email', 'erased-' || left(replace(order_id::text, '-', ''), 16) || '@erased.invalid',
+        'first_name', 'Client',
+        'last_name', 'supprimé'),
+    snapshot = snapshot || jsonb_build_object(
+        'shipping_address', $2::jsonb
+            || jsonb_build_object('country_code', snapshot->'shipping_address'->'country_code'),
+        'billing_address', $2::jsonb
+            || jsonb_build_object('country_code', snapshot->'billing_address'->'country_code')),
+    erased_at = coalesce(erased_at, now()), updated_at = now()
+WHERE order_id = ANY($1::uuid[])
+"""
+
+PLACEHOLDER_ADDRESS: dict[str, Any] = {
+    "first_name": "Client",
+    "last_name": "supprimé",
+    "line1": "Adresse supprimée",
+    "postal_code": "00000",
+    "city": "Supprimée",
+}
+
+
 async def pseudonymise_customer(
-    conn: asyncpg.Connection,
-    customer_id: UUID,
-    contact: CustomerContact,
-    placeholder_address: dict[str, Any],
-) -> int:
-    """Replace a customer's contact and addresses in their orders; returns the orders touched."""
-    result = await conn.execute(
-        """UPDATE payment_orders
-           SET customer = $2::jsonb,
-               snapshot = snapshot || jsonb_build_object(
-                   'shipping_address', $3::jsonb, 'billing_address', $3::jsonb),
-               erased_at = coalesce(erased_at, now()), updated_at = now()
-           WHERE customer_id = $1""",
+    conn: asyncpg.Connection, customer_id: UUID, email: str | None, now: datetime
+) -> list[UUID]:
+    """Erase a customer from their orders: the account's, and the guest orders placed with
+    ``email`` (given only when the customer proved they own it). Returns the orders touched.
+
+    The customer id is remembered, so an order of theirs that arrives later (its event was on
+    its way) is stored erased. Invoices are not touched: a legal obligation.
+    """
+    await conn.execute(
+        """INSERT INTO payment_erased_customers (customer_id, erased_at) VALUES ($1, $2)
+           ON CONFLICT (customer_id) DO NOTHING""",
         customer_id,
-        contact.model_dump_json(),
-        json.dumps(placeholder_address),
+        now,
     )
-    touched = int(result.split()[-1])
+    rows = await conn.fetch(
+        """SELECT order_id FROM payment_orders
+           WHERE customer_id = $1
+              OR ($2::text IS NOT NULL AND customer_id IS NULL
+                  AND lower(customer->>'email') = lower($2::text))
+           ORDER BY order_id FOR UPDATE""",
+        customer_id,
+        email,
+    )
+    ids = [r["order_id"] for r in rows]
+    await conn.execute(_PSEUDONYMISE, ids, json.dumps(PLACEHOLDER_ADDRESS))
     # The outbox copies carry the contact: the relayed ones go now, the others once relayed.
-    orders = await conn.fetch(
-        "SELECT order_id::text AS key FROM payment_orders WHERE customer_id = $1", customer_id
+    await outbox.forget(conn, [str(i) for i in ids])
+    return ids
+
+
+async def erase_if_customer_erased(conn: asyncpg.Connection, order_id: UUID) -> bool:
+    """An order that arrived after its customer's erasure is erased at once (before payment
+    publishes anything about it)."""
+    erased = await conn.fetchval(
+        """SELECT true FROM payment_orders o JOIN payment_erased_customers e USING (customer_id)
+           WHERE o.order_id = $1 AND o.erased_at IS NULL""",
+        order_id,
     )
-    await outbox.forget(conn, [r["key"] for r in orders])
-    return touched
+    if erased:
+        await conn.execute(_PSEUDONYMISE, [order_id], json.dumps(PLACEHOLDER_ADDRESS))
+    return bool(erased)
 
 
 # --- Attempts ----------------------------------------------------------------------------------

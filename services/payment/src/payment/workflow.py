@@ -27,7 +27,7 @@ import asyncpg
 import structlog
 from jg_events import (
     Address,
-    CustomerContact,
+    CustomerErasureRequested,
     InvoiceIssued,
     InvoiceKind,
     OrderLine,
@@ -842,6 +842,7 @@ class PaymentWorkflow:
         conn = uow.conn
         if await repository.insert_order(conn, snapshot, stripe_payment_method_id):
             needs_authorization = True
+            await repository.erase_if_customer_erased(conn, snapshot.order_id)
         else:
             newer = await repository.update_order_snapshot(conn, snapshot)
             needs_authorization = newer and amount_changed
@@ -866,24 +867,18 @@ class PaymentWorkflow:
         )
         return attempt_id
 
-    async def erase_customer(self, conn: asyncpg.Connection, customer_id: UUID) -> int:
-        """Pseudonymise a customer in orders (invoices are kept: a legal obligation)."""
-        tag = customer_id.hex[:12]
-        contact = CustomerContact(
-            customer_id=customer_id,
-            email=f"erased-{tag}@erased.invalid",
-            first_name="Client",
-            last_name=f"supprimé {tag}",
+    async def erase_customer(
+        self, conn: asyncpg.Connection, request: CustomerErasureRequested
+    ) -> list[UUID]:
+        """Pseudonymise a customer in orders (invoices are kept: a legal obligation).
+
+        Always the account's orders; the guest orders placed with its email too, only when the
+        customer proved they own the address (anyone may sign up with a stranger's).
+        """
+        email = request.email if request.email_verified else None
+        return await repository.pseudonymise_customer(
+            conn, request.customer_id, email, datetime.now(UTC)
         )
-        placeholder = Address(
-            first_name="Client",
-            last_name=f"supprimé {tag}",
-            line1="Adresse supprimée",
-            postal_code="00000",
-            city="Supprimée",
-            country_code="FR",
-        ).model_dump(mode="json")
-        return await repository.pseudonymise_customer(conn, customer_id, contact, placeholder)
 
 
 def _intent(attempt: AttemptRow) -> str:

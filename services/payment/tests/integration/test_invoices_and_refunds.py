@@ -10,6 +10,7 @@ from typing import Any
 import asyncpg
 import pytest
 from jg_auth.testing import authorization
+from jg_devstack.drivers import eventually
 from jg_events import CustomerErasureRequested, Envelope, InvoiceKind, OrderPlaced, Topic
 from jg_events.examples import example
 from jg_events.topics import dead_letter_topic
@@ -246,28 +247,67 @@ async def _recorded_order(payment: Payment) -> uuid.UUID:
     return order.order_id
 
 
-async def test_erasure_pseudonymises_the_customer_but_keeps_the_invoice(payment: Payment) -> None:
-    customer_id = uuid.uuid4()
-    order, issued, _ = await invoiced_order(payment, customer_id)
-    request = example(CustomerErasureRequested).model_copy(update={"customer_id": customer_id})
-    (erasure,) = await payment.feed(request)
-    assert erasure.payload.topic is Topic.ACCOUNTS_CUSTOMERS
+PERSONAL = ("camille.durand@example.fr", "Camille", "Durand", "12 rue des Lilas")
 
-    async def erased() -> asyncpg.Record:
-        for _ in range(200):
-            row = await payment.pool.fetchrow(
-                "SELECT * FROM payment_orders WHERE order_id = $1 AND erased_at IS NOT NULL",
-                order.order_id,
-            )
-            if row is not None:
-                return row
-            await asyncio.sleep(0.1)
-        raise AssertionError("the order was never pseudonymised")
 
-    row = await erased()
-    for personal in ("camille.durand@example.fr", "Camille", "Durand", "12 rue des Lilas"):
+def erasure(customer_id: uuid.UUID, *, email_verified: bool) -> CustomerErasureRequested:
+    return example(CustomerErasureRequested).model_copy(
+        update={
+            "customer_id": customer_id,
+            "email": "Camille.Durand@Example.fr",  # the guest order's address, another case
+            "email_verified": email_verified,
+        }
+    )
+
+
+async def guest_order(payment: Payment) -> OrderPlaced:
+    """A guest order (no account) placed with the address the erasures name."""
+    order = placed(await payment.card(VISA))
+    guest = order.model_copy(
+        update={"customer": order.customer.model_copy(update={"customer_id": None})}
+    )
+    await payment.feed(guest)
+    await payment.events.wait_for(guest.order_id, "PaymentAuthorized")
+    return guest
+
+
+async def order_row(payment: Payment, order_id: uuid.UUID) -> asyncpg.Record:
+    row = await payment.pool.fetchrow("SELECT * FROM payment_orders WHERE order_id = $1", order_id)
+    assert row is not None
+    return row
+
+
+async def erased_row(payment: Payment, order_id: uuid.UUID) -> asyncpg.Record:
+    for _ in range(200):
+        row = await order_row(payment, order_id)
+        if row["erased_at"] is not None:
+            return row
+        await asyncio.sleep(0.1)
+    raise AssertionError("the order was never pseudonymised")
+
+
+def assert_pseudonymised(row: asyncpg.Record) -> None:
+    for personal in PERSONAL:
         assert personal not in row["customer"]
         assert personal not in row["snapshot"]
+
+
+async def test_an_erasure_of_an_unproven_address_keeps_the_guest_orders_and_the_invoice(
+    payment: Payment,
+) -> None:
+    """Anyone may sign up with a stranger's address: only the account's own orders go."""
+    customer_id = uuid.uuid4()
+    order, issued, _ = await invoiced_order(payment, customer_id)
+    stranger = await guest_order(payment)
+    (request,) = await payment.feed(erasure(customer_id, email_verified=False))
+    assert request.payload.topic is Topic.ACCOUNTS_CUSTOMERS
+
+    assert_pseudonymised(await erased_row(payment, order.order_id))
+    await payment.events.quiet(stranger.order_id, 1.0)  # the erasure is applied by now
+    kept = await order_row(payment, stranger.order_id)
+    assert kept["erased_at"] is None
+    assert "camille.durand@example.fr" in kept["customer"]
+    assert "12 rue des Lilas" in kept["snapshot"]
     # The invoice is a legal document: kept as issued, still readable by its customer.
     response = await payment.http.get(
         issued.payload.download_path, headers=authorization(customer_id)
@@ -284,6 +324,59 @@ async def test_erasure_pseudonymises_the_customer_but_keeps_the_invoice(payment:
         notes[1].payload.download_path, headers={"Authorization": f"Bearer {INTERNAL_TOKEN}"}
     )
     assert "Camille Durand" in pdf_text(note.content)
+
+
+async def test_an_erasure_of_a_proven_address_also_erases_the_guest_orders_placed_with_it(
+    payment: Payment,
+) -> None:
+    customer_id = uuid.uuid4()
+    order, issued, _ = await invoiced_order(payment, customer_id)
+    guest = await guest_order(payment)
+    someone_else = placed(await payment.card(VISA))  # another account, the same address
+    await payment.feed(someone_else)
+    await payment.events.wait_for(someone_else.order_id, "PaymentAuthorized")
+
+    await payment.feed(erasure(customer_id, email_verified=True))
+
+    assert_pseudonymised(await erased_row(payment, order.order_id))
+    assert_pseudonymised(await erased_row(payment, guest.order_id))
+    assert (await order_row(payment, someone_else.order_id))["erased_at"] is None
+
+    # the outbox copies of the erased orders' events (PaymentAuthorized, PaymentCaptured,
+    # InvoiceIssued... with the contact) are gone; the other account's stay
+    async def keys_in_the_outbox() -> set[str]:
+        rows = await payment.pool.fetch(
+            "SELECT message_key FROM messaging_outbox WHERE message_key = ANY($1::text[])",
+            [str(order.order_id), str(guest.order_id), str(someone_else.order_id)],
+        )
+        return {r["message_key"] for r in rows}
+
+    await eventually(
+        keys_in_the_outbox, lambda keys: keys == {str(someone_else.order_id)}, "copies forgotten"
+    )
+    invoice = await payment.http.get(
+        issued.payload.download_path, headers=authorization(customer_id)
+    )
+    assert "Camille Durand" in pdf_text(invoice.content)  # the law keeps the invoice
+
+
+async def test_an_order_whose_event_arrives_after_the_erasure_is_stored_erased(
+    payment: Payment,
+) -> None:
+    """OrderPlaced and the erasure travel on two topics: the erasure may be applied first."""
+    customer_id = uuid.uuid4()
+    await payment.feed(erasure(customer_id, email_verified=False))
+    for _ in range(200):
+        if await payment.pool.fetchval(
+            "SELECT true FROM payment_erased_customers WHERE customer_id = $1", customer_id
+        ):
+            break
+        await asyncio.sleep(0.1)
+    late = placed(await payment.card(VISA), customer_id=customer_id)
+    await payment.feed(late)
+    (authorized,) = await payment.events.wait_for(late.order_id, "PaymentAuthorized")
+    assert_pseudonymised(await order_row(payment, late.order_id))
+    assert "Camille" not in authorized.payload.customer.model_dump_json()
 
 
 async def test_a_shipment_of_an_order_payment_never_saw_goes_to_the_dead_letter_topic(
