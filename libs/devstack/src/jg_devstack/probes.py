@@ -1,10 +1,10 @@
 """Probes for tests that attack a running service from outside, as a hostile client would.
 
 - :func:`raw_request`: an HTTP/1.1 request written by hand on a TCP socket, its body streamed
-  from an iterable (never built whole), chunked or not, with whatever ``Content-Length`` the
-  test claims (true, false, or none). The answer is read while the body is still being sent,
-  so an early refusal is seen when it arrives, with the number of body bytes the client had
-  pushed by then.
+  from an iterable or an async iterable (never built whole), chunked or not, with whatever
+  ``Content-Length`` the test claims (true, false, or none). The answer is read while the body
+  is still being sent, so an early refusal is seen when it arrives, with the number of body
+  bytes the client had pushed by then.
 - :class:`ProcessMemory`: a process's resident memory and its peak, from Linux's ``/proc``;
   the peak can be reset, so a test measures what one request cost.
 """
@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import json
 import socket
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -60,6 +60,15 @@ async def _read_answer(sock: socket.socket) -> tuple[int, dict[str, str], bytes]
     return int(status_line.split()[1]), headers, rest[:length]
 
 
+async def _chunks(body: Iterable[bytes] | AsyncIterable[bytes]) -> AsyncIterator[bytes]:
+    if isinstance(body, AsyncIterable):
+        async for chunk in body:
+            yield chunk
+    else:
+        for chunk in body:
+            yield chunk
+
+
 async def raw_request(
     host: str,
     port: int,
@@ -67,7 +76,7 @@ async def raw_request(
     path: str,
     *,
     headers: Sequence[tuple[str, str]] = (),
-    body: Iterable[bytes] = (),
+    body: Iterable[bytes] | AsyncIterable[bytes] = (),
     chunked: bool = False,
     timeout: float = 60.0,
 ) -> RawAnswer:
@@ -93,7 +102,7 @@ async def raw_request(
         nonlocal sent
         with contextlib.suppress(ConnectionError, OSError):
             await loop.sock_sendall(sock, ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
-            for chunk in body:
+            async for chunk in _chunks(body):
                 framed = b"%x\r\n%b\r\n" % (len(chunk), chunk) if chunked else chunk
                 await loop.sock_sendall(sock, framed)
                 sent += len(chunk)
