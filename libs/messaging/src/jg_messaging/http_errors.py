@@ -104,7 +104,9 @@ async def _data_error(request: Request, exc: Exception) -> Response:
         error=type(exc).__name__,
     )
     handler = request.app.exception_handlers[RequestValidationError]
-    error = RequestValidationError([{"type": code, "loc": ("body",), "msg": message, "input": None}])
+    error = RequestValidationError(
+        [{"type": code, "loc": ("body",), "msg": message, "input": None}]
+    )
     return await handler(request, error)
 
 

@@ -15,7 +15,9 @@ MIB = 1024 * 1024
 
 async def test_a_webhook_has_its_own_cap_counted_on_the_bytes(payment: Payment) -> None:
     # a real, signed event far above the 64 KiB of other routes is read and applied
-    event = stripe_event("payment_intent.created", payment_intent("pi_big", 1000, "requires_payment_method"))
+    event = stripe_event(
+        "payment_intent.created", payment_intent("pi_big", 1000, "requires_payment_method")
+    )
     event["data"]["object"]["metadata"] = {f"note_{i}": "x" * 400 for i in range(40)}
     event["padding"] = "x" * (200 * 1024)
     body, headers = signed_webhook(event, WEBHOOK_SECRET)
