@@ -37,7 +37,7 @@ from jg_web.errors import Envelope, error_body, send_json_error
 
 __all__ = ["BodyLimit", "RouteLimit", "UploadSlots"]
 
-log = logging.getLogger(__name__)
+log = logging.getLogger(__name__)  # stdlib: jg_messaging's logging keeps the `extra` fields
 
 TOO_LARGE_CODE = "payload_too_large"
 BUSY_CODE = "uploads_busy"
@@ -154,11 +154,13 @@ class BodyLimit:
         async with route.slots.slot() as granted:
             if not granted:
                 log.warning(
-                    "upload_slots_busy method=%s path=%s concurrency=%d waited=%.1fs",
-                    scope["method"],
-                    scope["path"],
-                    route.slots.concurrency,
-                    route.slots.wait_seconds,
+                    "upload_slots_busy",
+                    extra={
+                        "method": scope["method"],
+                        "path": scope["path"],
+                        "concurrency": route.slots.concurrency,
+                        "waited_seconds": route.slots.wait_seconds,
+                    },
                 )
                 await send_json_error(
                     send,
@@ -234,12 +236,14 @@ class BodyLimit:
         received: int | None = None,
     ) -> None:
         log.warning(
-            "request_body_too_large method=%s path=%s limit=%d declared=%s received=%s",
-            scope["method"],
-            scope["path"],
-            limit,
-            declared,
-            received,
+            "request_body_too_large",
+            extra={
+                "method": scope["method"],
+                "path": scope["path"],
+                "limit_bytes": limit,
+                "declared_bytes": declared,
+                "received_bytes": received,
+            },
         )
         code = route.code if route else TOO_LARGE_CODE
         message = (route.message if route else None) or (
