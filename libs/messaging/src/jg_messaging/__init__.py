@@ -17,7 +17,7 @@ from .consumer import (
 from .correlation import CORRELATION_HEADER, CorrelationMiddleware, bind, new_correlation_id
 from .db import create_pool, migrate
 from .failures import Dependency, Failure, Kind, PermanentError, TransientError, classify
-from .http_errors import install_unavailable_handler
+from .http_errors import install_data_error_handler, install_unavailable_handler
 from .logs import configure_logging
 from .relay import OutboxRelay, OutboxStatus, idempotent_producer
 from .runtime import ServiceRuntime, health_router, lifespan
@@ -53,6 +53,7 @@ __all__ = [
     "handles",
     "health_router",
     "idempotent_producer",
+    "install_data_error_handler",
     "install_unavailable_handler",
     "lifespan",
     "migrate",

@@ -76,6 +76,13 @@ class ServiceSettings(BaseSettings):
     database_url: SecretStr = Field(description="PostgreSQL DSN of the service's own database")
     http_host: str = Field("127.0.0.1", description="Address the HTTP API listens on")
     http_port: int = Field(description="Port the HTTP API listens on")
+    max_body_bytes: int = Field(
+        64 * 1024,
+        ge=1024,
+        le=10 * 1024 * 1024,
+        description="Largest request body accepted, in bytes, counted as it is read (413 past "
+        "it); routes with their own cap (uploads, webhooks) say so",
+    )
     outbox_poll_interval: float = Field(
         2.0, gt=0, description="Seconds between outbox polls when no NOTIFY woke the relay"
     )

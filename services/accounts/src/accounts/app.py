@@ -10,15 +10,17 @@ from pathlib import Path
 
 import asyncpg
 import structlog
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from jg_events import Topic
 from jg_messaging import (
     CorrelationMiddleware,
     ServiceRuntime,
     health_router,
+    install_data_error_handler,
     install_unavailable_handler,
     migrate,
 )
+from jg_web import BodyLimit, input_guard
 
 from accounts import repository
 from accounts.errors import install_error_handlers
@@ -68,10 +70,14 @@ def create_app(settings: AccountsSettings | None = None) -> FastAPI:
         "forgotten password, GDPR erasure, and 'Mes commandes et factures'.",
         version="1.0.0",
         lifespan=lifespan,
+        dependencies=[Depends(input_guard())],  # path and query values: jg_web's text rule
     )
+    # Bodies are capped as they are read, before any parsing or password hashing.
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(CorrelationMiddleware)
     install_error_handlers(app)
     install_unavailable_handler(app)
+    install_data_error_handler(app)
     app.include_router(health_router(runtime))
     app.include_router(accounts_router(accounts))
     app.state.accounts = accounts

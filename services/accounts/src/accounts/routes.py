@@ -28,6 +28,7 @@ from jg_events import (
     PasswordResetRequested,
 )
 from jg_messaging import ServiceRuntime
+from jg_web import delivery_problem
 
 from accounts import domain, repository
 from accounts.errors import ApiError
@@ -478,13 +479,23 @@ def accounts_router(ctx: Accounts) -> APIRouter:
                     "Certaines informations sont invalides.",
                     details=[{"field": name, "message": "Ce champ est obligatoire."}],
                 )
+        new_address = body.billing_address.to_address() if body.billing_address else None
+        if new_address is not None:
+            reason = delivery_problem(new_address.country_code, settings.countries)
+            if reason is not None:
+                raise ApiError(
+                    422,
+                    "validation_error",
+                    "Certaines informations sont invalides.",
+                    details=[{"field": "billing_address.country_code", "message": reason}],
+                )
         now = utcnow()
         async with ctx.runtime.messaging.transaction() as uow:
             row = await live(uow.conn, claims.customer_id, lock=True)
             first = body.first_name if body.first_name is not None else row["first_name"]
             last = body.last_name if body.last_name is not None else row["last_name"]
             current_address = _address(row)
-            address = body.billing_address if "billing_address" in given else current_address
+            address = new_address if "billing_address" in given else current_address
             changed = [
                 f
                 for f, differs in (

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from uuid import UUID
 
 from jg_events import Address
+from jg_web import CountryCode, NoLoneSurrogates, SingleLine
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from accounts.domain import (
@@ -34,19 +35,27 @@ EmailIn = Annotated[
     AfterValidator(_email),
     Field(description="Email address (trimmed and lower-cased).", examples=["camille@example.fr"]),
 ]
+# Text fields follow jg_web's rule (no NUL, lone surrogate, control character or line break).
 NameIn = Annotated[
     str,
     StringConstraints(max_length=200),
     AfterValidator(clean_name),
+    SingleLine,
     Field(description="A name as the customer writes it (1 to 100 characters)."),
 ]
 NewPassword = Annotated[
     str,
     StringConstraints(max_length=1024),
+    SingleLine,
     Field(description=f"New password: {PASSWORD_POLICY_TEXT}"),
 ]
+# A password given to log in (or to confirm) is only refused when it cannot be hashed at all
+# (a lone surrogate): one accepted before the text rule existed must still open its account.
 AnyPassword = Annotated[
-    str, StringConstraints(min_length=1, max_length=1024), Field(description="Password.")
+    str,
+    StringConstraints(min_length=1, max_length=1024),
+    NoLoneSurrogates,
+    Field(description="Password."),
 ]
 SecretToken = Annotated[
     str,
@@ -78,12 +87,47 @@ class Refresh(Body):
     refresh_token: SecretToken = Field(description="The refresh token from the last login/refresh.")
 
 
+_AddressName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), SingleLine
+]
+_AddressText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), SingleLine
+]
+
+
+class BillingAddressIn(Body):
+    """A billing address as the customer gives it (the stored one is an ``Address``)."""
+
+    first_name: _AddressName = Field(description="First name on the invoice.")
+    last_name: _AddressName = Field(description="Last name on the invoice.")
+    company: _AddressText | None = Field(default=None, description="Company name, if any.")
+    line1: _AddressText = Field(description="Street address, first line.")
+    line2: _AddressText | None = Field(default=None, description="Street address, second line.")
+    postal_code: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=16), SingleLine
+    ] = Field(description="Postal code.")
+    city: _AddressName = Field(description="City.")
+    country_code: CountryCode = Field(
+        description="Country, ISO 3166-1 alpha-2 in capitals (e.g. 'FR'); one of "
+        "ACCOUNTS_COUNTRIES (by default the EU member states and Monaco)."
+    )
+    phone: (
+        Annotated[
+            str, StringConstraints(strip_whitespace=True, min_length=3, max_length=32), SingleLine
+        ]
+        | None
+    ) = Field(default=None, description="Phone number, E.164 preferred.")
+
+    def to_address(self) -> Address:
+        return Address.model_validate(self.model_dump())
+
+
 class ProfileChange(Body):
     """Only the fields given change; ``billing_address: null`` removes the address."""
 
     first_name: NameIn | None = Field(None, description="New first name.")
     last_name: NameIn | None = Field(None, description="New last name.")
-    billing_address: Address | None = Field(
+    billing_address: BillingAddressIn | None = Field(
         None, description="New billing address (null removes it)."
     )
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import ipaddress
-from typing import ClassVar, Self
+from typing import Annotated, ClassVar, Self
 
 from jg_auth import AuthSettings
 from jg_messaging import Environment, ServiceSettings
+from jg_web import DEFAULT_COUNTRIES, parse_countries
 from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import SettingsConfigDict
+from pydantic_settings import NoDecode, SettingsConfigDict
 
 
 class AccountsSettings(ServiceSettings):
@@ -101,11 +102,24 @@ class AccountsSettings(ServiceSettings):
         "http://127.0.0.1:8002",
         description="Public base URL of payment's HTTP API (invoice download links)",
     )
+    countries: Annotated[tuple[str, ...], NoDecode] = Field(
+        DEFAULT_COUNTRIES,
+        description="Countries a billing address may be in, ISO 3166-1 alpha-2 codes separated "
+        "by commas: those checkout delivers to (CHECKOUT_COUNTRIES; default: the 27 EU member "
+        "states and Monaco)",
+    )
     trusted_proxies: tuple[str, ...] = Field(
         (),
         description="Addresses/networks (CIDR) of proxies, e.g. the storefront backend, whose "
         "X-Forwarded-For names the real client address (used by the rate limits)",
     )
+
+    @field_validator("countries", mode="before")
+    @classmethod
+    def _countries(cls, value: object) -> tuple[str, ...]:
+        if not isinstance(value, str | list | tuple | set | frozenset):
+            raise ValueError("a list of country codes is expected")
+        return parse_countries(value)
 
     @field_validator("trusted_proxies")
     @classmethod

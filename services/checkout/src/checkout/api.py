@@ -7,12 +7,23 @@ from typing import Annotated, Literal
 from uuid import UUID
 
 from jg_events import Address, Money, PaymentMethodType, VatRate
+from jg_web import CountryCode, MultiLine, SingleLine
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StrictInt, StringConstraints
 
 from checkout.domain import STATUS_LABELS, Order, TimelineEntry, vat_breakdown
 
-_Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-_Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+# Every text field follows jg_web's rule (no NUL, lone surrogate or control character; line
+# breaks only in the cancellation note), checked on the value kept (after stripping).
+_Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), SingleLine
+]
+_Text = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), SingleLine
+]
+_Sku = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), SingleLine
+]
+_Code = Annotated[str, StringConstraints(min_length=1, max_length=64), SingleLine]
 
 
 class _In(BaseModel):
@@ -44,8 +55,9 @@ class AddressIn(_In):
         StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9 -]{1,15}$"),
     ] = Field(description="Postal code (five digits in France).")
     city: _Name = Field(description="City.")
-    country_code: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] = Field(
-        description="Country, ISO 3166-1 alpha-2 in capitals, e.g. 'FR'."
+    country_code: CountryCode = Field(
+        description="Country, ISO 3166-1 alpha-2 in capitals, e.g. 'FR'; one the shop delivers "
+        "to (CHECKOUT_COUNTRIES: by default the EU member states and Monaco)."
     )
     phone: Annotated[str, StringConstraints(pattern=r"^\+?[0-9][0-9 .()-]{2,30}$")] | None = Field(
         default=None, description="Phone number for the carrier, E.164 preferred."
@@ -56,9 +68,7 @@ class AddressIn(_In):
 
 
 class LineIn(_In):
-    sku: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)] = (
-        Field(description="Catalogue reference of the product.")
-    )
+    sku: _Sku = Field(description="Catalogue reference of the product.")
     quantity: StrictInt = Field(
         description="Number of items, 1 to the configured maximum (10 by default)."
     )
@@ -80,16 +90,14 @@ class PlaceOrderRequest(_In):
     lines: list[LineIn] = Field(max_length=1000, description="Products and quantities.")
     shipping_address: AddressIn = Field(description="Where the parcel goes.")
     billing_address: AddressIn = Field(description="Address printed on the invoice.")
-    shipping_method: Annotated[str, StringConstraints(min_length=1, max_length=64)] = Field(
+    shipping_method: _Code = Field(
         description="Code of a shipping method from GET /shipping-methods."
     )
     payment: PaymentIn = Field(description="How the customer pays.")
 
 
 class LineChange(_In):
-    sku: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)] = (
-        Field(description="A product already in the order.")
-    )
+    sku: _Sku = Field(description="A product already in the order.")
     quantity: StrictInt = Field(description="New quantity; 0 removes the line.")
 
 
@@ -98,7 +106,7 @@ class ModifyOrderRequest(_In):
 
     shipping_address: AddressIn | None = Field(default=None, description="New shipping address.")
     billing_address: AddressIn | None = Field(default=None, description="New billing address.")
-    shipping_method: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = Field(
+    shipping_method: _Code | None = Field(
         default=None, description="Code of another shipping method."
     )
     lines: list[LineChange] | None = Field(
@@ -115,9 +123,9 @@ class ModifyOrderRequest(_In):
 
 
 class CancelOrderRequest(_In):
-    note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)] | None = Field(
-        default=None, description="Optional message from the customer."
-    )
+    note: (
+        Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000), MultiLine] | None
+    ) = Field(default=None, description="Optional message from the customer (several lines).")
 
 
 # --- Responses -------------------------------------------------------------------------------

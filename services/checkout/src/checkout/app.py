@@ -7,18 +7,20 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import jg_auth
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from jg_events import Topic
 from jg_messaging import (
     CorrelationMiddleware,
     ServiceRuntime,
     health_router,
+    install_data_error_handler,
     install_unavailable_handler,
 )
+from jg_web import BodyLimit, input_guard
 
 from checkout.auth import authenticator
 from checkout.handlers import SERVICE, register_handlers
-from checkout.http import BodyGuard, install_error_handlers
+from checkout.http import JsonBodies, error_envelope, install_error_handlers
 from checkout.routes import catalogue_router, orders_router
 from checkout.scheduler import ReleaseScheduler
 from checkout.settings import CheckoutSettings
@@ -61,10 +63,14 @@ def create_app(
         description="The storefront's order API: catalogue prices, orders, the modification "
         "window, and the order's status up to the hand-off and delivery.",
         lifespan=lifespan,
+        # path, query and Idempotency-Key values follow jg_web's text rule (422, field named)
+        dependencies=[Depends(input_guard(data_headers=("Idempotency-Key",)))],
     )
     install_error_handlers(app)
     install_unavailable_handler(app)
-    app.add_middleware(BodyGuard, max_body_bytes=settings.max_body_bytes)
+    install_data_error_handler(app)
+    app.add_middleware(JsonBodies)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, envelope=error_envelope)
     app.add_middleware(CorrelationMiddleware)
     app.include_router(health_router(runtime))
     app.include_router(catalogue_router(runtime, settings))

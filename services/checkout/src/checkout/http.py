@@ -1,4 +1,7 @@
-"""HTTP plumbing: JSON errors with a machine code, body size and content type guards."""
+"""HTTP plumbing: JSON errors with a machine code, the content type guard.
+
+Body sizes and the text rule of path, query and header values are jg_web's (see app.py).
+"""
 
 from __future__ import annotations
 
@@ -10,8 +13,9 @@ import jg_auth
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from jg_web import INVALID_CHARACTERS, INVALID_COUNTRY_CODE
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from checkout.auth import AuthError
 from checkout.domain import ConflictError, OrderRejectedError, Problem
@@ -33,6 +37,7 @@ def error_response(
 
 
 INVALID_MESSAGE = "La commande contient des erreurs : voir le détail par champ."
+_OWN_MESSAGES = frozenset({INVALID_CHARACTERS, INVALID_COUNTRY_CODE, "too_long"})
 
 
 def _field(loc: Sequence[Any]) -> str:
@@ -49,6 +54,8 @@ def problem_from_pydantic(error: dict[str, Any]) -> Problem:
     last = field.rsplit(".", 1)[-1]
     if kind == "json_invalid":
         return Problem("body", "invalid_json", "Le corps de la requête n'est pas un JSON valide.")
+    if kind in _OWN_MESSAGES:  # jg_web's checks (and the database's last resort) speak French
+        return Problem(field, kind, str(error.get("msg", "")))
     if kind == "missing":
         return Problem(field, "missing", "Ce champ est obligatoire.")
     if kind == "extra_forbidden":
@@ -132,68 +139,35 @@ def _is_json(content_type: str) -> bool:
     )
 
 
-class BodyGuard:
-    """Refuse oversized bodies (413) and bodies that are not JSON (415) before any route runs.
+class JsonBodies:
+    """Refuse (415) a request body that is not JSON, before any route runs.
 
-    The body is read here up to the limit and handed to the application unchanged.
+    Nothing is read here: a body is announced by ``Content-Length`` (not 0) or
+    ``Transfer-Encoding``. Sizes are :class:`jg_web.BodyLimit`'s business.
     """
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.max_body_bytes = max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in {"POST", "PUT", "PATCH"}:
-            await self.app(scope, receive, send)
-            return
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        declared = headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
-            await self._refuse(scope, receive, send, 413)
-            return
-        chunks: list[bytes] = []
-        size = 0
-        more = True
-        while more:
-            message = await receive()
-            if message["type"] == "http.disconnect":
+        if scope["type"] == "http" and scope["method"] in {"POST", "PUT", "PATCH"}:
+            headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+            has_body = "transfer-encoding" in headers or headers.get("content-length", "0") != "0"
+            if has_body and not _is_json(headers.get("content-type", "")):
+                response = error_response(
+                    415,
+                    "unsupported_media_type",
+                    "Le corps de la requête doit être du JSON (Content-Type: application/json).",
+                    headers={"Connection": "close"},
+                )
+                await response(scope, receive, send)
                 return
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.max_body_bytes:
-                await self._refuse(scope, receive, send, 413)
-                return
-            chunks.append(chunk)
-            more = message.get("more_body", False)
-        body = b"".join(chunks)
-        if body and not _is_json(headers.get("content-type", "")):
-            await self._refuse(scope, receive, send, 415)
-            return
-        delivered = False
+        await self.app(scope, receive, send)
 
-        async def replay() -> Message:
-            nonlocal delivered
-            if not delivered:
-                delivered = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
 
-        await self.app(scope, replay, send)
-
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send, status: int) -> None:
-        if status == 413:
-            response = error_response(
-                413,
-                "payload_too_large",
-                f"Le corps de la requête dépasse {self.max_body_bytes} octets.",
-            )
-        else:
-            response = error_response(
-                415,
-                "unsupported_media_type",
-                "Le corps de la requête doit être du JSON (Content-Type: application/json).",
-            )
-        await response(scope, receive, send)
+def error_envelope(code: str, message: str) -> dict[str, Any]:
+    """Checkout's error body for an answer given by plumbing (413 from jg_web.BodyLimit)."""
+    return {"code": code, "message": message, "errors": []}
 
 
 def json_dumps(value: Any) -> str:

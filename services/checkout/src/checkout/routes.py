@@ -6,8 +6,9 @@ from typing import Annotated, Any
 from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Body, Depends, Header, Path, Response
-from jg_events import CancellationReason, CancelledBy, CustomerContact
+from jg_events import Address, CancellationReason, CancelledBy, CustomerContact
 from jg_messaging import ServiceRuntime
+from jg_web import COUNTRY_NOT_DELIVERED, delivery_problem
 
 from checkout import domain, repository, store
 from checkout.api import (
@@ -43,6 +44,12 @@ _WINDOW_CLOSED = {
 
 def _request_hash(request: PlaceOrderRequest) -> str:
     return hashlib.sha256(json_dumps(request.model_dump(mode="json")).encode()).hexdigest()
+
+
+def _undelivered(address: Address, field: str, countries: tuple[str, ...]) -> list[Problem]:
+    """The shop delivers (and invoices) only to CHECKOUT_COUNTRIES."""
+    reason = delivery_problem(address.country_code, countries)
+    return [Problem(f"{field}.country_code", COUNTRY_NOT_DELIVERED, reason)] if reason else []
 
 
 def _bad_key(code: str, message: str) -> AuthError:
@@ -186,6 +193,8 @@ def orders_router(
         billing_address = request.billing_address.to_address()
         problems += domain.check_address(shipping_address, "shipping_address")
         problems += domain.check_address(billing_address, "billing_address")
+        problems += _undelivered(shipping_address, "shipping_address", settings.countries)
+        problems += _undelivered(billing_address, "billing_address", settings.countries)
         if problems or shipping is None:
             raise OrderRejectedError(problems)
 
@@ -270,8 +279,10 @@ def orders_router(
         billing_address = request.billing_address.to_address() if request.billing_address else None
         if shipping_address:
             problems += domain.check_address(shipping_address, "shipping_address")
+            problems += _undelivered(shipping_address, "shipping_address", settings.countries)
         if billing_address:
             problems += domain.check_address(billing_address, "billing_address")
+            problems += _undelivered(billing_address, "billing_address", settings.countries)
         quantities = None
         if request.lines is not None:
             quantities = {}

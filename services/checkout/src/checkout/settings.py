@@ -8,8 +8,17 @@ from typing import Annotated, Self
 
 from jg_events import Money, VatRate
 from jg_messaging import ServiceSettings
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, StringConstraints, model_validator
-from pydantic_settings import SettingsConfigDict
+from jg_web import DEFAULT_COUNTRIES, parse_countries
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import NoDecode, SettingsConfigDict
 
 from checkout.domain import Limits, ShippingOption
 
@@ -116,8 +125,12 @@ class CheckoutSettings(ServiceSettings):
     max_quantity_per_line: int = Field(
         10, ge=1, le=1000, description="Most items of one product in one order"
     )
-    max_body_bytes: int = Field(
-        64 * 1024, ge=1024, le=10 * 1024 * 1024, description="Largest request body accepted"
+    countries: Annotated[tuple[str, ...], NoDecode] = Field(
+        DEFAULT_COUNTRIES,
+        description="Countries the shop delivers to, ISO 3166-1 alpha-2 codes separated by "
+        "commas: an order's shipping and billing addresses must be in one of them (default: "
+        "the 27 EU member states and Monaco; not the overseas departments and collectivities, "
+        "outside the EU VAT area)",
     )
     delivery_business_days_min: int = Field(
         10, ge=1, le=60, description="Delivery estimate: earliest, in business days"
@@ -125,6 +138,13 @@ class CheckoutSettings(ServiceSettings):
     delivery_business_days_max: int = Field(
         15, ge=1, le=60, description="Delivery estimate: latest, in business days"
     )
+
+    @field_validator("countries", mode="before")
+    @classmethod
+    def _countries(cls, value: object) -> tuple[str, ...]:
+        if not isinstance(value, str | list | tuple | set | frozenset):
+            raise ValueError("a list of country codes is expected")
+        return parse_countries(value)
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:

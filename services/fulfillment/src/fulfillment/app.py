@@ -2,24 +2,27 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from jg_auth import AuthError, AuthSettings, TokenVerifier, auth_error_handler, bearer_principal
 from jg_events import Topic
 from jg_messaging import (
     CorrelationMiddleware,
     ServiceRuntime,
     health_router,
+    install_data_error_handler,
     install_unavailable_handler,
     lifespan,
 )
+from jg_web import BodyLimit, RouteLimit, UploadSlots, input_guard
 
 from fulfillment import domain
 from fulfillment.handlers import SERVICE, Context, register_handlers
-from fulfillment.routes import UploadLimit, customer_router, install_error_handlers, operator_router
+from fulfillment.routes import customer_router, install_error_handlers, operator_router
 from fulfillment.settings import FulfillmentSettings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -30,6 +33,20 @@ backorders, shipments and tracking links, returns (withdrawal) and after-sales c
 Customers: `Authorization: Bearer` with the storefront's token (acting for the customer) or the
 customer's access token from accounts. Operators: `Authorization: Bearer` with
 FULFILLMENT_OPERATOR_TOKEN. Events: see `/asyncapi.json`."""
+
+
+def claim_uploads(settings: FulfillmentSettings, slots: UploadSlots) -> RouteLimit:
+    """The claims' route class: photos, a larger cap, and a bounded number read at once."""
+    return RouteLimit(
+        methods=frozenset({"POST"}),
+        path=re.compile(r"/orders/[^/]+/claims/?"),
+        max_bytes=settings.claim_upload_max_bytes,
+        code="upload_too_large",
+        message="L'envoi est trop volumineux : réduisez la taille ou le nombre de photos "
+        f"({settings.claim_photo_max_count} photos de "
+        f"{settings.claim_photo_max_bytes // (1024 * 1024)} Mo au plus).",
+        slots=slots,
+    )
 
 
 def create_app(
@@ -52,15 +69,21 @@ def create_app(
         version="1.0.0",
         description=DESCRIPTION,
         lifespan=lifespan(runtime),
+        dependencies=[Depends(input_guard())],  # path and query values: jg_web's text rule
     )
     app.state.runtime = runtime
+    app.state.upload_slots = UploadSlots(
+        settings.upload_concurrency, wait_seconds=settings.upload_wait_seconds
+    )
     app.add_middleware(
-        UploadLimit,
-        max_bytes=settings.claim_photo_max_count * settings.claim_photo_max_bytes + 64 * 1024,
+        BodyLimit,
+        max_bytes=settings.max_body_bytes,
+        routes=[claim_uploads(settings, app.state.upload_slots)],
     )
     app.add_middleware(CorrelationMiddleware)
     install_error_handlers(app)
     install_unavailable_handler(app)
+    install_data_error_handler(app)
     app.add_exception_handler(AuthError, auth_error_handler)
     app.include_router(health_router(runtime))
     app.include_router(customer_router(ctx, principal))

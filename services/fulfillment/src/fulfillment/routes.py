@@ -31,7 +31,6 @@ from fastapi import (
     Request,
     Response,
     Security,
-    UploadFile,
     status,
 )
 from fastapi.exceptions import RequestValidationError
@@ -52,16 +51,19 @@ from jg_events import (
     ReturnItem,
     ReturnRejected,
 )
+from jg_web import MultiLine, SafeMultilineText, SafeText, SafeUpload, SingleLine
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from fulfillment import domain, operations, repository
 from fulfillment.handlers import Context, publish_refund, return_facts
 
 log = structlog.get_logger(__name__)
 
-Sku = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+# Every text field follows jg_web's text rule (no NUL, lone surrogate or control character;
+# line breaks only in messages and notes); path and query values are checked by the app's guard.
+Sku = Annotated[str, StringConstraints(min_length=1, max_length=64), SingleLine]
+_Label = Annotated[str, StringConstraints(min_length=1, max_length=200), SingleLine]
 OrderId = Annotated[UUID, Path(description="Order id (from checkout; the Kafka key).")]
 SkuPath = Annotated[str, Path(min_length=1, max_length=64, description="Product reference.")]
 ClaimId = Annotated[UUID, Path(description="Claim id (from ClaimOpened).")]
@@ -153,43 +155,6 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 ORDER_NOT_FOUND = ApiError(404, "order_not_found", "Commande introuvable.")
-
-
-# --- Upload size guard -----------------------------------------------------------------------
-
-
-class UploadLimit:
-    """ASGI middleware: refuse a claim upload larger than the photos allowed, before parsing.
-
-    The request body of ``POST /orders/{id}/claims`` must declare its length
-    (``Content-Length``) and stay under ``max_bytes``; otherwise 411 or 413.
-    """
-
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (
-            scope["type"] == "http"
-            and scope["method"] == "POST"
-            and scope["path"].startswith("/orders/")
-            and scope["path"].rstrip("/").endswith("/claims")
-        ):
-            length = next((v for k, v in scope.get("headers", []) if k == b"content-length"), None)
-            error: ApiError | None = None
-            if length is None or not length.isdigit():
-                error = ApiError(411, "length_required", "La taille de l'envoi doit être indiquée.")
-            elif int(length) > self.max_bytes:
-                error = ApiError(
-                    413,
-                    "upload_too_large",
-                    "L'envoi est trop volumineux : réduisez la taille ou le nombre de photos.",
-                )
-            if error is not None:
-                await _error_response(error)(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
 
 
 # --- Views -----------------------------------------------------------------------------------
@@ -527,11 +492,15 @@ def customer_router(ctx: Context, principal: Callable[..., Awaitable[Principal]]
         description="multipart/form-data. Missing item: order number, tracking number, photo "
         "of the parcel. Damaged item: photo(s), order number. Photos: JPEG, PNG or HEIC "
         "(checked by content), at most FULFILLMENT_CLAIM_PHOTO_MAX_COUNT of at most "
-        "FULFILLMENT_CLAIM_PHOTO_MAX_BYTES each. 201 and ClaimOpened (acknowledgement email).",
+        "FULFILLMENT_CLAIM_PHOTO_MAX_BYTES each; the whole body at most their product plus "
+        "64 KiB, counted as it is read (413 `upload_too_large`). At most "
+        "FULFILLMENT_UPLOAD_CONCURRENCY uploads are read at once; another waits up to "
+        "FULFILLMENT_UPLOAD_WAIT_SECONDS, then 503 `uploads_busy` with Retry-After. "
+        "201 and ClaimOpened (acknowledgement email).",
         responses={
             409: {"model": ErrorBody, "description": "The order has not been shipped yet"},
-            411: {"model": ErrorBody, "description": "No Content-Length"},
             413: {"model": ErrorBody, "description": "Upload too large"},
+            503: {"model": ErrorBody, "description": "Too many uploads at once: retry later"},
         },
     )
     async def open_claim(
@@ -539,24 +508,30 @@ def customer_router(ctx: Context, principal: Callable[..., Awaitable[Principal]]
         who: Annotated[Principal, Depends(principal)],
         kind: Annotated[ClaimKind, Form(description="'missing_item' or 'damaged_item'.")],
         order_number: Annotated[
-            str, Form(min_length=1, max_length=32, description="Order number, e.g. JG-2026-000123.")
+            SafeText,
+            Form(min_length=1, max_length=32, description="Order number, e.g. JG-2026-000123."),
         ],
         items: Annotated[
-            str,
+            SafeMultilineText,  # JSON: line breaks between its tokens are fine, its skus are Sku
             Form(
                 max_length=10_000,
                 description='Items concerned, JSON: [{"sku": "MATCHA-KYOTO-100", "quantity": 1}].',
             ),
         ],
         photos: Annotated[
-            list[UploadFile], File(description="Photos of the parcel or of the damaged item.")
+            list[SafeUpload],
+            File(
+                description="Photos of the parcel or of the damaged item (file names on one "
+                "line, without control characters)."
+            ),
         ],
         tracking_number: Annotated[
-            str | None,
+            SafeText | None,
             Form(max_length=64, description="Tracking number (required for a missing item)."),
         ] = None,
         message: Annotated[
-            str | None, Form(max_length=4000, description="What happened, in your words.")
+            SafeMultilineText | None,
+            Form(max_length=4000, description="What happened, in your words (several lines)."),
         ] = None,
     ) -> ClaimView:
         limits = ctx.settings.photo_limits()
@@ -817,19 +792,15 @@ def _stock_view(product: repository.Product) -> StockView:
 class InventoryCount(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name_fr: Annotated[str, StringConstraints(min_length=1, max_length=200)] = Field(
-        description="French product name (as in checkout's catalogue)."
-    )
-    name_ja: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = Field(
+    name_fr: _Label = Field(description="French product name (as in checkout's catalogue).")
+    name_ja: _Label | None = Field(
         default=None, description="Japanese name for the warehouse's pick list."
     )
-    name_romaji: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = Field(
-        default=None, description="The Japanese name in romaji."
-    )
+    name_romaji: _Label | None = Field(default=None, description="The Japanese name in romaji.")
     on_hand: int = Field(
         ge=0, le=1_000_000, strict=True, description="Items counted in the warehouse."
     )
-    note: Annotated[str, StringConstraints(max_length=500)] | None = Field(
+    note: Annotated[str, StringConstraints(max_length=500), MultiLine] | None = Field(
         default=None, description="Why (recorded with the stock movement)."
     )
 
@@ -843,7 +814,7 @@ class StockAdjustment(BaseModel):
         strict=True,
         description="Items added (positive) or removed (negative: breakage, loss).",
     )
-    note: Annotated[str, StringConstraints(min_length=1, max_length=500)] = Field(
+    note: Annotated[str, StringConstraints(min_length=1, max_length=500), MultiLine] = Field(
         description="Why (recorded with the stock movement)."
     )
 
@@ -855,8 +826,8 @@ class ClaimDecision(BaseModel):
         description="'reship' (the items are sent again: stock reserved, OrderProcessing to "
         "logistics), 'refund' (RefundRequested) or 'rejected'."
     )
-    message: Annotated[str, StringConstraints(min_length=1, max_length=4000)] | None = Field(
-        default=None, description="Note to the customer, in French (required when rejected)."
+    message: Annotated[str, StringConstraints(min_length=1, max_length=4000), MultiLine] | None = (
+        Field(default=None, description="Note to the customer, in French (required when rejected).")
     )
     amount: Money | None = Field(
         default=None,

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import ClassVar
+from typing import ClassVar, Self
 
 from jg_messaging import ServiceSettings
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from fulfillment.domain import EstimatePolicy, PhotoLimits, ReturnPolicy
 
 DEV_OPERATOR_TOKEN = "dev-only-fulfillment-operator-token"  # noqa: S105 - refused in production
 DEV_STOREFRONT_TOKEN = "dev-only-storefront-token"  # noqa: S105 - refused in production
+MIB = 1024 * 1024
+CLAIM_FORM_ALLOWANCE = 64 * 1024
+"""Room for a claim's form fields and multipart framing, on top of its photos."""
 
 
 class FulfillmentSettings(ServiceSettings):
@@ -92,6 +95,48 @@ class FulfillmentSettings(ServiceSettings):
     claim_photo_max_count: int = Field(
         5, ge=1, le=20, description="Most photos accepted with one claim"
     )
+
+    # --- Uploads: a claim's body is capped at CLAIM_PHOTO_MAX_COUNT x CLAIM_PHOTO_MAX_BYTES
+    # + 64 KiB (50 MiB by default); its photos spool to /tmp while it is read ---
+    upload_concurrency: int = Field(
+        2,
+        ge=1,
+        le=64,
+        description="Claim uploads read at once; another one waits for a slot (up to "
+        "UPLOAD_WAIT_SECONDS, reading nothing meanwhile), then gets 503. This times the largest "
+        "claim body must fit UPLOAD_SCRATCH_BYTES",
+    )
+    upload_wait_seconds: float = Field(
+        10.0,
+        ge=0,
+        le=120,
+        description="Seconds a claim upload waits for a free slot before being refused with 503 "
+        "(Retry-After: 5)",
+    )
+    upload_scratch_bytes: int = Field(
+        128 * MIB,
+        ge=MIB,
+        description="Scratch space the uploads' spooled photos may fill, in bytes: the size of "
+        "the pod's /tmp (its emptyDir sizeLimit, 128Mi in deploy/k8s). The service refuses to "
+        "start when UPLOAD_CONCURRENCY claim bodies of the largest size would not fit",
+    )
+
+    @property
+    def claim_upload_max_bytes(self) -> int:
+        """The cap of one claim's body: every photo at its largest, and the form."""
+        return self.claim_photo_max_count * self.claim_photo_max_bytes + CLAIM_FORM_ALLOWANCE
+
+    @model_validator(mode="after")
+    def _uploads_fit_the_scratch_space(self) -> Self:
+        needed = self.upload_concurrency * self.claim_upload_max_bytes
+        if needed > self.upload_scratch_bytes:
+            raise ValueError(
+                f"{self.upload_concurrency} uploads of up to {self.claim_upload_max_bytes} bytes "
+                f"need {needed} bytes of scratch space, more than upload_scratch_bytes "
+                f"({self.upload_scratch_bytes}): lower upload_concurrency or the photo limits, "
+                "or give the pod more /tmp"
+            )
+        return self
 
     def estimate_policy(self) -> EstimatePolicy:
         return EstimatePolicy(

@@ -6,13 +6,16 @@ import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
+from fastapi.exceptions import RequestValidationError
 from jg_messaging import (
     CorrelationMiddleware,
     ServiceRuntime,
     health_router,
+    install_data_error_handler,
     install_unavailable_handler,
 )
+from jg_web import BodyLimit, input_guard, validation_error_handler
 
 from notifications.dispatcher import Dispatcher
 from notifications.handlers import SERVICE, EmailRecorder, register_handlers
@@ -57,9 +60,13 @@ def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
         title="JapanGoodz notifications",
         description="French customer emails from events, exactly once, over SMTP.",
         lifespan=lifespan,
+        dependencies=[Depends(input_guard())],  # path and query values: jg_web's text rule
     )
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(CorrelationMiddleware)
+    app.add_exception_handler(RequestValidationError, validation_error_handler)
     install_unavailable_handler(app)
+    install_data_error_handler(app)
     app.include_router(health_router(runtime))
     if settings.previews_on:
         app.include_router(previews_router(renderer))

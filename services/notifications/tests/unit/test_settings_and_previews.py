@@ -84,3 +84,26 @@ async def test_previews_are_served_in_development_only() -> None:
         transport=httpx.ASGITransport(app=app), base_url="http://test"
     ) as client:
         assert (await client.get("/previews")).status_code == 404
+
+
+async def test_path_and_query_values_follow_the_text_rule() -> None:
+    app = create_app(NotificationsSettings())  # no lifespan: nothing connects
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://test"
+    ) as client:
+        response = await client.get("/previews/order%00confirmed.html")
+        assert response.status_code == 422
+        assert response.json() == {
+            "code": "invalid_request",
+            "message": "La requête contient des erreurs.",
+            "details": [
+                {
+                    "field": "template",
+                    "code": "invalid_characters",
+                    "message": "Ce champ contient un caractère nul, qui n'est pas accepté.",
+                }
+            ],
+        }
+        response = await client.get("/previews?lang=fr%1B")
+        assert response.status_code == 422
+        assert response.json()["details"][0]["field"] == "lang"

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from jg_auth import AuthSettings, TokenVerifier, bearer_principal
 from jg_events import Topic
 from jg_messaging import (
     CorrelationMiddleware,
     ServiceRuntime,
     health_router,
+    install_data_error_handler,
     install_unavailable_handler,
 )
+from jg_web import BodyLimit, RouteLimit, input_guard
 
 from payment.handlers import SERVICE, register_handlers
 from payment.routes import install_error_handlers, invoices_router, webhooks_router
@@ -75,9 +78,17 @@ def create_app(
         "order's events; Stripe's webhooks; invoices and credit notes (one continuous series, "
         "PDF) for the customer and internal callers.",
         lifespan=lifespan,
+        dependencies=[Depends(input_guard())],  # path and query values: jg_web's text rule
     )
     install_error_handlers(app)
     install_unavailable_handler(app)
+    install_data_error_handler(app)
+    webhooks = RouteLimit(
+        methods=frozenset({"POST"}),
+        path=re.compile(r"/webhooks/stripe/?"),
+        max_bytes=settings.max_webhook_body_bytes,
+    )
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, routes=[webhooks])
     app.add_middleware(CorrelationMiddleware)
     app.include_router(health_router(runtime))
     app.include_router(webhooks_router(workflow))

@@ -43,6 +43,13 @@ class PaymentSettings(ServiceSettings):
         le=3600,
         description="Seconds a webhook signature stays valid; older ones are refused as stale",
     )
+    max_webhook_body_bytes: int = Field(
+        1024 * 1024,
+        ge=64 * 1024,
+        le=16 * 1024 * 1024,
+        description="Largest Stripe webhook body accepted, in bytes, counted as it is read "
+        "(413 past it); other routes take MAX_BODY_BYTES",
+    )
     stripe_timeout: float = Field(20.0, gt=0, description="Seconds before a Stripe call times out")
     stripe_max_network_retries: int = Field(
         2,
