@@ -23,14 +23,21 @@ The JSON Schemas are exported with ``python -m jg_events.schemas export`` (see
 """
 
 from jg_events.accounts import (
+    CustomerEmailVerified,
     CustomerErased,
     CustomerErasureRequested,
     CustomerField,
     CustomerRegistered,
     CustomerUpdated,
     EmailChangeRequested,
+    EmailChangeRequestedV1,
+    EmailProof,
+    EmailVerificationRequested,
     ErasureRequestedBy,
     PasswordResetRequested,
+    PasswordResetRequestedV1,
+    SealedLinkRef,
+    sealed_link_of,
 )
 from jg_events.common import (
     Address,
@@ -128,6 +135,12 @@ from jg_events.registry import (
     parse,
     topic_message_type,
 )
+from jg_events.sealing import (
+    LinkPurpose,
+    LinkSealer,
+    SealedLink,
+    SealedLinkError,
+)
 from jg_events.topics import (
     DEAD_LETTER_SERVICES,
     Topic,
@@ -159,6 +172,7 @@ __all__ = [
     "ClaimResolution",
     "ClaimResolved",
     "CustomerContact",
+    "CustomerEmailVerified",
     "CustomerErased",
     "CustomerErasureRequested",
     "CustomerEvent",
@@ -168,6 +182,9 @@ __all__ = [
     "Delivered",
     "DeliveryEstimate",
     "EmailChangeRequested",
+    "EmailChangeRequestedV1",
+    "EmailProof",
+    "EmailVerificationRequested",
     "Envelope",
     "ErasureRequestedBy",
     "Event",
@@ -177,6 +194,8 @@ __all__ = [
     "InvoiceKind",
     "ItemCondition",
     "ItemQuantity",
+    "LinkPurpose",
+    "LinkSealer",
     "Money",
     "OrderCancelled",
     "OrderConfirmed",
@@ -190,6 +209,7 @@ __all__ = [
     "ParcelItem",
     "ParcelPickedUp",
     "PasswordResetRequested",
+    "PasswordResetRequestedV1",
     "PaymentActionRequired",
     "PaymentAuthorized",
     "PaymentCancellationReason",
@@ -210,6 +230,9 @@ __all__ = [
     "ReturnReceived",
     "ReturnRejected",
     "ReturnRejectionReason",
+    "SealedLink",
+    "SealedLinkError",
+    "SealedLinkRef",
     "Shipped",
     "ShippingMethod",
     "SignedMoney",
@@ -228,6 +251,7 @@ __all__ = [
     "is_known_type",
     "kafka_headers",
     "parse",
+    "sealed_link_of",
     "to_money",
     "topic_message_type",
     "topic_name",
