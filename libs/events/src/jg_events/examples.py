@@ -182,7 +182,7 @@ _AT = datetime(2026, 3, 10, 6, 30, tzinfo=UTC)
 EXAMPLE_LINK_SEALING_KEY = "example-link-sealing-key-not-secret"
 """The key the examples' links are sealed under (previews and tests open them with it)."""
 _SEALER = LinkSealer(EXAMPLE_LINK_SEALING_KEY)
-RESET_URL = "https://www.japangoodz.com/mon-compte/reinitialisation?token=Zk3x9"
+RESET_URL = "https://www.japangoodz.com/mon-compte/nouveau-mot-de-passe?token=Zk3x9"
 EMAIL_CHANGE_URL = "https://www.japangoodz.com/mon-compte/confirmation-email?token=Qa7w2"
 VERIFICATION_URL = "https://www.japangoodz.com/mon-compte/verification-email?token=Vb8y4"
 
