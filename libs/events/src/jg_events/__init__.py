@@ -136,6 +136,7 @@ from jg_events.registry import (
     topic_message_type,
 )
 from jg_events.sealing import (
+    LINK_KEY_HOLDERS,
     LinkPurpose,
     LinkSealer,
     SealedLink,
@@ -159,6 +160,7 @@ __all__ = [
     "HEADER_EVENT_ID",
     "HEADER_EVENT_TYPE",
     "HEADER_EVENT_VERSION",
+    "LINK_KEY_HOLDERS",
     "Address",
     "Backordered",
     "BackorderedLine",

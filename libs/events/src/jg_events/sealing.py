@@ -38,6 +38,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from pydantic import StringConstraints
 
 __all__ = [
+    "LINK_KEY_HOLDERS",
     "SEALED_LINK_PREFIX",
     "LinkPurpose",
     "LinkSealer",
@@ -46,6 +47,9 @@ __all__ = [
 ]
 
 SEALED_LINK_PREFIX = "jgs1."
+LINK_KEY_HOLDERS = frozenset({"accounts", "notifications"})
+"""The only services that may hold the link sealing key: accounts seals, notifications opens
+(``make deploy-check`` fails when a deployment gives it to any other workload)."""
 _KEY_ID_BYTES = 4
 _NONCE_BYTES = 12
 _TAG_BYTES = 16

@@ -72,12 +72,13 @@ class AccountsSettings(ServiceSettings):
 
     # --- sign-up ----------------------------------------------------------------------------
     signup_limit_per_address: int = Field(
-        10,
+        20,
         ge=1,
-        description="Sign-up attempts from one client address per window (then 429)",
+        description="Sign-up attempts from one client address per window (then 429); see "
+        "TRUSTED_PROXIES for how the address is known behind a proxy",
     )
     signup_limit_per_email: int = Field(
-        3, ge=1, description="Sign-up attempts for one email address per window (then 429)"
+        5, ge=1, description="Sign-up attempts for one email address per window (then 429)"
     )
     signup_window_seconds: int = Field(3600, ge=1, description="Window of the sign-up limits")
 
@@ -157,8 +158,9 @@ class AccountsSettings(ServiceSettings):
     )
     trusted_proxies: tuple[str, ...] = Field(
         (),
-        description="Addresses/networks (CIDR) of proxies, e.g. the storefront backend, whose "
-        "X-Forwarded-For names the real client address (used by the rate limits)",
+        description="Addresses/networks (CIDR) of proxies, e.g. the ingress controller and the "
+        "storefront backend, whose X-Forwarded-For names the real client address (used by the "
+        "rate limits); X-Forwarded-For from any other peer is ignored",
     )
 
     @field_validator("trusted_proxies")
