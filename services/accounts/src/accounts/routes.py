@@ -115,6 +115,10 @@ class Accounts:
     trusted_proxies: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = field(
         default_factory=list
     )
+    # Sign-ups count against their limits one at a time per instance: a flood waits here, in
+    # memory, instead of holding database connections (logins need them) while it queues on the
+    # subject's advisory lock. A check takes a few milliseconds.
+    sign_up_checks: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(1))
 
     def __post_init__(self) -> None:
         self.trusted_proxies = [
@@ -352,7 +356,7 @@ def accounts_router(ctx: Accounts) -> APIRouter:
     async def limit_sign_ups(email: str, address: str, now: datetime) -> None:
         """Sign-ups per client address and per email address (429 past either limit)."""
         window = settings.signup_window_seconds
-        async with ctx.pool.acquire() as conn, conn.transaction():
+        async with ctx.sign_up_checks, ctx.pool.acquire() as conn, conn.transaction():
             from_address = await take_room(
                 conn,
                 "signup_address",

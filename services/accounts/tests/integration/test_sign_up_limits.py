@@ -114,4 +114,4 @@ async def test_a_login_in_the_middle_of_a_sign_up_flood_answers_promptly(start: 
     # The login did not wait for the flood: sign-ups were still being hashed after it answered.
     assert max(at for r, at in answers if r.status_code == 201) > answered
     print(f"login alone {alone:.3f} s, during the flood {during:.3f} s")
-    assert during < max(1.0, 4 * alone), (alone, during)
+    assert during < max(1.5, 5 * alone), (alone, during)  # 13.9 s before hashing slots split
