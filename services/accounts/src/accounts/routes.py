@@ -703,6 +703,8 @@ def accounts_router(ctx: Accounts) -> APIRouter:
                     409, "email_taken", "Cette adresse e-mail est déjà utilisée par un compte."
                 ) from error
             await repository.use_email_changes(uow.conn, row["id"], now)
+            # Reset links went to the previous address: they prove nothing about this one.
+            await repository.use_reset_tokens(uow.conn, row["id"], now)
             await uow.publish(_customer_updated(row, [CustomerField.EMAIL], previous))
             # The link went to the new address: following it proves the address.
             await prove_email(uow, row, EmailProof.EMAIL_CHANGE_LINK, now)
