@@ -178,6 +178,7 @@ async def apply_order_fact(
         # A guest: the order is the account's only once the account proved the address.
         email = order_email(payload.customer.email)
         guest_email_hash = keyring.guest_email(email)
+        await repository.lock_guest_email(conn, guest_email_hash)
         customer_id = await repository.verified_owner_of(conn, email)
     else:
         account = await repository.customer(conn, customer_id)

@@ -528,16 +528,21 @@ async def insert_order(
     )
 
 
-async def verified_owner_of(conn: Conn, email: str) -> UUID | None:
-    """The live account that proved it owns ``email``, if any.
+GUEST_EMAIL_SCOPE = "guest_email"
 
-    The row is share-locked until the transaction ends: a verification of the address (which
-    updates the row, then links the guest orders) waits for this transaction, or this one sees
-    it done, so a guest order is never left out of the linking.
-    """
+
+async def lock_guest_email(conn: Conn, guest_email_hash: bytes) -> None:
+    """Serialise, until the transaction ends, the recording of a guest order of an address and
+    the proof of that address (which links its guest orders): either the order is recorded
+    first and the linking sees it, or the proof is committed first and the order sees it."""
+    await lock_subject(conn, GUEST_EMAIL_SCOPE, guest_email_hash)
+
+
+async def verified_owner_of(conn: Conn, email: str) -> UUID | None:
+    """The live account that proved it owns ``email``, if any (under lock_guest_email)."""
     row = await conn.fetchrow(
         """SELECT id, email_verified_at, erasure_requested_at FROM customers
-           WHERE email = $1 AND erased_at IS NULL FOR SHARE""",
+           WHERE email = $1 AND erased_at IS NULL""",
         email,
     )
     if row is None or row["email_verified_at"] is None or row["erasure_requested_at"]:

@@ -406,9 +406,10 @@ def accounts_router(ctx: Accounts) -> APIRouter:
         await repository.use_email_verifications(uow.conn, row["id"], now)
         if not await repository.mark_email_verified(uow.conn, row["id"], now):
             return  # proven already
-        linked = await repository.link_guest_orders(
-            uow.conn, row["id"], ctx.keyring.guest_email(row["email"])
-        )
+        guest_email_hash = ctx.keyring.guest_email(row["email"])
+        # Orders of the address being recorded right now are either seen here or see the proof.
+        await repository.lock_guest_email(uow.conn, guest_email_hash)
+        linked = await repository.link_guest_orders(uow.conn, row["id"], guest_email_hash)
         await uow.publish(
             CustomerEmailVerified(
                 customer_id=row["id"],
