@@ -40,6 +40,8 @@ SPEC: dict[str, dict[str, str]] = {
         "smtp-password": "env:SMTP_PASSWORD:",
     },
     "accounts-secrets": {"jwt-private-key": "ec-key", "operator-token": "token"},
+    # Seals the links of account emails: accounts and notifications only (tests/deploy checks).
+    "account-links": {"sealing-key": "token"},
     "internal-tokens": {"notifications-to-payment": "token"},
 }
 PROD_ONLY: dict[str, dict[str, str]] = {

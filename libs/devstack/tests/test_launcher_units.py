@@ -38,6 +38,11 @@ def test_services_are_pointed_at_each_other_on_the_ports_chosen() -> None:
     assert notifications["NOTIFICATIONS_PAYMENT_INTERNAL_TOKEN"] == token
     assert payment["PAYMENT_DATABASE_URL"].endswith("/t_1")
     assert payment["PAYMENT_STRIPE_SYNC_INTERVAL"] == "1"
+    # the link sealing key: accounts seals, notifications opens, nobody else gets it
+    accounts = platform.service_env("accounts")
+    assert accounts["ACCOUNTS_LINK_SEALING_KEY"] == secrets.link_sealing_key
+    assert notifications["NOTIFICATIONS_LINK_SEALING_KEY"] == secrets.link_sealing_key
+    assert not [k for k in {**checkout, **payment} if "LINK_SEALING" in k]
     assert platform.service_env("accounts")["ACCOUNTS_PAYMENT_PUBLIC_URL"] == (
         "http://127.0.0.1:41002"
     )

@@ -55,6 +55,8 @@ CATALOGUE: dict[str, tuple[Topic, str]] = {
     "PasswordResetRequested": (T.ACCOUNTS_CUSTOMERS, "customer_id"),
     "CustomerErasureRequested": (T.ACCOUNTS_CUSTOMERS, "customer_id"),
     "CustomerErased": (T.ACCOUNTS_CUSTOMERS, "customer_id"),
+    "EmailVerificationRequested": (T.ACCOUNTS_CUSTOMERS, "customer_id"),
+    "CustomerEmailVerified": (T.ACCOUNTS_CUSTOMERS, "customer_id"),
 }
 
 

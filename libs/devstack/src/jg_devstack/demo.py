@@ -73,6 +73,7 @@ def secrets_from_environment() -> Secrets:
         accounts_operator=env.get("ACCOUNTS_OPERATOR_TOKEN", defaults.accounts_operator),
         payment_internal=env.get("PAYMENT_INTERNAL_TOKEN", defaults.payment_internal),
         stripe_webhook=env.get("PAYMENT_STRIPE_WEBHOOK_SECRET", defaults.stripe_webhook),
+        link_sealing_key=env.get("ACCOUNTS_LINK_SEALING_KEY", defaults.link_sealing_key),
     )
 
 

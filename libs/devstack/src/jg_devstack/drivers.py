@@ -520,6 +520,19 @@ class Accounts:
     async def order(self, token: str, order_id: str) -> httpx.Response:
         return await self.http.get(f"/me/orders/{order_id}", headers=self.bearer(token))
 
+    async def verify_email(self, link_token: str) -> httpx.Response:
+        """Follow the link of the welcome (or « Confirmez votre adresse ») email."""
+        return await self.http.post("/email-verification/confirm", json={"token": link_token})
+
+    async def resend_verification(self, token: str) -> httpx.Response:
+        return await self.http.post("/me/email-verification", headers=self.bearer(token))
+
+    async def erase(self, token: str, password: str) -> httpx.Response:
+        """« Supprimer mon compte », with the current password."""
+        return await self.http.post(
+            "/me/erasure", headers=self.bearer(token), json={"current_password": password}
+        )
+
 
 class Fulfillment:
     """Fulfillment's HTTP API: the customer's returns and claims, the operators' stock."""

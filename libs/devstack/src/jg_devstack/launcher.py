@@ -37,6 +37,7 @@ DEV_FULFILLMENT_OPERATOR_TOKEN = "dev-only-fulfillment-operator-token"  # noqa: 
 DEV_ACCOUNTS_OPERATOR_TOKEN = "dev-only-operator-token"  # noqa: S105
 DEV_PAYMENT_INTERNAL_TOKEN = "dev-only-notifications-payment-token"  # noqa: S105
 DEV_WEBHOOK_SECRET = "whsec_dev-only-payment-webhook-secret"  # noqa: S105
+DEV_LINK_SEALING_KEY = "dev-only-account-link-sealing-key"
 
 
 def free_port() -> int:
@@ -56,6 +57,7 @@ class Secrets:
     accounts_operator: str = DEV_ACCOUNTS_OPERATOR_TOKEN
     payment_internal: str = DEV_PAYMENT_INTERNAL_TOKEN
     stripe_webhook: str = DEV_WEBHOOK_SECRET
+    link_sealing_key: str = DEV_LINK_SEALING_KEY  # accounts seals, notifications opens
 
     @classmethod
     def random(cls) -> Secrets:
@@ -71,6 +73,7 @@ class Secrets:
             accounts_operator=token("accounts-operator"),
             payment_internal=token("internal"),
             stripe_webhook=f"whsec_{secrets.token_urlsafe(24)}",
+            link_sealing_key=token("link-sealing-key"),
         )
 
 
@@ -172,11 +175,13 @@ class PlatformConfig:
                 "NOTIFICATIONS_SMTP_PORT": str(self.endpoints.mailpit_smtp_port),
                 "NOTIFICATIONS_PAYMENT_BASE_URL": self.url("payment"),
                 "NOTIFICATIONS_PAYMENT_INTERNAL_TOKEN": s.payment_internal,
+                "NOTIFICATIONS_LINK_SEALING_KEY": s.link_sealing_key,
             }
         elif service == "accounts":
             env |= {
                 "ACCOUNTS_PAYMENT_PUBLIC_URL": self.url("payment"),
                 "ACCOUNTS_OPERATOR_TOKEN": s.accounts_operator,
+                "ACCOUNTS_LINK_SEALING_KEY": s.link_sealing_key,
             }
         return env | self.timings.env(service)
 

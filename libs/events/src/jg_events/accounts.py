@@ -1,28 +1,41 @@
 """Accounts' events: customers, password resets and erasure (topic ``jg.accounts.customers``).
 
-All keyed by customer id. No event ever carries a password or a password hash.
+All keyed by customer id. No event ever carries a password or a password hash, and no
+single-use link in clear: a link to reset a password, change or verify an email is a
+``SealedLink`` that only notifications can open (see :mod:`jg_events.sealing`); checkout,
+payment and fulfillment read this topic too, and it is kept for days.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, ClassVar
+from uuid import UUID
 
 from pydantic import Field, StringConstraints, model_validator
 
 from jg_events.common import Address, CustomerEvent, Email, HttpUrl
-from jg_events.envelope import UtcDatetime
+from jg_events.envelope import Event, UtcDatetime
+from jg_events.sealing import LinkPurpose, SealedLink
 from jg_events.topics import Topic
 
 __all__ = [
+    "CustomerEmailVerified",
     "CustomerErased",
     "CustomerErasureRequested",
     "CustomerField",
     "CustomerRegistered",
     "CustomerUpdated",
     "EmailChangeRequested",
+    "EmailChangeRequestedV1",
+    "EmailProof",
+    "EmailVerificationRequested",
     "ErasureRequestedBy",
     "PasswordResetRequested",
+    "PasswordResetRequestedV1",
+    "SealedLinkRef",
+    "sealed_link_of",
 ]
 
 _Name = Annotated[str, StringConstraints(min_length=1, max_length=100)]
@@ -39,17 +52,48 @@ class _AccountEvent(CustomerEvent):
     first_name: _Name = Field(description="First name.")
 
 
-class CustomerRegistered(_AccountEvent):
-    """A customer created an account.
+@dataclass(frozen=True)
+class SealedLinkRef:
+    """A sealed link of an event and the context it opens in (see :mod:`jg_events.sealing`)."""
 
-    Producer: accounts, on sign-up. Consumers: checkout (links the customer's future orders),
-    notifications (welcome email, optional).
+    sealed: str
+    purpose: LinkPurpose
+    customer_id: UUID
+    recipient: str
+
+
+class CustomerRegistered(_AccountEvent):
+    """A customer created an account; its address is not verified yet.
+
+    Producer: accounts, on sign-up. Consumer: notifications (the welcome email, which carries
+    the link that verifies the address when ``sealed_verification_url`` is given). Until the
+    address is verified (CustomerEmailVerified), no service may treat the account as the owner
+    of the address: guest orders placed with it are not the account's.
     """
 
     event_type: ClassVar[str] = "CustomerRegistered"
     schema_version: ClassVar[int] = 1
 
     last_name: _Name = Field(description="Last name.")
+    sealed_verification_url: SealedLink | None = Field(
+        default=None,
+        description="Storefront link that verifies `email` (single use, expiring), sealed for "
+        "notifications (purpose 'email_verification', recipient `email`). Set by accounts "
+        "since email verification exists; absent from older events.",
+    )
+    verification_expires_at: UtcDatetime | None = Field(
+        default=None, description="When the verification link stops working (UTC), if given."
+    )
+
+    def sealed_link(self) -> SealedLinkRef | None:
+        if self.sealed_verification_url is None:
+            return None
+        return SealedLinkRef(
+            self.sealed_verification_url,
+            LinkPurpose.EMAIL_VERIFICATION,
+            self.customer_id,
+            self.email,
+        )
 
 
 class CustomerField(StrEnum):
@@ -92,14 +136,11 @@ class CustomerUpdated(_AccountEvent):
         return self
 
 
-class PasswordResetRequested(_AccountEvent):
-    """A customer asked to reset a forgotten password (the account exists).
+class PasswordResetRequestedV1(_AccountEvent):
+    """Version 1 of PasswordResetRequested, with the link in clear: no longer produced.
 
-    Producer: accounts, on ``POST /password-reset`` for an existing account (unknown emails
-    produce nothing, and the HTTP answer is the same). Consumer: notifications (email with the
-    single-use link, its expiry and the spam-folder hint).
-    The URL holds a single-use token whose hash only is stored by accounts; the topic must be
-    readable by notifications only. Never a password.
+    It put a token that takes over the account on a topic other services read; version 2 seals
+    it. Notifications still reads version 1 (events written before the upgrade).
     """
 
     event_type: ClassVar[str] = "PasswordResetRequested"
@@ -108,16 +149,38 @@ class PasswordResetRequested(_AccountEvent):
     reset_url: HttpUrl = Field(description="Storefront link that sets a new password, once.")
     expires_at: UtcDatetime = Field(description="When the link stops working (UTC).")
 
+    def sealed_link(self) -> SealedLinkRef | None:
+        return None
 
-class EmailChangeRequested(_AccountEvent):
-    """A logged-in customer asked to change their email; the new address must confirm it.
 
-    Producer: accounts, on ``POST /me/email`` (the current password is checked first).
-    Consumer: notifications (an email to ``new_email`` with the single-use confirmation link
-    and its expiry). ``email`` is still the current address: nothing changes until the link is
-    followed, then accounts publishes CustomerUpdated (``previous_email`` set), on which
-    notifications warns the previous address. The URL holds a single-use token whose hash only
-    is stored by accounts. Never a password.
+class PasswordResetRequested(_AccountEvent):
+    """A customer asked to reset a forgotten password (the account exists).
+
+    Producer: accounts, on ``POST /password-reset`` for an existing account (unknown emails
+    produce nothing, and the HTTP answer is the same). Consumer: notifications (email with the
+    single-use link, its expiry and the spam-folder hint). The link holds a single-use token
+    whose hash only is stored by accounts; it is sealed for notifications (purpose
+    'password_reset', recipient `email`). Never a password.
+    """
+
+    event_type: ClassVar[str] = "PasswordResetRequested"
+    schema_version: ClassVar[int] = 2
+
+    sealed_reset_url: SealedLink = Field(
+        description="Storefront link that sets a new password, once; sealed for notifications."
+    )
+    expires_at: UtcDatetime = Field(description="When the link stops working (UTC).")
+
+    def sealed_link(self) -> SealedLinkRef | None:
+        return SealedLinkRef(
+            self.sealed_reset_url, LinkPurpose.PASSWORD_RESET, self.customer_id, self.email
+        )
+
+
+class EmailChangeRequestedV1(_AccountEvent):
+    """Version 1 of EmailChangeRequested, with the link in clear: no longer produced.
+
+    Notifications still reads it (events written before the upgrade); version 2 seals the link.
     """
 
     event_type: ClassVar[str] = "EmailChangeRequested"
@@ -128,6 +191,86 @@ class EmailChangeRequested(_AccountEvent):
         description="Storefront link that confirms the new address, once."
     )
     expires_at: UtcDatetime = Field(description="When the link stops working (UTC).")
+
+    def sealed_link(self) -> SealedLinkRef | None:
+        return None
+
+
+class EmailChangeRequested(_AccountEvent):
+    """A logged-in customer asked to change their email; the new address must confirm it.
+
+    Producer: accounts, on ``POST /me/email`` (the current password is checked first).
+    Consumer: notifications (an email to ``new_email`` with the single-use confirmation link
+    and its expiry). ``email`` is still the current address: nothing changes until the link is
+    followed, then accounts publishes CustomerUpdated (``previous_email`` set), on which
+    notifications warns the previous address, and CustomerEmailVerified (the link proved the
+    new address). The link holds a single-use token whose hash only is stored by accounts; it
+    is sealed for notifications (purpose 'email_change', recipient `new_email`).
+    """
+
+    event_type: ClassVar[str] = "EmailChangeRequested"
+    schema_version: ClassVar[int] = 2
+
+    new_email: Email = Field(description="The address to confirm; the email goes there.")
+    sealed_confirmation_url: SealedLink = Field(
+        description="Storefront link that confirms the new address, once; sealed for notifications."
+    )
+    expires_at: UtcDatetime = Field(description="When the link stops working (UTC).")
+
+    def sealed_link(self) -> SealedLinkRef | None:
+        return SealedLinkRef(
+            self.sealed_confirmation_url, LinkPurpose.EMAIL_CHANGE, self.customer_id, self.new_email
+        )
+
+
+class EmailVerificationRequested(_AccountEvent):
+    """A customer asked for a new link that verifies their account's address.
+
+    Producer: accounts, on ``POST /me/email-verification`` (rate-limited; the first link goes
+    with CustomerRegistered). Consumer: notifications (an email to `email` with the link). The
+    link is sealed for notifications (purpose 'email_verification', recipient `email`).
+    """
+
+    event_type: ClassVar[str] = "EmailVerificationRequested"
+    schema_version: ClassVar[int] = 1
+
+    sealed_verification_url: SealedLink = Field(
+        description="Storefront link that verifies `email`, once; sealed for notifications."
+    )
+    expires_at: UtcDatetime = Field(description="When the link stops working (UTC).")
+
+    def sealed_link(self) -> SealedLinkRef | None:
+        return SealedLinkRef(
+            self.sealed_verification_url,
+            LinkPurpose.EMAIL_VERIFICATION,
+            self.customer_id,
+            self.email,
+        )
+
+
+class EmailProof(StrEnum):
+    """How the customer proved they own the address: a link sent to it, followed."""
+
+    VERIFICATION_LINK = "verification_link"
+    PASSWORD_RESET_LINK = "password_reset_link"  # noqa: S105 - a kind of proof
+    EMAIL_CHANGE_LINK = "email_change_link"
+
+
+class CustomerEmailVerified(_AccountEvent):
+    """The customer proved they own `email` by following a link sent to it.
+
+    Producer: accounts, when a verification, password-reset or email-change link is followed
+    (once per address of the account). From then on the account owns the address: accounts
+    links the guest orders placed with it to the account ("Mes commandes et factures"), and an
+    erasure of the account carries ``email_verified`` true. Consumers: none required; a
+    service that links guest orders to accounts by email must wait for this event.
+    """
+
+    event_type: ClassVar[str] = "CustomerEmailVerified"
+    schema_version: ClassVar[int] = 1
+
+    verified_at: UtcDatetime = Field(description="When the link was followed (UTC).")
+    proof: EmailProof = Field(description="Which link proved the address.")
 
 
 class ErasureRequestedBy(StrEnum):
@@ -181,4 +324,17 @@ ACCOUNT_EVENTS = (
     PasswordResetRequested,
     CustomerErasureRequested,
     CustomerErased,
+    EmailVerificationRequested,
+    CustomerEmailVerified,
+    EmailChangeRequestedV1,
+    PasswordResetRequestedV1,
 )
+
+
+def sealed_link_of(event: Event) -> SealedLinkRef | None:
+    """The sealed link an account event carries, with its context, if any."""
+    method = getattr(event, "sealed_link", None)
+    if isinstance(event, _AccountEvent) and callable(method):
+        ref = method()
+        return ref if isinstance(ref, SealedLinkRef) else None
+    return None

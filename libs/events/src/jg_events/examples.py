@@ -12,14 +12,19 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from jg_events.accounts import (
+    CustomerEmailVerified,
     CustomerErased,
     CustomerErasureRequested,
     CustomerField,
     CustomerRegistered,
     CustomerUpdated,
     EmailChangeRequested,
+    EmailChangeRequestedV1,
+    EmailProof,
+    EmailVerificationRequested,
     ErasureRequestedBy,
     PasswordResetRequested,
+    PasswordResetRequestedV1,
 )
 from jg_events.common import (
     Address,
@@ -83,6 +88,7 @@ from jg_events.payments import (
     RefusalReason,
 )
 from jg_events.registry import ALL_EVENTS
+from jg_events.sealing import LinkPurpose, LinkSealer
 
 __all__ = ["EXAMPLE_CORRELATION_ID", "example", "example_envelope"]
 
@@ -172,6 +178,24 @@ _ACCOUNT: dict[str, Any] = {
     "first_name": "Camille",
 }
 _AT = datetime(2026, 3, 10, 6, 30, tzinfo=UTC)
+
+EXAMPLE_LINK_SEALING_KEY = "example-link-sealing-key-not-secret"
+"""The key the examples' links are sealed under (previews and tests open them with it)."""
+_SEALER = LinkSealer(EXAMPLE_LINK_SEALING_KEY)
+RESET_URL = "https://www.japangoodz.com/mon-compte/nouveau-mot-de-passe?token=Zk3x9"
+EMAIL_CHANGE_URL = "https://www.japangoodz.com/mon-compte/confirmation-email?token=Qa7w2"
+VERIFICATION_URL = "https://www.japangoodz.com/mon-compte/verification-email?token=Vb8y4"
+
+
+def _sealed(url: str, purpose: LinkPurpose, recipient: str) -> str:
+    # A fixed nonce keeps the examples deterministic; real links get a random one.
+    return _SEALER.seal(
+        url,
+        purpose=purpose,
+        customer_id=CUSTOMER_ID,
+        recipient=recipient,
+        nonce=bytes(12),
+    )
 
 
 def _examples() -> dict[type[Event], Event]:
@@ -380,7 +404,14 @@ def _examples() -> dict[type[Event], Event]:
             ),
             received_at=datetime(2026, 4, 9, 2, 0, tzinfo=UTC),
         ),
-        CustomerRegistered(**_ACCOUNT, last_name="Durand"),
+        CustomerRegistered(
+            **_ACCOUNT,
+            last_name="Durand",
+            sealed_verification_url=_sealed(
+                VERIFICATION_URL, LinkPurpose.EMAIL_VERIFICATION, _ACCOUNT["email"]
+            ),
+            verification_expires_at=datetime(2026, 3, 3, 9, 14, tzinfo=UTC),
+        ),
         CustomerUpdated(
             **_ACCOUNT,
             last_name="Durand",
@@ -391,18 +422,43 @@ def _examples() -> dict[type[Event], Event]:
         EmailChangeRequested(
             **_ACCOUNT,
             new_email="camille.durand@example.com",
-            confirmation_url="https://www.japangoodz.com/mon-compte/confirmation-email?token=Qa7w2",
+            sealed_confirmation_url=_sealed(
+                EMAIL_CHANGE_URL, LinkPurpose.EMAIL_CHANGE, "camille.durand@example.com"
+            ),
             expires_at=datetime(2026, 3, 3, 9, 14, tzinfo=UTC),
         ),
         PasswordResetRequested(
             **_ACCOUNT,
-            reset_url="https://www.japangoodz.com/mon-compte/nouveau-mot-de-passe?token=Zk3x9",
+            sealed_reset_url=_sealed(RESET_URL, LinkPurpose.PASSWORD_RESET, _ACCOUNT["email"]),
             expires_at=datetime(2026, 3, 2, 10, 14, tzinfo=UTC),
         ),
         CustomerErasureRequested(
             **_ACCOUNT, requested_at=_AT, requested_by=ErasureRequestedBy.CUSTOMER_SERVICE
         ),
         CustomerErased(**_ACCOUNT, erased_at=datetime(2026, 3, 10, 6, 31, tzinfo=UTC)),
+        EmailVerificationRequested(
+            **_ACCOUNT,
+            sealed_verification_url=_sealed(
+                VERIFICATION_URL, LinkPurpose.EMAIL_VERIFICATION, _ACCOUNT["email"]
+            ),
+            expires_at=datetime(2026, 3, 3, 9, 14, tzinfo=UTC),
+        ),
+        CustomerEmailVerified(
+            **_ACCOUNT,
+            verified_at=datetime(2026, 3, 2, 9, 20, tzinfo=UTC),
+            proof=EmailProof.VERIFICATION_LINK,
+        ),
+        EmailChangeRequestedV1(
+            **_ACCOUNT,
+            new_email="camille.durand@example.com",
+            confirmation_url=EMAIL_CHANGE_URL,
+            expires_at=datetime(2026, 3, 3, 9, 14, tzinfo=UTC),
+        ),
+        PasswordResetRequestedV1(
+            **_ACCOUNT,
+            reset_url=RESET_URL,
+            expires_at=datetime(2026, 3, 2, 10, 14, tzinfo=UTC),
+        ),
     ]
     by_class = {type(event): event for event in examples}
     missing = [cls.__name__ for cls in ALL_EVENTS if cls not in by_class]

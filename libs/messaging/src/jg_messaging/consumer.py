@@ -46,6 +46,7 @@ from jg_events import (
     HEADER_CORRELATION_ID,
     HEADER_EVENT_ID,
     HEADER_EVENT_TYPE,
+    HEADER_EVENT_VERSION,
     Event,
     Topic,
     dead_letter_topic,
@@ -403,10 +404,16 @@ def subscribe(
 
 
 def handles(event_cls: type[Event]) -> Callable[[StreamMessage[Any]], bool]:
-    """A subscriber filter selecting the messages of one event type (read from the headers)."""
+    """A subscriber filter selecting the messages of one event type and schema version (read
+    from the headers; a message without a version header is version 1). A consumer that reads
+    two versions of an event registers one handler per version."""
     wanted = event_cls.event_type
+    version = str(event_cls.schema_version)
 
     def _filter(msg: StreamMessage[Any]) -> bool:
-        return msg.headers.get(HEADER_EVENT_TYPE) == wanted
+        return (
+            msg.headers.get(HEADER_EVENT_TYPE) == wanted
+            and msg.headers.get(HEADER_EVENT_VERSION, "1") == version
+        )
 
     return _filter

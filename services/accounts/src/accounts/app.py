@@ -67,7 +67,8 @@ def create_app(settings: AccountsSettings | None = None) -> FastAPI:
     app = FastAPI(
         title="JapanGoodz accounts",
         description="Customer accounts: sign-up, login and access tokens (JWKS), profile, "
-        "forgotten password, GDPR erasure, and 'Mes commandes et factures'.",
+        "email verification, forgotten password, GDPR erasure, and 'Mes commandes et "
+        "factures'.",
         version="1.0.0",
         lifespan=lifespan,
         dependencies=[Depends(input_guard())],  # path and query values: jg_web's text rule
@@ -90,7 +91,12 @@ async def _housekeeping(runtime: ServiceRuntime, settings: AccountsSettings) -> 
     while True:
         await asyncio.sleep(HOUSEKEEPING_INTERVAL)
         now = utcnow()
-        windows = max(settings.login_window_seconds, settings.reset_window_seconds)
+        windows = max(
+            settings.login_window_seconds,
+            settings.reset_window_seconds,
+            settings.signup_window_seconds,
+            settings.email_verification_resend_window_seconds,
+        )
         try:
             async with runtime.pool.acquire() as conn:
                 await repository.purge(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import math
 import re
 import secrets
 import unicodedata
@@ -45,6 +46,18 @@ def normalise_email(raw: str) -> str:
     if len(email) > MAX_EMAIL_LENGTH:
         raise InvalidEmailError("Cette adresse e-mail est trop longue.")
     return email
+
+
+def order_email(raw: str) -> str:
+    """The address of an order, as accounts keys guest orders by it (like account emails).
+
+    Checkout validates addresses itself; one that accounts' rules would refuse is still
+    compared trimmed and lower-cased, as checkout's erasure compares them.
+    """
+    try:
+        return normalise_email(raw)
+    except InvalidEmailError:
+        return raw.strip().lower()
 
 
 # --- names -----------------------------------------------------------------------------------
@@ -244,6 +257,32 @@ def wait_before_next_try(failures: Sequence[datetime], now: datetime, policy: Ba
 def over_limit(recent_requests: int, limit: int) -> bool:
     """True when ``recent_requests`` (before this one) already reached ``limit``."""
     return recent_requests >= limit
+
+
+def wait_for_room(
+    requests: Sequence[datetime], now: datetime, *, limit: int, window: timedelta
+) -> float:
+    """Seconds before one more request fits in a sliding window of ``limit`` per ``window``.
+
+    ``requests`` are the times of the requests already accepted (any order; those older than
+    the window are ignored, those a little after ``now``, accepted by a concurrent request that
+    read the clock later, count). 0 means there is room now; otherwise the wait until enough
+    of them leave the window, i.e. until the ``limit``-th most recent one is ``window`` old.
+    """
+    recent = sorted(t for t in requests if t > now - window)
+    if len(recent) < limit:
+        return 0.0
+    frees_at = recent[len(recent) - limit] + window
+    return max(0.0, (frees_at - now).total_seconds())
+
+
+def wait_text(seconds: float) -> str:
+    """A wait in French words: ``"1 seconde"``, ``"45 secondes"``, ``"12 minutes"``."""
+    if seconds < 60:
+        n = max(1, math.ceil(seconds))
+        return f"{n} seconde{'s' if n > 1 else ''}"
+    n = math.ceil(seconds / 60)
+    return f"{n} minute{'s' if n > 1 else ''}"
 
 
 # --- customer numbers --------------------------------------------------------------------------

@@ -10,6 +10,8 @@ from fastapi.responses import JSONResponse
 from jg_auth import AuthError, auth_error_handler
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from accounts.security import HashingBusyError
+
 
 class ApiError(Exception):
     """An answer other than success; raised anywhere in a request, rolled back with it."""
@@ -76,8 +78,24 @@ async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     )
 
 
+BUSY_RETRY_AFTER_SECONDS = 5
+
+
+async def _hashing_busy(_: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse(
+        _body(
+            "busy",
+            "Notre service est très sollicité en ce moment. Veuillez réessayer dans quelques "
+            "secondes.",
+        ),
+        status_code=503,
+        headers={"Retry-After": str(BUSY_RETRY_AFTER_SECONDS)},
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(HashingBusyError, _hashing_busy)
     app.add_exception_handler(AuthError, auth_error_handler)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)

@@ -3,7 +3,12 @@
 Order events come from four topics, so one order's events may arrive in any order: every event
 upserts the order (each carries the customer id and the order number), the status only moves
 forward (:func:`accounts.domain.next_status`), and the order's content is the snapshot with the
-highest revision. Guests' orders (no customer id) and orders of erased customers are ignored.
+highest revision. Orders of erased customers are ignored.
+
+A guest's order (no customer id) is kept with a keyed hash of its address, never the address.
+It belongs to the account that has *proven* it owns that address (a link sent to it was
+followed) and to no other: linked on arrival when such an account exists, else when an account
+proves the address later (``repository.link_guest_orders``, in the verification's transaction).
 """
 
 from __future__ import annotations
@@ -39,7 +44,7 @@ from jg_events.orders import OrderSnapshot
 from jg_messaging import ServiceRuntime, handles, subscribe
 
 from accounts import repository
-from accounts.domain import STEP_STATUS, OrderStatus, TimelineStep, next_status
+from accounts.domain import STEP_STATUS, OrderStatus, TimelineStep, next_status, order_email
 from accounts.security import Keyring, utcnow
 
 log = structlog.get_logger(__name__)
@@ -164,14 +169,22 @@ def order_fact(envelope: Envelope[Any]) -> OrderFact:
     raise TypeError(f"not an order-history event: {envelope.type}")
 
 
-async def apply_order_fact(conn: repository.Conn, event: Envelope[Any], fact: OrderFact) -> None:
+async def apply_order_fact(
+    conn: repository.Conn, keyring: Keyring, event: Envelope[Any], fact: OrderFact
+) -> None:
     payload: OrderEvent = event.payload
     customer_id: UUID | None = payload.customer.customer_id
+    guest_email_hash: bytes | None = None
     if customer_id is None:
-        return  # a guest: no customer space
-    account = await repository.customer(conn, customer_id)
-    if account is not None and account["erasure_requested_at"] is not None:
-        return  # erased, or being erased: keep nothing
+        # A guest: the order is the account's only once the account proved the address.
+        email = order_email(payload.customer.email)
+        guest_email_hash = keyring.guest_email(email)
+        await repository.lock_guest_email(conn, guest_email_hash)
+        customer_id = await repository.verified_owner_of(conn, email)
+    else:
+        account = await repository.customer(conn, customer_id)
+        if account is not None and account["erasure_requested_at"] is not None:
+            return  # erased, or being erased: keep nothing
     reported = STEP_STATUS_LOWER_BOUND[fact.step]
     await repository.insert_order(
         conn,
@@ -179,6 +192,7 @@ async def apply_order_fact(conn: repository.Conn, event: Envelope[Any], fact: Or
         customer_id=customer_id,
         order_number=payload.order_number,
         status=reported.value,
+        guest_email_hash=guest_email_hash,
     )
     row = await repository.order_for_update(conn, payload.order_id)
     assert row is not None
@@ -210,16 +224,31 @@ async def apply_order_fact(conn: repository.Conn, event: Envelope[Any], fact: Or
 
 
 async def erase_customer(
-    conn: repository.Conn, keyring: Keyring, customer_id: UUID, now: datetime
+    conn: repository.Conn,
+    keyring: Keyring,
+    customer_id: UUID,
+    now: datetime,
+    *,
+    email_verified: bool = False,
 ) -> Any:
-    """Erase accounts' personal data of a customer; returns the row as it was (or None)."""
+    """Erase accounts' personal data of a customer; returns the row as it was (or None).
+
+    The account's orders go (its own, and the guest orders linked to it because it proved the
+    address). Guest orders of the address that are linked to no account go too only when the
+    erasure says the address was proven (``email_verified``): otherwise the address may be a
+    stranger's, and their orders are not the account's to erase.
+    """
     row = await repository.customer(conn, customer_id, lock=True)
     if row is None or row["erased_at"] is not None:
         return None
     if row["email"]:
         await repository.forget_attempts(
-            conn, subject=keyring.subject(row["email"]), scopes=["login_email", "reset_email"]
+            conn,
+            subject=keyring.subject(row["email"]),
+            scopes=["login_email", "reset_email", "signup_email"],
         )
+        if email_verified:
+            await repository.forget_guest_orders(conn, keyring.guest_email(row["email"]))
     await repository.erase_customer(conn, customer_id, now)
     await repository.forget_sent_events(conn, str(customer_id))
     return row
@@ -242,7 +271,7 @@ def register_handlers(runtime: ServiceRuntime, keyring: Keyring) -> None:
         async with runtime.messaging.handling(event) as uow:
             if uow.already_processed:
                 return
-            await apply_order_fact(uow.conn, event, order_fact(event))
+            await apply_order_fact(uow.conn, keyring, event, order_fact(event))
 
     orders = events
 
@@ -315,7 +344,13 @@ def register_handlers(runtime: ServiceRuntime, keyring: Keyring) -> None:
             now = utcnow()
             topic = topic_name(Topic.ACCOUNTS_CUSTOMERS, runtime.settings.platform.topic_prefix)
             first_time = await repository.record_erasure_request(uow.conn, event, topic)
-            row = await erase_customer(uow.conn, keyring, event.payload.customer_id, now)
+            row = await erase_customer(
+                uow.conn,
+                keyring,
+                event.payload.customer_id,
+                now,
+                email_verified=event.payload.email_verified,
+            )
             if row is None or not first_time:
                 return
             await uow.publish(

@@ -143,15 +143,29 @@ async def rehash_password(conn: Conn, customer_id: UUID, old: str, new: str) -> 
 
 
 async def set_email(conn: Conn, customer_id: UUID, email: str, now: datetime) -> asyncpg.Record:
-    """Raises asyncpg.UniqueViolationError when another account has the address."""
+    """The account's new address, not proven yet (the caller proves it: mark_email_verified).
+
+    Raises asyncpg.UniqueViolationError when another account has the address."""
     row = await conn.fetchrow(
-        "UPDATE customers SET email = $2, updated_at = $3 WHERE id = $1 RETURNING *",
+        """UPDATE customers SET email = $2, email_verified_at = NULL, updated_at = $3
+           WHERE id = $1 RETURNING *""",
         customer_id,
         email,
         now,
     )
     assert row is not None
     return row
+
+
+async def mark_email_verified(conn: Conn, customer_id: UUID, now: datetime) -> bool:
+    """Record that the current address is proven; False if it already was."""
+    status = await conn.execute(
+        """UPDATE customers SET email_verified_at = $2, updated_at = $2
+           WHERE id = $1 AND email_verified_at IS NULL""",
+        customer_id,
+        now,
+    )
+    return status.split()[-1] != "0"
 
 
 async def mark_erasure_requested(conn: Conn, customer_id: UUID, by: str, now: datetime) -> None:
@@ -168,11 +182,13 @@ async def erase_customer(conn: Conn, customer_id: UUID, now: datetime) -> None:
     """Forget every personal field; the row keeps only the id, the number and the dates."""
     await conn.execute("DELETE FROM password_reset_tokens WHERE customer_id = $1", customer_id)
     await conn.execute("DELETE FROM email_changes WHERE customer_id = $1", customer_id)
+    await conn.execute("DELETE FROM email_verifications WHERE customer_id = $1", customer_id)
     await conn.execute("DELETE FROM sessions WHERE customer_id = $1", customer_id)
     await conn.execute("DELETE FROM order_history WHERE customer_id = $1", customer_id)
     await conn.execute(
         """UPDATE customers SET email = NULL, first_name = NULL, last_name = NULL,
                                 billing_address = NULL, password_hash = NULL,
+                                email_verified_at = NULL,
                                 erasure_requested_at = coalesce(erasure_requested_at, $2),
                                 erased_at = $2, updated_at = $2
            WHERE id = $1""",
@@ -399,7 +415,62 @@ async def use_email_changes(conn: Conn, customer_id: UUID, now: datetime) -> Non
     )
 
 
+async def insert_email_verification(
+    conn: Conn,
+    token_hash: bytes,
+    customer_id: UUID,
+    email: str,
+    now: datetime,
+    expires_at: datetime,
+) -> None:
+    await conn.execute(
+        """INSERT INTO email_verifications (token_hash, customer_id, email, created_at,
+                                            expires_at)
+           VALUES ($1, $2, $3, $4, $5)""",
+        token_hash,
+        customer_id,
+        email,
+        now,
+        expires_at,
+    )
+
+
+async def usable_email_verification(
+    conn: Conn, token_hash: bytes, now: datetime
+) -> asyncpg.Record | None:
+    """The link if unused, unexpired, and its account still live with the address it went to."""
+    return await conn.fetchrow(
+        """SELECT v.* FROM email_verifications v JOIN customers c ON c.id = v.customer_id
+            WHERE v.token_hash = $1 AND v.used_at IS NULL AND v.expires_at > $2
+              AND c.email = v.email
+              AND c.erasure_requested_at IS NULL AND c.erased_at IS NULL
+            FOR UPDATE OF v""",
+        token_hash,
+        now,
+    )
+
+
+async def use_email_verifications(conn: Conn, customer_id: UUID, now: datetime) -> None:
+    """End every outstanding verification link of the customer."""
+    await conn.execute(
+        """UPDATE email_verifications SET used_at = $2
+           WHERE customer_id = $1 AND used_at IS NULL""",
+        customer_id,
+        now,
+    )
+
+
 # --- throttling ------------------------------------------------------------------------------
+
+
+async def lock_subject(conn: Conn, scope: str, subject: bytes) -> None:
+    """Serialise, until the transaction ends, the requests that count against one subject (so a
+    limit holds exactly, whichever instance answers)."""
+    await conn.execute(
+        "SELECT pg_advisory_xact_lock(hashtextextended($1 || ':' || encode($2, 'hex'), 0))",
+        scope,
+        subject,
+    )
 
 
 async def record_attempt(conn: Conn, scope: str, subject: bytes, now: datetime) -> int:
@@ -451,7 +522,17 @@ async def purge(conn: Conn, *, throttle_before: datetime, tokens_before: datetim
         "DELETE FROM email_changes WHERE coalesce(used_at, expires_at) < $1", tokens_before
     )
     await conn.execute(
+        "DELETE FROM email_verifications WHERE coalesce(used_at, expires_at) < $1", tokens_before
+    )
+    await conn.execute(
         "DELETE FROM sessions WHERE coalesce(ended_at, expires_at) < $1", tokens_before
+    )
+    # Outbox copies of version-1 link events (a link in clear) that replicas of the previous
+    # version may still have written during an upgrade: gone once relayed.
+    await conn.execute(
+        """DELETE FROM messaging_outbox
+           WHERE event_type IN ('PasswordResetRequested', 'EmailChangeRequested')
+             AND coalesce(headers ->> 'event-version', '1') = '1' AND sent_at IS NOT NULL"""
     )
 
 
@@ -465,16 +546,67 @@ async def order_for_update(conn: Conn, order_id: UUID) -> asyncpg.Record | None:
 
 
 async def insert_order(
-    conn: Conn, *, order_id: UUID, customer_id: UUID, order_number: str, status: str
+    conn: Conn,
+    *,
+    order_id: UUID,
+    customer_id: UUID | None,
+    order_number: str,
+    status: str,
+    guest_email_hash: bytes | None = None,
 ) -> None:
     await conn.execute(
-        """INSERT INTO order_history (order_id, customer_id, order_number, status)
-           VALUES ($1, $2, $3, $4) ON CONFLICT (order_id) DO NOTHING""",
+        """INSERT INTO order_history (order_id, customer_id, order_number, status,
+                                      guest_email_hash)
+           VALUES ($1, $2, $3, $4, $5) ON CONFLICT (order_id) DO NOTHING""",
         order_id,
         customer_id,
         order_number,
         status,
+        guest_email_hash,
     )
+
+
+GUEST_EMAIL_SCOPE = "guest_email"
+
+
+async def lock_guest_email(conn: Conn, guest_email_hash: bytes) -> None:
+    """Serialise, until the transaction ends, the recording of a guest order of an address and
+    the proof of that address (which links its guest orders): either the order is recorded
+    first and the linking sees it, or the proof is committed first and the order sees it."""
+    await lock_subject(conn, GUEST_EMAIL_SCOPE, guest_email_hash)
+
+
+async def verified_owner_of(conn: Conn, email: str) -> UUID | None:
+    """The live account that proved it owns ``email``, if any (under lock_guest_email)."""
+    row = await conn.fetchrow(
+        """SELECT id, email_verified_at, erasure_requested_at FROM customers
+           WHERE email = $1 AND erased_at IS NULL""",
+        email,
+    )
+    if row is None or row["email_verified_at"] is None or row["erasure_requested_at"]:
+        return None
+    return UUID(str(row["id"]))
+
+
+async def link_guest_orders(conn: Conn, customer_id: UUID, guest_email_hash: bytes) -> int:
+    """Give the account the guest orders placed with its (just proven) address."""
+    status = await conn.execute(
+        """UPDATE order_history SET customer_id = $1, updated_at = now()
+           WHERE customer_id IS NULL AND guest_email_hash = $2""",
+        customer_id,
+        guest_email_hash,
+    )
+    return int(status.split()[-1])
+
+
+async def forget_guest_orders(conn: Conn, guest_email_hash: bytes) -> int:
+    """Delete the guest orders of an address no account has linked (erasure by a proven
+    address: the stragglers that arrived after the linking)."""
+    status = await conn.execute(
+        "DELETE FROM order_history WHERE customer_id IS NULL AND guest_email_hash = $1",
+        guest_email_hash,
+    )
+    return int(status.split()[-1])
 
 
 async def update_order(conn: Conn, order_id: UUID, changes: dict[str, Any]) -> None:

@@ -1,4 +1,5 @@
-"""HTTP routes: sign-up, login and sessions, profile, password reset, erasure, order history."""
+"""HTTP routes: sign-up, login and sessions, profile, email verification, password reset,
+erasure, order history."""
 
 from __future__ import annotations
 
@@ -19,12 +20,16 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from jg_auth import AuthError, CustomerClaims, TokenError
 from jg_events import (
     Address,
+    CustomerEmailVerified,
     CustomerErasureRequested,
     CustomerField,
     CustomerRegistered,
     CustomerUpdated,
     EmailChangeRequested,
+    EmailProof,
+    EmailVerificationRequested,
     ErasureRequestedBy,
+    LinkPurpose,
     PasswordResetRequested,
 )
 from jg_messaging import ServiceRuntime
@@ -58,7 +63,7 @@ from accounts.schemas import (
     Tokens,
     Tracking,
 )
-from accounts.security import Keyring, Passwords, utcnow
+from accounts.security import HashingBusyError, Keyring, Passwords, utcnow
 from accounts.settings import AccountsSettings
 
 log = structlog.get_logger(__name__)
@@ -73,6 +78,10 @@ RESET_LINK_INVALID = (
     "Veuillez faire une nouvelle demande depuis « Mot de passe perdu ? »."
 )
 SESSION_ENDED = "Votre session a pris fin, veuillez vous reconnecter."
+VERIFICATION_LINK_INVALID = (
+    "Ce lien de vérification n'est plus valide : il a déjà été utilisé ou il a expiré. Vous "
+    "pouvez demander un nouveau lien depuis votre espace client."
+)
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorBody, "description": text}
@@ -90,6 +99,7 @@ def _error(*codes: int) -> dict[int | str, dict[str, Any]]:
         404: "Not found (or not yours).",
         409: "The email address already has an account.",
         429: "Too many attempts: wait (Retry-After).",
+        503: "Too busy right now (hashing capacity taken): try again after Retry-After.",
     }
     extra = {c: {"model": ErrorBody, "description": texts[c]} for c in codes}
     return {**_ERRORS, **extra}
@@ -106,6 +116,10 @@ class Accounts:
     trusted_proxies: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = field(
         default_factory=list
     )
+    # Sign-ups count against their limits one at a time per instance: a flood waits here, in
+    # memory, instead of holding database connections (logins need them) while it queues on the
+    # subject's advisory lock. A check takes a few milliseconds.
+    sign_up_checks: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(1))
 
     def __post_init__(self) -> None:
         self.trusted_proxies = [
@@ -153,6 +167,7 @@ async def _profile(conn: repository.Conn, row: asyncpg.Record, now: datetime) ->
         last_name=row["last_name"],
         billing_address=_address(row),
         pending_email=await repository.pending_email(conn, row["id"], now),
+        email_verified=row["email_verified_at"] is not None,
         created_at=row["created_at"],
     )
 
@@ -185,11 +200,16 @@ def _policy_error(problems: list[domain.PasswordProblem], field_name: str) -> Ap
 
 
 def _wait_text(seconds: float) -> str:
-    if seconds < 60:
-        n = max(1, math.ceil(seconds))
-        return f"{n} seconde{'s' if n > 1 else ''}"
-    n = math.ceil(seconds / 60)
-    return f"{n} minute{'s' if n > 1 else ''}"
+    return domain.wait_text(seconds)
+
+
+def _too_many(message: str, wait: float) -> ApiError:
+    return ApiError(
+        429,
+        "too_many_requests",
+        f"{message} Veuillez réessayer dans {_wait_text(wait)}.",
+        headers={"Retry-After": str(max(1, math.ceil(wait)))},
+    )
 
 
 # --- the router --------------------------------------------------------------------------------
@@ -321,6 +341,90 @@ def accounts_router(ctx: Accounts) -> APIRouter:
             raise ApiError(403, "wrong_password", "Le mot de passe actuel est incorrect.")
         await login_succeeded(row["email"], ids)
 
+    async def take_room(
+        conn: repository.Conn, scope: str, subject: bytes, *, limit: int, window: int, now: datetime
+    ) -> float:
+        """Count one request against a sliding-window limit (0: accepted and recorded), else
+        the seconds to wait. Exact across instances: the subject is locked in the database."""
+        await repository.lock_subject(conn, scope, subject)
+        span = timedelta(seconds=window)
+        recent = await repository.attempts_since(conn, scope, subject, now - span)
+        wait = domain.wait_for_room(recent, now, limit=limit, window=span)
+        if wait == 0:
+            await repository.record_attempt(conn, scope, subject, now)
+        return wait
+
+    async def limit_sign_ups(email: str, address: str, now: datetime) -> None:
+        """Sign-ups per client address and per email address (429 past either limit)."""
+        window = settings.signup_window_seconds
+        async with ctx.sign_up_checks, ctx.pool.acquire() as conn, conn.transaction():
+            from_address = await take_room(
+                conn,
+                "signup_address",
+                ctx.keyring.subject(f"address:{address}"),
+                limit=settings.signup_limit_per_address,
+                window=window,
+                now=now,
+            )
+            if from_address:
+                log.warning("sign_up_limited", per="address", wait=round(from_address))
+                raise _too_many("Trop de créations de compte depuis votre connexion.", from_address)
+            for_email = await take_room(
+                conn,
+                "signup_email",
+                ctx.keyring.subject(email),
+                limit=settings.signup_limit_per_email,
+                window=window,
+                now=now,
+            )
+            if for_email:  # the transaction rolls back: the address's count is not taken
+                log.warning("sign_up_limited", per="email", wait=round(for_email))
+                raise _too_many(
+                    "Trop de tentatives d'inscription avec cette adresse e-mail.", for_email
+                )
+
+    async def new_verification_link(
+        conn: repository.Conn, row: asyncpg.Record, now: datetime
+    ) -> tuple[str, datetime]:
+        """A new single-use link that verifies the account's current address, sealed for
+        notifications, and when it expires."""
+        token, token_hash = domain.new_token()
+        expires_at = now + timedelta(seconds=settings.email_verification_ttl_seconds)
+        await repository.insert_email_verification(
+            conn, token_hash, row["id"], row["email"], now, expires_at
+        )
+        sealed = ctx.keyring.seal(
+            domain.link_with_token(settings.storefront_email_verification_url, token),
+            purpose=LinkPurpose.EMAIL_VERIFICATION,
+            customer_id=row["id"],
+            recipient=row["email"],
+        )
+        return sealed, expires_at
+
+    async def prove_email(uow: Any, row: asyncpg.Record, proof: EmailProof, now: datetime) -> None:
+        """A link sent to the account's current address was followed: the address is the
+        account's. Link the guest orders placed with it, and say so (once per address)."""
+        await repository.use_email_verifications(uow.conn, row["id"], now)
+        if not await repository.mark_email_verified(uow.conn, row["id"], now):
+            return  # proven already
+        guest_email_hash = ctx.keyring.guest_email(row["email"])
+        # Orders of the address being recorded right now are either seen here or see the proof.
+        await repository.lock_guest_email(uow.conn, guest_email_hash)
+        linked = await repository.link_guest_orders(uow.conn, row["id"], guest_email_hash)
+        await uow.publish(
+            CustomerEmailVerified(
+                customer_id=row["id"],
+                customer_number=row["customer_number"],
+                email=row["email"],
+                first_name=row["first_name"],
+                verified_at=now,
+                proof=proof,
+            )
+        )
+        log.info(
+            "email_verified", customer_id=str(row["id"]), proof=proof.value, guest_orders=linked
+        )
+
     async def live(conn: repository.Conn, customer_id: UUID, *, lock: bool = False) -> Any:
         row = await repository.live_customer(conn, customer_id, lock=lock)
         if row is None:
@@ -342,15 +446,16 @@ def accounts_router(ctx: Accounts) -> APIRouter:
         "/customers",
         status_code=201,
         tags=["sessions"],
-        summary="Sign up: create an account and log in",
-        responses=_error(409),
+        summary="Sign up: create an account and log in (a link to verify the email is sent)",
+        responses=_error(409, 429, 503),
     )
-    async def sign_up(body: SignUp) -> Tokens:
+    async def sign_up(body: SignUp, request: Request) -> Tokens:
         problems = domain.password_problems(
             body.password, email=body.email, names=(body.first_name, body.last_name)
         )
         if problems:
             raise _policy_error(problems, "password")
+        await limit_sign_ups(body.email, ctx.address_of(request), utcnow())
         password_hash = await ctx.passwords.hash(body.password)
         now = utcnow()
         try:
@@ -367,6 +472,7 @@ def accounts_router(ctx: Accounts) -> APIRouter:
                     now=now,
                 )
                 tokens = await open_session(uow.conn, row, now)
+                sealed, expires_at = await new_verification_link(uow.conn, row, now)
                 await uow.publish(
                     CustomerRegistered(
                         customer_id=row["id"],
@@ -374,6 +480,8 @@ def accounts_router(ctx: Accounts) -> APIRouter:
                         email=body.email,
                         first_name=body.first_name,
                         last_name=body.last_name,
+                        sealed_verification_url=sealed,
+                        verification_expires_at=expires_at,
                     )
                 )
         except asyncpg.UniqueViolationError as error:
@@ -401,9 +509,15 @@ def accounts_router(ctx: Accounts) -> APIRouter:
         assert row is not None
         await login_succeeded(body.email, ids)
         if ctx.passwords.needs_rehash(row["password_hash"]):
-            new_hash = await ctx.passwords.hash(body.password)
-            async with ctx.pool.acquire() as conn:
-                await repository.rehash_password(conn, row["id"], row["password_hash"], new_hash)
+            try:
+                new_hash = await ctx.passwords.hash(body.password)
+            except HashingBusyError:
+                log.info("password_rehash_postponed")  # the next login will do it
+            else:
+                async with ctx.pool.acquire() as conn:
+                    await repository.rehash_password(
+                        conn, row["id"], row["password_hash"], new_hash
+                    )
         async with ctx.pool.acquire() as conn, conn.transaction():
             tokens = await open_session(conn, row, now)
         log.info("customer_logged_in", customer_id=str(row["id"]))
@@ -558,8 +672,11 @@ def accounts_router(ctx: Accounts) -> APIRouter:
                     email=row["email"],
                     first_name=row["first_name"],
                     new_email=body.new_email,
-                    confirmation_url=domain.link_with_token(
-                        settings.storefront_email_confirm_url, token
+                    sealed_confirmation_url=ctx.keyring.seal(
+                        domain.link_with_token(settings.storefront_email_confirm_url, token),
+                        purpose=LinkPurpose.EMAIL_CHANGE,
+                        customer_id=row["id"],
+                        recipient=body.new_email,
                     ),
                     expires_at=expires_at,
                 )
@@ -598,15 +715,86 @@ def accounts_router(ctx: Accounts) -> APIRouter:
                     409, "email_taken", "Cette adresse e-mail est déjà utilisée par un compte."
                 ) from error
             await repository.use_email_changes(uow.conn, row["id"], now)
+            # Reset links went to the previous address: they prove nothing about this one.
+            await repository.use_reset_tokens(uow.conn, row["id"], now)
             await uow.publish(_customer_updated(row, [CustomerField.EMAIL], previous))
+            # The link went to the new address: following it proves the address.
+            await prove_email(uow, row, EmailProof.EMAIL_CHANGE_LINK, now)
+            row = await live(uow.conn, row["id"])
             return await _profile(uow.conn, row, now)
+
+    # --- email verification -----------------------------------------------------------------
+
+    @router.post(
+        "/me/email-verification",
+        status_code=202,
+        tags=["email verification"],
+        summary="Send a new link that verifies my email (rate-limited)",
+        responses=_error(409, 429),
+    )
+    async def resend_verification(
+        claims: CustomerClaims = Depends(current_customer),  # noqa: B008
+    ) -> Accepted:
+        now = utcnow()
+        async with ctx.runtime.messaging.transaction() as uow:
+            row = await live(uow.conn, claims.customer_id, lock=True)
+            if row["email_verified_at"] is not None:
+                raise ApiError(
+                    409, "email_already_verified", "Votre adresse e-mail est déjà vérifiée."
+                )
+            wait = await take_room(
+                uow.conn,
+                "verification_resend",
+                ctx.keyring.subject(f"customer:{row['id']}"),
+                limit=settings.email_verification_resend_limit,
+                window=settings.email_verification_resend_window_seconds,
+                now=now,
+            )
+            if wait:
+                raise _too_many("Vous avez déjà demandé plusieurs liens de vérification.", wait)
+            sealed, expires_at = await new_verification_link(uow.conn, row, now)
+            await uow.publish(
+                EmailVerificationRequested(
+                    customer_id=row["id"],
+                    customer_number=row["customer_number"],
+                    email=row["email"],
+                    first_name=row["first_name"],
+                    sealed_verification_url=sealed,
+                    expires_at=expires_at,
+                )
+            )
+        return Accepted(
+            message=f"Un nouveau lien de vérification a été envoyé à {row['email']}. Pensez à "
+            "consulter votre dossier « Courrier indésirable » ou « Spams »."
+        )
+
+    @router.post(
+        "/email-verification/confirm",
+        tags=["email verification"],
+        summary="Verify an account's email with the token from the link (no login needed)",
+        responses=_error(400),
+    )
+    async def confirm_verification(body: ConfirmToken) -> Accepted:
+        now = utcnow()
+        async with ctx.runtime.messaging.transaction() as uow:
+            found = await repository.usable_email_verification(
+                uow.conn, domain.hash_token(body.token), now
+            )
+            if found is None:
+                raise ApiError(400, "verification_link_invalid", VERIFICATION_LINK_INVALID)
+            row = await live(uow.conn, found["customer_id"], lock=True)
+            await prove_email(uow, row, EmailProof.VERIFICATION_LINK, now)
+        return Accepted(
+            message="Merci, votre adresse e-mail est vérifiée. Les commandes passées avec "
+            "cette adresse apparaissent désormais dans « Mes commandes et factures »."
+        )
 
     @router.post(
         "/me/password",
         status_code=204,
         tags=["profile"],
         summary="Change password (current one required; the other sessions end)",
-        responses=_error(403, 429),
+        responses=_error(403, 429, 503),
     )
     async def change_password(
         body: PasswordChange,
@@ -692,7 +880,12 @@ def accounts_router(ctx: Accounts) -> APIRouter:
                     customer_number=row["customer_number"],
                     email=row["email"],
                     first_name=row["first_name"],
-                    reset_url=domain.link_with_token(settings.storefront_reset_url, token),
+                    sealed_reset_url=ctx.keyring.seal(
+                        domain.link_with_token(settings.storefront_reset_url, token),
+                        purpose=LinkPurpose.PASSWORD_RESET,
+                        customer_id=row["id"],
+                        recipient=row["email"],
+                    ),
                     expires_at=expires_at,
                 )
             )
@@ -701,7 +894,7 @@ def accounts_router(ctx: Accounts) -> APIRouter:
         "/password-reset/confirm",
         tags=["password reset"],
         summary="Set a new password with the link's token; ends the link and logs in",
-        responses=_error(400),
+        responses=_error(400, 503),
     )
     async def confirm_password_reset(body: PasswordResetConfirm) -> Tokens:
         token_hash = domain.hash_token(body.token)
@@ -725,8 +918,11 @@ def accounts_router(ctx: Accounts) -> APIRouter:
             await repository.use_reset_tokens(uow.conn, row["id"], now)
             await repository.set_password(uow.conn, row["id"], password_hash, now)
             await repository.end_sessions(uow.conn, row["id"], "password_reset", now)
-            tokens = await open_session(uow.conn, row, now)
             await uow.publish(_customer_updated(row, [CustomerField.PASSWORD]))
+            # The link went to the account's address: following it proves the address.
+            await prove_email(uow, row, EmailProof.PASSWORD_RESET_LINK, now)
+            row = await live(uow.conn, row["id"])
+            tokens = await open_session(uow.conn, row, now)
             # Control of the mailbox is proven: lift the slow-down on this email.
             await repository.forget_attempts(
                 uow.conn, subject=ctx.keyring.subject(row["email"]), scopes=["login_email"]
@@ -743,6 +939,8 @@ def accounts_router(ctx: Accounts) -> APIRouter:
         await repository.end_sessions(uow.conn, row["id"], "erasure_requested", now)
         await repository.use_reset_tokens(uow.conn, row["id"], now)
         await repository.use_email_changes(uow.conn, row["id"], now)
+        await repository.use_email_verifications(uow.conn, row["id"], now)
+        verified = row["email_verified_at"] is not None
         await uow.publish(
             CustomerErasureRequested(
                 customer_id=row["id"],
@@ -751,9 +949,13 @@ def accounts_router(ctx: Accounts) -> APIRouter:
                 first_name=row["first_name"],
                 requested_at=now,
                 requested_by=by,
+                # Only a proven address lets the other services erase what they hold by it.
+                email_verified=verified,
             )
         )
-        log.info("erasure_requested", customer_id=str(row["id"]), by=by.value)
+        log.info(
+            "erasure_requested", customer_id=str(row["id"]), by=by.value, email_verified=verified
+        )
 
     erasure_message = (
         "Votre demande de suppression de compte est enregistrée. Vos données personnelles vont "

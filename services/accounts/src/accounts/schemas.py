@@ -179,6 +179,10 @@ class Profile(BaseModel):
     pending_email: str | None = Field(
         None, description="New address waiting for confirmation from its mailbox, if any."
     )
+    email_verified: bool = Field(
+        description="True once a link sent to `email` was followed (verification, reset or "
+        "email change): only then do the guest orders placed with it show in the history."
+    )
     created_at: datetime = Field(description="When the account was created (UTC).")
 
 

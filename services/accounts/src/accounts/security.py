@@ -1,4 +1,4 @@
-"""Password hashing (argon2id), the keys accounts signs and pseudonymises with, token issuing."""
+"""Password hashing (argon2id), the keys accounts signs, seals and pseudonymises with, tokens."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ import structlog
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from jg_auth import SigningKey, TokenVerifier
+from jg_events import LinkPurpose, LinkSealer
 
 from accounts import repository
 from accounts.domain import normalise_password
@@ -26,27 +27,60 @@ SIGNING_KEY_NAME = "jwt_signing_key"
 THROTTLE_KEY_NAME = "throttle_hmac_key"
 
 
-class Passwords:
-    """argon2id hashing off the event loop, with a bounded number of hashes at once."""
+class HashingBusyError(Exception):
+    """Every slot that hashes new passwords is taken and too many requests already wait."""
 
-    def __init__(self, settings: AccountsSettings, *, concurrency: int = 2) -> None:
+
+class Passwords:
+    """argon2id off the event loop, in two separate pools of slots.
+
+    Verifying a password (login, the current password of ``/me/*``) and hashing a new one
+    (sign-up, reset, password change) each have their own slots, so a flood of sign-ups waits
+    for the hashing slots only and never queues a login. Requests waiting for a hashing slot
+    are bounded: past ``hash_queue`` waiters, :meth:`hash` raises :class:`HashingBusyError` at
+    once instead of piling up.
+    """
+
+    def __init__(
+        self,
+        settings: AccountsSettings,
+        *,
+        verify_slots: int | None = None,
+        hash_slots: int | None = None,
+        hash_queue: int | None = None,
+    ) -> None:
         self._hasher = PasswordHasher(
             time_cost=settings.argon2_time_cost,
             memory_cost=settings.argon2_memory_kib,
             parallelism=settings.argon2_parallelism,
             type=Type.ID,
         )
-        self._slots = asyncio.Semaphore(concurrency)
+        self._verify_slots = asyncio.Semaphore(verify_slots or settings.password_verify_slots)
+        hashes = hash_slots or settings.password_hash_slots
+        self._hash_slots = asyncio.Semaphore(hashes)
+        self._hash_capacity = hashes + (
+            settings.password_hash_queue if hash_queue is None else hash_queue
+        )
+        self._hashing = 0  # requests holding or waiting for a hashing slot
         self._dummy: str | None = None
 
     async def warm_up(self) -> None:
         """Make the dummy hash now, so the first unknown-email login is not slower."""
         if self._dummy is None:
-            self._dummy = await self.hash(secrets.token_urlsafe(16))
+            self._dummy = await asyncio.to_thread(
+                self._hasher.hash, normalise_password(secrets.token_urlsafe(16))
+            )
 
     async def hash(self, password: str) -> str:
-        async with self._slots:
-            return await asyncio.to_thread(self._hasher.hash, normalise_password(password))
+        """The argon2id hash of a new password (raises HashingBusyError when overloaded)."""
+        if self._hashing >= self._hash_capacity:
+            raise HashingBusyError
+        self._hashing += 1
+        try:
+            async with self._hash_slots:
+                return await asyncio.to_thread(self._hasher.hash, normalise_password(password))
+        finally:
+            self._hashing -= 1
 
     async def verify(self, password_hash: str | None, password: str) -> bool:
         """True when ``password`` matches. With no hash (unknown account) the same work is
@@ -54,7 +88,7 @@ class Passwords:
         await self.warm_up()
         assert self._dummy is not None
         target = password_hash or self._dummy
-        async with self._slots:
+        async with self._verify_slots:
             try:
                 await asyncio.to_thread(self._hasher.verify, target, normalise_password(password))
             except (VerifyMismatchError, VerificationError, InvalidHashError):
@@ -74,6 +108,17 @@ class Keyring:
     signing_key: SigningKey | None = None
     verifier: TokenVerifier | None = None
     _throttle_key: bytes | None = None
+    _sealer: LinkSealer | None = None
+
+    def __post_init__(self) -> None:
+        self._sealer = LinkSealer(self.settings.link_sealing_key.get_secret_value())
+
+    def seal(self, link: str, *, purpose: LinkPurpose, customer_id: UUID, recipient: str) -> str:
+        """``link`` sealed for notifications: what account events carry instead of the link."""
+        assert self._sealer is not None
+        return self._sealer.seal(
+            link, purpose=purpose, customer_id=customer_id, recipient=recipient
+        )
 
     async def load(self, conn: asyncpg.Connection) -> None:
         configured = self.settings.jwt_private_key
@@ -100,6 +145,10 @@ class Keyring:
 
     def jwks(self) -> dict[str, list[dict[str, object]]]:
         return self._key().jwks()
+
+    def guest_email(self, email: str) -> bytes:
+        """HMAC-SHA256 of a guest order's address: how the order history recognises it."""
+        return self.subject(f"guest-order:{email}")
 
     def subject(self, value: str) -> bytes:
         """HMAC-SHA256 of an email or client address (what the throttle table keeps)."""

@@ -48,6 +48,61 @@ class AccountsSettings(ServiceSettings):
     argon2_time_cost: int = Field(3, ge=1, description="argon2id iterations")
     argon2_memory_kib: int = Field(65536, ge=8, description="argon2id memory in KiB")
     argon2_parallelism: int = Field(4, ge=1, description="argon2id lanes")
+    password_verify_slots: int = Field(
+        2,
+        ge=1,
+        le=64,
+        description="argon2id verifications at once per instance (login, current-password "
+        "checks); hashing a new password never takes one of these",
+    )
+    password_hash_slots: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="argon2id hashes of new passwords at once per instance (sign-up, reset, "
+        "password change), apart from the verification slots so a sign-up flood cannot queue "
+        "logins",
+    )
+    password_hash_queue: int = Field(
+        16,
+        ge=0,
+        le=10_000,
+        description="Requests that may wait for a hash slot per instance; beyond, the request "
+        "answers 503 with Retry-After at once",
+    )
+
+    # --- sign-up ----------------------------------------------------------------------------
+    signup_limit_per_address: int = Field(
+        20,
+        ge=1,
+        description="Sign-up attempts from one client address per window (then 429); see "
+        "TRUSTED_PROXIES for how the address is known behind a proxy",
+    )
+    signup_limit_per_email: int = Field(
+        5, ge=1, description="Sign-up attempts for one email address per window (then 429)"
+    )
+    signup_window_seconds: int = Field(3600, ge=1, description="Window of the sign-up limits")
+
+    # --- email verification ------------------------------------------------------------------
+    storefront_email_verification_url: str = Field(
+        "https://www.japangoodz.com/mon-compte/verification-email",
+        description="Storefront page that verifies an account's email; '?token=...' is appended",
+    )
+    email_verification_ttl_seconds: int = Field(
+        172800, ge=60, description="Lifetime of an email verification link"
+    )
+    email_verification_resend_limit: int = Field(
+        3, ge=1, description="Verification links one account may ask for again per window"
+    )
+    email_verification_resend_window_seconds: int = Field(
+        3600, ge=1, description="Window of the resend limit"
+    )
+    link_sealing_key: SecretStr = Field(
+        SecretStr("dev-only-account-link-sealing-key"),
+        description="Secret that seals the links of account emails (reset, email change, "
+        "verification) for notifications alone; the same value as "
+        "NOTIFICATIONS_LINK_SEALING_KEY, held by no other service (at least 16 characters)",
+    )
 
     # --- slowing down failed logins -------------------------------------------------------
     login_window_seconds: int = Field(
@@ -110,8 +165,9 @@ class AccountsSettings(ServiceSettings):
     )
     trusted_proxies: tuple[str, ...] = Field(
         (),
-        description="Addresses/networks (CIDR) of proxies, e.g. the storefront backend, whose "
-        "X-Forwarded-For names the real client address (used by the rate limits)",
+        description="Addresses/networks (CIDR) of proxies, e.g. the ingress controller and the "
+        "storefront backend, whose X-Forwarded-For names the real client address (used by the "
+        "rate limits); X-Forwarded-For from any other peer is ignored",
     )
 
     @field_validator("countries", mode="before")
@@ -128,7 +184,19 @@ class AccountsSettings(ServiceSettings):
             ipaddress.ip_network(network, strict=False)
         return value
 
-    @field_validator("storefront_reset_url", "storefront_email_confirm_url", "payment_public_url")
+    @field_validator("link_sealing_key")
+    @classmethod
+    def _long_enough(cls, value: SecretStr) -> SecretStr:
+        if len(value.get_secret_value()) < 16:
+            raise ValueError("at least 16 characters")
+        return value
+
+    @field_validator(
+        "storefront_reset_url",
+        "storefront_email_confirm_url",
+        "storefront_email_verification_url",
+        "payment_public_url",
+    )
     @classmethod
     def _absolute_url(cls, value: str) -> str:
         if not value.startswith(("https://", "http://")):

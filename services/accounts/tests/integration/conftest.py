@@ -16,7 +16,15 @@ from accounts.settings import AccountsSettings
 from fastapi import FastAPI
 from jg_auth import AuthSettings
 from jg_devstack import Endpoints
-from jg_events import Envelope, Event, Topic, kafka_headers, topic_name
+from jg_events import (
+    Envelope,
+    Event,
+    LinkSealer,
+    Topic,
+    kafka_headers,
+    sealed_link_of,
+    topic_name,
+)
 from jg_messaging import PlatformSettings
 from jg_messaging.testing import publish_raw, read_events
 
@@ -66,6 +74,15 @@ class Accounts:
 
     async def login(self, email: str, password: str = PASSWORD, **kwargs: Any) -> httpx.Response:
         return await self.http.post("/login", json={"email": email, "password": password}, **kwargs)
+
+    def link(self, envelope: Envelope[Any]) -> str:
+        """The link of an account event, opened as notifications opens it (with the key)."""
+        ref = sealed_link_of(envelope.payload)
+        assert ref is not None, f"{envelope.type} carries no sealed link"
+        sealer = LinkSealer(self.settings.link_sealing_key.get_secret_value())
+        return sealer.open(
+            ref.sealed, purpose=ref.purpose, customer_id=ref.customer_id, recipient=ref.recipient
+        )
 
     async def published(
         self, count: int, *, timeout: float = 20.0, settle: float = 0.0
@@ -125,6 +142,7 @@ def make_settings(
             ),
             "auth": AuthSettings(issuer=ISSUER, audience=AUDIENCE),
             "operator_token": OPERATOR,
+            "link_sealing_key": f"test-link-key-{uuid.uuid4().hex}",
             # cheap hashing: the suite shares 2 cores (production keeps the RFC 9106 defaults)
             "argon2_time_cost": 1,
             "argon2_memory_kib": 1024,

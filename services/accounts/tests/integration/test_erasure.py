@@ -139,7 +139,7 @@ async def test_a_customer_erasure_leaves_no_name_email_phone_or_address(
 
     # the old reset link is dead too
     reset = await accounts.published(1, settle=0.5)
-    links = [e.payload.reset_url for e in reset if e.type == "PasswordResetRequested"]
+    links = [accounts.link(e) for e in reset if e.type == "PasswordResetRequested"]
     confirm = await accounts.http.post(
         "/password-reset/confirm",
         json={"token": token_of(links[0]), "new_password": "Nouveau-Depart-2026"},

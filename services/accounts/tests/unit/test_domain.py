@@ -187,6 +187,52 @@ def test_a_limit_allows_exactly_its_number_of_requests() -> None:
 # --- customer numbers, client addresses ------------------------------------------------------
 
 
+HOUR = timedelta(hours=1)
+
+
+def test_a_sliding_window_admits_its_limit_then_says_how_long_to_wait() -> None:
+    accepted: list[datetime] = []
+    for minute in range(3):
+        at = NOW + timedelta(minutes=minute)
+        assert domain.wait_for_room(accepted, at, limit=3, window=HOUR) == 0
+        accepted.append(at)
+    # full: the oldest leaves the window an hour after it came, 58 minutes from now
+    later = NOW + timedelta(minutes=2)
+    assert domain.wait_for_room(accepted, later, limit=3, window=HOUR) == 58 * 60
+    # once it left, there is room for one again (not three)
+    after = NOW + HOUR + timedelta(seconds=1)
+    assert domain.wait_for_room(accepted, after, limit=3, window=HOUR) == 0
+    accepted.append(after)
+    assert domain.wait_for_room(accepted, after, limit=3, window=HOUR) > 0
+
+
+def test_the_wait_frees_exactly_as_many_as_needed() -> None:
+    accepted = [NOW - timedelta(minutes=m) for m in (50, 40, 30, 20, 10)]  # 5 in the window
+    # limit 3: three must leave for a fourth to fit; the third oldest leaves in 30 minutes
+    assert domain.wait_for_room(accepted, NOW, limit=3, window=HOUR) == 30 * 60
+    # requests older than the window do not count
+    old = [NOW - timedelta(hours=2)] * 10
+    assert domain.wait_for_room(old, NOW, limit=1, window=HOUR) == 0
+
+
+def test_a_request_accepted_by_a_concurrent_caller_that_read_the_clock_later_counts() -> None:
+    # Two instances: one read the clock a few milliseconds before the other recorded.
+    just_after = [NOW + timedelta(milliseconds=5)]
+    assert domain.wait_for_room(just_after, NOW, limit=1, window=HOUR) > 0
+
+
+def test_waits_are_said_in_french() -> None:
+    assert domain.wait_text(0.2) == "1 seconde"
+    assert domain.wait_text(45) == "45 secondes"
+    assert domain.wait_text(61) == "2 minutes"
+    assert domain.wait_text(3600) == "60 minutes"
+
+
+def test_a_guest_order_address_is_compared_like_account_addresses() -> None:
+    assert domain.order_email(" Helene.Marchand@Example.FR ") == "helene.marchand@example.fr"
+    assert domain.order_email("Not An@Address") == "not an@address"  # still comparable
+
+
 def test_customer_numbers_look_like_c_000123() -> None:
     assert customer_number(123) == "C-000123"
     assert customer_number(1_234_567) == "C-1234567"

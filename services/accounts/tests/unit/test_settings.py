@@ -12,6 +12,7 @@ PRODUCTION = PlatformSettings(environment="production")
 SAFE = {
     "database_url": "postgresql://accounts:s3cret@db/accounts",
     "operator_token": "a-long-random-operator-token",
+    "link_sealing_key": "0f3c9a1e7b2d4c6e8a0b1c2d3e4f5a6b",
 }
 
 
@@ -36,6 +37,15 @@ def test_production_refuses_the_development_operator_token() -> None:
             jwt_private_key=key,
             database_url=SAFE["database_url"],
         )
+
+
+def test_production_refuses_the_development_link_sealing_key_and_a_short_one() -> None:
+    key = SigningKey.generate().private_pem()
+    safe = {k: v for k, v in SAFE.items() if k != "link_sealing_key"}
+    with pytest.raises(ValidationError, match="link_sealing_key"):
+        AccountsSettings(platform=PRODUCTION, jwt_private_key=key, **safe)
+    with pytest.raises(ValidationError, match="at least 16 characters"):
+        AccountsSettings(link_sealing_key="short")
 
 
 def test_trusted_proxies_must_be_networks() -> None:

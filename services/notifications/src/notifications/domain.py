@@ -1,7 +1,9 @@
 """Which email an event gives, to whom, and the rules around it. Pure: no I/O.
 
 - :func:`plan_emails` maps a customer-facing event to zero or more :class:`EmailPlan` (one per
-  template); the handler renders and records each one as a send intent.
+  template); the handler renders and records each one as a send intent. An account link
+  (reset, email change, verification) comes sealed for notifications: the plan carries it
+  opened with the link sealing key (:class:`jg_events.LinkSealer`, pure computation).
 - The Message-ID of an email is derived from (event id, template): every attempt to send the
   same email carries the same Message-ID, so a resend after a crash is recognisable.
 - Erasure: the suppression list holds keyed hashes of addresses, never the addresses.
@@ -33,15 +35,19 @@ from jg_events import (
     CustomerUpdated,
     Delivered,
     EmailChangeRequested,
+    EmailChangeRequestedV1,
+    EmailVerificationRequested,
     Event,
     InvoiceIssued,
     InvoiceKind,
+    LinkSealer,
     OrderCancelled,
     OrderConfirmed,
     OrderEvent,
     OrderModified,
     OrderProcessing,
     PasswordResetRequested,
+    PasswordResetRequestedV1,
     PaymentCancellationReason,
     PaymentCancelled,
     PaymentRefused,
@@ -51,12 +57,15 @@ from jg_events import (
     ReturnAccepted,
     ReturnRejected,
     Shipped,
+    sealed_link_of,
 )
 
 __all__ = [
     "Attachment",
     "EmailPlan",
+    "LinkUnavailableError",
     "Template",
+    "account_link",
     "confirmation_allowed",
     "gives_up",
     "is_deliverable_address",
@@ -91,6 +100,7 @@ class Template(StrEnum):
     PASSWORD_RESET = "password_reset"  # noqa: S105 - a template name
     PASSWORD_CHANGED = "password_changed"  # noqa: S105 - a template name
     EMAIL_CHANGE_CONFIRMATION = "email_change_confirmation"
+    EMAIL_VERIFICATION = "email_verification"
     EMAIL_CHANGED = "email_changed"
     ERASURE_REQUESTED = "erasure_requested"
     ERASURE_DONE = "erasure_done"
@@ -120,6 +130,7 @@ class EmailPlan:
     attachment: Attachment | None = None
     exempt_from_suppression: bool = False
     forget_after_send: bool = False
+    link: str | None = None  # the single-use account link, opened (never stored in an event)
 
 
 # --- From events to emails --------------------------------------------------------------------
@@ -156,13 +167,49 @@ def _order_plan(event: OrderEvent, template: Template, **extra: object) -> Email
     )
 
 
-def _account_plan(
-    event: CustomerRegistered
+AccountEvent = (
+    CustomerRegistered
     | CustomerUpdated
     | PasswordResetRequested
+    | PasswordResetRequestedV1
     | EmailChangeRequested
+    | EmailChangeRequestedV1
+    | EmailVerificationRequested
     | CustomerErasureRequested
-    | CustomerErased,
+    | CustomerErased
+)
+
+
+class LinkUnavailableError(ValueError):
+    """An event's sealed link cannot be opened here (no key given, or another key)."""
+
+
+def account_link(event: Event, links: LinkSealer | None) -> str | None:
+    """The single-use link an account event gives, in clear (``links`` opens sealed ones).
+
+    Version 1 of PasswordResetRequested and EmailChangeRequested carried it in clear; the
+    current versions carry it sealed for notifications, bound to the customer and recipient.
+    """
+    match event:
+        case PasswordResetRequestedV1():
+            return event.reset_url
+        case EmailChangeRequestedV1():
+            return event.confirmation_url
+    ref = sealed_link_of(event)
+    if ref is None:
+        return None
+    if links is None:
+        raise LinkUnavailableError(f"{event.event_type} carries a sealed link and no key opens it")
+    try:
+        return links.open(
+            ref.sealed, purpose=ref.purpose, customer_id=ref.customer_id, recipient=ref.recipient
+        )
+    except ValueError as error:
+        raise LinkUnavailableError(str(error)) from error
+
+
+def _account_plan(
+    event: AccountEvent,
     template: Template,
     *,
     to_email: str | None = None,
@@ -188,8 +235,12 @@ def invoice_filename(event: InvoiceIssued) -> str:
     return f"{kind}-{safe}.pdf"
 
 
-def plan_emails(event: Event) -> list[EmailPlan]:
-    """The emails ``event`` gives (none for events the customer is not told about)."""
+def plan_emails(event: Event, links: LinkSealer | None = None) -> list[EmailPlan]:
+    """The emails ``event`` gives (none for events the customer is not told about).
+
+    ``links`` opens the sealed link of account events (:class:`LinkUnavailableError` if it
+    cannot: no key, or another key than accounts').
+    """
     match event:
         case PaymentCancelled(reason=reason):
             # A superseded hold (a modification re-authorised) or an expiry is no news for
@@ -208,14 +259,31 @@ def plan_emails(event: Event) -> list[EmailPlan]:
         case OrderEvent() if type(event) in _ORDER_TEMPLATES:
             return [_order_plan(event, _ORDER_TEMPLATES[type(event)])]
         case CustomerRegistered():
-            return [_account_plan(event, Template.WELCOME, last_name=event.last_name)]
-        case PasswordResetRequested():
-            return [_account_plan(event, Template.PASSWORD_RESET)]
-        case EmailChangeRequested():
+            # With the link that verifies the address when accounts gave one.
+            return [
+                _account_plan(
+                    event,
+                    Template.WELCOME,
+                    last_name=event.last_name,
+                    link=account_link(event, links),
+                )
+            ]
+        case PasswordResetRequested() | PasswordResetRequestedV1():
+            return [_account_plan(event, Template.PASSWORD_RESET, link=account_link(event, links))]
+        case EmailChangeRequested() | EmailChangeRequestedV1():
             # Only the new address, which must confirm; the current one is warned once the
             # change is confirmed (CustomerUpdated -> EMAIL_CHANGED), not at the request.
             return [
-                _account_plan(event, Template.EMAIL_CHANGE_CONFIRMATION, to_email=event.new_email)
+                _account_plan(
+                    event,
+                    Template.EMAIL_CHANGE_CONFIRMATION,
+                    to_email=event.new_email,
+                    link=account_link(event, links),
+                )
+            ]
+        case EmailVerificationRequested():
+            return [
+                _account_plan(event, Template.EMAIL_VERIFICATION, link=account_link(event, links))
             ]
         case CustomerUpdated():
             plans = []
@@ -271,7 +339,7 @@ def suppression_lifted(requested_at: datetime, event: Event, occurred_at: dateti
     new order placed with it, is a new relationship: its emails (the confirmation link the
     address must follow, the order confirmation that is a legal duty) must go out again.
     """
-    if isinstance(event, CustomerRegistered | EmailChangeRequested):
+    if isinstance(event, CustomerRegistered | EmailChangeRequested | EmailChangeRequestedV1):
         return occurred_at > requested_at
     if isinstance(event, OrderConfirmed):
         return event.placed_at > requested_at

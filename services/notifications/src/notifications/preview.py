@@ -28,9 +28,11 @@ from jg_events import (
     CustomerUpdated,
     Delivered,
     EmailChangeRequested,
+    EmailVerificationRequested,
     Event,
     InvoiceIssued,
     InvoiceKind,
+    LinkSealer,
     OrderCancelled,
     OrderConfirmed,
     OrderModified,
@@ -43,7 +45,7 @@ from jg_events import (
     ReturnRejected,
     Shipped,
 )
-from jg_events.examples import example
+from jg_events.examples import EXAMPLE_LINK_SEALING_KEY, example
 
 from notifications.domain import EmailPlan, Template, plan_emails
 from notifications.rendering import RenderedEmail, Renderer
@@ -94,6 +96,7 @@ def _sample_events() -> list[Event]:
         example(CustomerRegistered),
         example(PasswordResetRequested),
         example(EmailChangeRequested),
+        example(EmailVerificationRequested),
         password_changed,
         updated,
         example(CustomerErasureRequested),
@@ -104,8 +107,9 @@ def _sample_events() -> list[Event]:
 def preview_plans() -> dict[Template, EmailPlan]:
     """One realistic plan per template (every template is covered)."""
     plans: dict[Template, EmailPlan] = {}
+    links = LinkSealer(EXAMPLE_LINK_SEALING_KEY)  # the examples' links are sealed with it
     for event in _sample_events():
-        for plan in plan_emails(event):
+        for plan in plan_emails(event, links):
             plans.setdefault(plan.template, plan)
     missing = [t.value for t in Template if t not in plans]
     if missing:  # pragma: no cover - guarded by the unit tests

@@ -205,6 +205,7 @@ class Renderer:
             "to_email": plan.to_email,
             "is_guest": customer is not None and customer.customer_id is None,
             "attachment": plan.attachment,
+            "link": plan.link,
             "template": plan.template.value,
         }
 

@@ -97,6 +97,12 @@ class NotificationsSettings(ServiceSettings):
         SecretStr("dev-only-notifications-recipient-hash-key"),
         description="HMAC key of the suppression list's hashed email addresses",
     )
+    link_sealing_key: SecretStr = Field(
+        SecretStr("dev-only-account-link-sealing-key"),
+        description="Secret that opens the sealed links of account emails (reset, email change, "
+        "verification); the same value as ACCOUNTS_LINK_SEALING_KEY, held by no other service "
+        "(at least 16 characters)",
+    )
 
     # --- What the emails say -----------------------------------------------------------------
     shop_url: str = Field("https://www.japangoodz.com", description="The storefront's home page")
@@ -125,6 +131,13 @@ class NotificationsSettings(ServiceSettings):
     def _is_mailbox(cls, value: str | None) -> str | None:
         if value is not None:
             _mailbox(value)
+        return value
+
+    @field_validator("link_sealing_key")
+    @classmethod
+    def _long_enough(cls, value: SecretStr) -> SecretStr:
+        if len(value.get_secret_value()) < 16:
+            raise ValueError("at least 16 characters")
         return value
 
     @model_validator(mode="after")

@@ -23,7 +23,8 @@ import pytest
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from fastapi import FastAPI
 from jg_devstack import Endpoints
-from jg_events import Envelope, Event, kafka_headers, topic_name
+from jg_events import Envelope, Event, LinkSealer, kafka_headers, sealed_link_of, topic_name
+from jg_events.examples import EXAMPLE_LINK_SEALING_KEY
 from jg_messaging import Environment, PlatformSettings
 from jg_messaging.testing import publish_raw
 from notifications.app import create_app
@@ -31,6 +32,9 @@ from notifications.handlers import TOPICS
 from notifications.settings import NotificationsSettings
 
 INTERNAL_TOKEN = "test-internal-token"
+LINK_KEY = "test-link-sealing-key-of-accounts-and-notifications"
+EXAMPLE_LINKS = LinkSealer(EXAMPLE_LINK_SEALING_KEY)
+LINKS = LinkSealer(LINK_KEY)
 
 # A minimal valid one-page PDF ("Facture F-TEST").
 PDF = (
@@ -264,6 +268,7 @@ async def notifications(
         smtp_port=stack.mailpit_smtp_port,
         payment_base_url=invoice_server.url,
         payment_internal_token=INTERNAL_TOKEN,
+        link_sealing_key=LINK_KEY,
         dispatch_poll_interval=0.2,
         retry_first_delay=0.2,
         retry_max_delay=1.0,
@@ -278,13 +283,31 @@ async def notifications(
 
 
 def for_customer(event: Event, email: str, **changes: Any) -> Any:
-    """A copy of ``event`` addressed to ``email`` (order events: the contact; account events)."""
+    """A copy of ``event`` addressed to ``email`` (order events: the contact; account events).
+
+    An account link (an example's, sealed with the example key) is sealed again as accounts
+    would seal it for this customer and recipient, with the key the tests give notifications.
+    """
     data = event.model_dump()
     if "customer" in data:
         data["customer"] = {**data["customer"], "email": email}
     elif "email" in data:
         data["email"] = email
     data.update(changes)
+    copy = type(event).model_validate(data)
+    before, after = sealed_link_of(event), sealed_link_of(copy)
+    if before is None or after is None or after.sealed != before.sealed:
+        return copy  # no link, or the test gave its own
+    link = EXAMPLE_LINKS.open(
+        before.sealed,
+        purpose=before.purpose,
+        customer_id=before.customer_id,
+        recipient=before.recipient,
+    )
+    field = next(name for name, value in data.items() if value == before.sealed)
+    data[field] = LINKS.seal(
+        link, purpose=after.purpose, customer_id=after.customer_id, recipient=after.recipient
+    )
     return type(event).model_validate(data)
 
 

@@ -7,18 +7,24 @@ from uuid import uuid4
 import pytest
 from jg_events import (
     ALL_EVENTS,
+    CustomerEmailVerified,
     CustomerErased,
     CustomerErasureRequested,
     CustomerField,
     CustomerRegistered,
     CustomerUpdated,
     EmailChangeRequested,
+    EmailChangeRequestedV1,
+    EmailVerificationRequested,
     Event,
     InvoiceIssued,
     InvoiceKind,
+    LinkSealer,
     OrderConfirmed,
     OrderPlaced,
     OrderReleased,
+    PasswordResetRequested,
+    PasswordResetRequestedV1,
     PaymentAuthorized,
     PaymentCancellationReason,
     PaymentCancelled,
@@ -26,9 +32,14 @@ from jg_events import (
     PaymentRefused,
     Shipped,
 )
-from jg_events.examples import example
+from jg_events.examples import (
+    EXAMPLE_LINK_SEALING_KEY,
+    RESET_URL,
+    VERIFICATION_URL,
+    example,
+)
 from notifications import domain
-from notifications.domain import Template, plan_emails
+from notifications.domain import LinkUnavailableError, Template, plan_emails
 from notifications.preview import preview_plans
 
 pytestmark = pytest.mark.unit
@@ -38,8 +49,11 @@ def variant(event: Event, **changes: Any) -> Any:
     return type(event).model_validate({**event.model_dump(), **changes})
 
 
+LINKS = LinkSealer(EXAMPLE_LINK_SEALING_KEY)  # opens the examples' sealed links
+
+
 def templates_of(event: Event) -> list[Template]:
-    return [plan.template for plan in plan_emails(event)]
+    return [plan.template for plan in plan_emails(event, LINKS)]
 
 
 def test_every_template_has_preview_data_and_every_email_is_reachable_from_an_event() -> None:
@@ -107,7 +121,7 @@ def test_an_email_change_warns_the_previous_address_and_a_password_change_the_cu
 
 def test_an_email_change_request_sends_the_link_to_the_new_address_only_once() -> None:
     requested = example(EmailChangeRequested)
-    (plan,) = plan_emails(requested)  # nothing to the current address: it is warned on change
+    (plan,) = plan_emails(requested, LINKS)  # nothing to the current address: warned on change
     assert plan.template is Template.EMAIL_CHANGE_CONFIRMATION
     assert plan.to_email == requested.new_email and plan.to_email != requested.email
     assert plan.customer_id == requested.customer_id
@@ -210,3 +224,41 @@ def test_only_a_message_the_relay_keeps_deferring_for_days_is_given_up_never_an_
     assert not domain.gives_up(outage=False, deferred_for=0.0, give_up_after=five_days)
     assert not domain.gives_up(outage=False, deferred_for=five_days - 1, give_up_after=five_days)
     assert domain.gives_up(outage=False, deferred_for=five_days, give_up_after=five_days)
+
+
+def test_the_sealed_link_is_opened_for_the_plan_and_only_with_the_right_key() -> None:
+    (plan,) = plan_emails(example(PasswordResetRequested), LINKS)
+    assert plan.link == RESET_URL
+    with pytest.raises(LinkUnavailableError):
+        plan_emails(example(PasswordResetRequested))  # no key
+    with pytest.raises(LinkUnavailableError, match="another key"):
+        plan_emails(example(PasswordResetRequested), LinkSealer("not-accounts-key-0000"))
+    # moved into an event for another recipient, it does not open either
+    moved = variant(example(PasswordResetRequested), email="intrus@example.com")
+    with pytest.raises(LinkUnavailableError, match="does not open"):
+        plan_emails(moved, LINKS)
+
+
+def test_version_1_events_written_before_the_upgrade_still_give_their_email() -> None:
+    (reset,) = plan_emails(example(PasswordResetRequestedV1))  # the link was in clear
+    assert (reset.template, reset.link) == (Template.PASSWORD_RESET, RESET_URL)
+    (change,) = plan_emails(example(EmailChangeRequestedV1))
+    assert change.template is Template.EMAIL_CHANGE_CONFIRMATION
+    assert change.to_email == example(EmailChangeRequestedV1).new_email
+
+
+def test_the_welcome_email_carries_the_verification_link_when_accounts_gave_one() -> None:
+    (welcome,) = plan_emails(example(CustomerRegistered), LINKS)
+    assert welcome.template is Template.WELCOME and welcome.link == VERIFICATION_URL
+    older = variant(
+        example(CustomerRegistered), sealed_verification_url=None, verification_expires_at=None
+    )
+    (plain_welcome,) = plan_emails(older)  # before email verification existed: no key needed
+    assert plain_welcome.link is None
+    (again,) = plan_emails(example(EmailVerificationRequested), LINKS)
+    assert (again.template, again.link, again.to_email) == (
+        Template.EMAIL_VERIFICATION,
+        VERIFICATION_URL,
+        example(EmailVerificationRequested).email,
+    )
+    assert plan_emails(example(CustomerEmailVerified)) == []

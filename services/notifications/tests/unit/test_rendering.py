@@ -14,11 +14,15 @@ from jg_events import (
     ClaimResolved,
     CustomerErased,
     CustomerErasureRequested,
+    CustomerRegistered,
     Delivered,
     EmailChangeRequested,
+    EmailChangeRequestedV1,
+    EmailVerificationRequested,
     Envelope,
     Event,
     InvoiceIssued,
+    LinkSealer,
     OrderCancelled,
     OrderConfirmed,
     OrderModified,
@@ -31,7 +35,13 @@ from jg_events import (
     ReturnRejected,
     Shipped,
 )
-from jg_events.examples import example
+from jg_events.examples import (
+    EMAIL_CHANGE_URL,
+    EXAMPLE_LINK_SEALING_KEY,
+    RESET_URL,
+    VERIFICATION_URL,
+    example,
+)
 from notifications.domain import Template, plan_emails
 from notifications.preview import preview_plans
 from notifications.rendering import NBSP, NNBSP, RenderedEmail, Renderer, Shop, typography
@@ -46,8 +56,11 @@ def variant(event: Event, **changes: Any) -> Any:
     return type(event).model_validate({**event.model_dump(), **changes})
 
 
+LINKS = LinkSealer(EXAMPLE_LINK_SEALING_KEY)  # opens the examples' sealed links
+
+
 def render(event: Event) -> RenderedEmail:
-    (plan,) = plan_emails(event)
+    (plan,) = plan_emails(event, LINKS)
     return RENDERER.render(plan)
 
 
@@ -219,7 +232,8 @@ def test_the_invoice_email_names_the_invoice_its_pdf_and_where_it_stays() -> Non
 def test_the_password_reset_gives_the_single_use_link_its_expiry_and_the_spam_hint() -> None:
     event = example(PasswordResetRequested)
     email = render(event)
-    assert event.reset_url in email.text and f'href="{event.reset_url}"' in email.html
+    assert RESET_URL in email.text and f'href="{RESET_URL}"' in email.html
+    assert event.sealed_reset_url not in email.text + email.html
     for part in both(email):
         assert "une seule fois" in part
         assert "expire le 2" in part and "11" in part  # 10:14 UTC is 11 h 14 in Paris
@@ -230,12 +244,12 @@ def test_the_email_change_link_goes_to_the_new_address_with_its_expiry_and_the_i
     None
 ):
     event = example(EmailChangeRequested)  # expires 2026-03-03 09:14 UTC, 10 h 14 in Paris
-    (plan,) = plan_emails(event)
+    (plan,) = plan_emails(event, LINKS)
     assert plan.to_email == event.new_email != event.email
     email = RENDERER.render(plan)
     assert email.subject == "Confirmez votre nouvelle adresse e-mail JapanGoodz"
-    assert event.confirmation_url in email.text
-    assert f'href="{event.confirmation_url}"' in email.html
+    assert EMAIL_CHANGE_URL in email.text
+    assert f'href="{EMAIL_CHANGE_URL}"' in email.html
     for part in both(email):
         assert event.new_email in part
         assert event.email not in part  # the current address is not shown to an unconfirmed one
@@ -253,10 +267,38 @@ def test_the_email_change_link_goes_to_the_new_address_with_its_expiry_and_the_i
 def test_the_email_change_link_and_name_are_escaped_in_the_html_part() -> None:
     link = "https://www.japangoodz.com/mon-compte/confirmation-email?token=Qa7w2&src=mail"
     evil = '<b onmouseover="x()">Camille</b>'
-    email = render(variant(example(EmailChangeRequested), confirmation_url=link, first_name=evil))
+    email = render(variant(example(EmailChangeRequestedV1), confirmation_url=link, first_name=evil))
     assert f'href="{link.replace("&", "&amp;")}"' in email.html
     assert "<b onmouseover" not in email.html and "&lt;b onmouseover" in email.html
     assert link in email.text and evil in email.text  # plain text shows them as they are
+
+
+def test_the_welcome_email_asks_to_verify_the_address_with_the_link_and_its_expiry() -> None:
+    event = example(CustomerRegistered)  # the link expires 2026-03-03 09:14 UTC
+    email = render(event)
+    assert VERIFICATION_URL in email.text and f'href="{VERIFICATION_URL}"' in email.html
+    for part in both(email):
+        assert event.email in part and "est bien la vôtre" in part
+        assert "une seule fois" in part
+        assert re.search(rf"expire le 3[ {NBSP}]mars 2026 à 10{NBSP}h{NBSP}14", part)
+        assert "passées sans compte" in part
+        assert "sans confirmation, ce compte n'aura aucun accès à vos commandes" in part
+    older = variant(event, sealed_verification_url=None, verification_expires_at=None)
+    (plan,) = plan_emails(older)
+    plain_welcome = RENDERER.render(plan)
+    for part in both(plain_welcome):
+        assert "est bien la vôtre" not in part and "répondez simplement" in part
+
+
+def test_a_new_verification_link_comes_with_its_expiry_and_the_ignore_advice() -> None:
+    event = example(EmailVerificationRequested)
+    email = render(event)
+    assert email.subject == "Confirmez votre adresse e-mail JapanGoodz"
+    assert VERIFICATION_URL in email.text and f'href="{VERIFICATION_URL}"' in email.html
+    for part in both(email):
+        assert event.customer_number in part and "une seule fois" in part
+        assert "ignorez simplement cet e-mail" in part
+        assert "Courrier indésirable" in part and "Spams" in part
 
 
 @pytest.mark.parametrize(

@@ -44,13 +44,19 @@ def test_production_refuses_development_secrets_and_a_missing_seller_address() -
     production = PlatformSettings(environment=Environment.PRODUCTION)
     with pytest.raises(ValidationError, match=r"payment_internal_token|recipient_hash_key"):
         NotificationsSettings(platform=production, seller_address="1 rue X, 75001 Paris")
+    safe = {
+        "payment_internal_token": SecretStr("s3cr3t-token"),
+        "recipient_hash_key": SecretStr("another-s3cr3t"),
+        "database_url": SecretStr("postgresql://n:pw@db/n"),
+    }
+    with pytest.raises(ValidationError, match="link_sealing_key"):
+        NotificationsSettings(platform=production, seller_address="1 rue X, 75001 Paris", **safe)
     with pytest.raises(ValidationError, match="SELLER_ADDRESS"):
         NotificationsSettings(
-            platform=production,
-            payment_internal_token=SecretStr("s3cr3t-token"),
-            recipient_hash_key=SecretStr("another-s3cr3t"),
-            database_url=SecretStr("postgresql://n:pw@db/n"),
+            platform=production, link_sealing_key=SecretStr("0f3c9a1e7b2d4c6e8a0b1c2d"), **safe
         )
+    with pytest.raises(ValidationError, match="at least 16 characters"):
+        NotificationsSettings(link_sealing_key=SecretStr("short"))
 
 
 def test_the_preview_command_writes_every_email_to_a_folder(tmp_path: Path) -> None:

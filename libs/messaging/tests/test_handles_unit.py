@@ -1,0 +1,24 @@
+"""handles(): a handler receives the messages of its event type and schema version only."""
+
+from types import SimpleNamespace
+
+import pytest
+from jg_events import PasswordResetRequested, PasswordResetRequestedV1
+from jg_messaging import handles
+
+pytestmark = pytest.mark.unit
+
+
+def message(**headers: str) -> SimpleNamespace:
+    return SimpleNamespace(headers=headers)
+
+
+def test_each_version_goes_to_its_own_handler() -> None:
+    v1, v2 = handles(PasswordResetRequestedV1), handles(PasswordResetRequested)
+    old = message(**{"event-type": "PasswordResetRequested", "event-version": "1"})
+    new = message(**{"event-type": "PasswordResetRequested", "event-version": "2"})
+    assert (v1(old), v2(old)) == (True, False)  # type: ignore[arg-type]
+    assert (v1(new), v2(new)) == (False, True)  # type: ignore[arg-type]
+    # a message without a version header is version 1; another type matches neither
+    assert v1(message(**{"event-type": "PasswordResetRequested"}))  # type: ignore[arg-type]
+    assert not v1(message(**{"event-type": "CustomerErased", "event-version": "1"}))  # type: ignore[arg-type]
