@@ -82,7 +82,8 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _error(*codes: int) -> dict[int | str, dict[str, Any]]:
+def _error(*codes: int, body: bool = False) -> dict[int | str, dict[str, Any]]:
+    """The errors of a route; ``body``: it reads a JSON body (400 when it is not UTF-8)."""
     texts = {
         400: "The link is no longer valid.",
         403: "The current password is wrong.",
@@ -90,6 +91,10 @@ def _error(*codes: int) -> dict[int | str, dict[str, Any]]:
         409: "The email address already has an account.",
         429: "Too many attempts: wait (Retry-After).",
     }
+    if body:
+        unreadable = "The body is not readable JSON (not UTF-8)."
+        texts[400] = f"{texts[400]} Or: {unreadable}" if 400 in codes else unreadable
+        codes = (*codes, 400)
     extra = {c: {"model": ErrorBody, "description": texts[c]} for c in codes}
     return {**_ERRORS, **extra}
 
@@ -342,7 +347,7 @@ def accounts_router(ctx: Accounts) -> APIRouter:
         status_code=201,
         tags=["sessions"],
         summary="Sign up: create an account and log in",
-        responses=_error(409),
+        responses=_error(409, body=True),
     )
     async def sign_up(body: SignUp) -> Tokens:
         problems = domain.password_problems(
@@ -387,7 +392,10 @@ def accounts_router(ctx: Accounts) -> APIRouter:
         return tokens
 
     @router.post(
-        "/login", tags=["sessions"], summary="Log in with email and password", responses=_error(429)
+        "/login",
+        tags=["sessions"],
+        summary="Log in with email and password",
+        responses=_error(429, body=True),
     )
     async def login(body: Login, request: Request) -> Tokens:
         now = utcnow()
@@ -412,7 +420,7 @@ def accounts_router(ctx: Accounts) -> APIRouter:
         "/sessions/refresh",
         tags=["sessions"],
         summary="New tokens for an open session (the refresh token is single-use)",
-        responses=_ERRORS,
+        responses=_error(body=True),
     )
     async def refresh(body: Refresh) -> Tokens:
         now = utcnow()
@@ -463,7 +471,7 @@ def accounts_router(ctx: Accounts) -> APIRouter:
         "/me",
         tags=["profile"],
         summary="Change name or billing address ('Informations et adresse de facturation')",
-        responses=_ERRORS,
+        responses=_error(body=True),
     )
     async def change_profile(
         body: ProfileChange,
@@ -511,7 +519,7 @@ def accounts_router(ctx: Accounts) -> APIRouter:
         status_code=202,
         tags=["profile"],
         summary="Change email: a confirmation link is sent to the new address",
-        responses=_error(403, 409, 429),
+        responses=_error(403, 409, 429, body=True),
     )
     async def change_email(
         body: EmailChange,
@@ -562,7 +570,7 @@ def accounts_router(ctx: Accounts) -> APIRouter:
         "/email-change/confirm",
         tags=["profile"],
         summary="Confirm a new email with the token from the link (no login needed)",
-        responses=_error(400, 409),
+        responses=_error(400, 409, body=True),
     )
     async def confirm_email(body: ConfirmToken) -> Profile:
         now = utcnow()
@@ -595,7 +603,7 @@ def accounts_router(ctx: Accounts) -> APIRouter:
         status_code=204,
         tags=["profile"],
         summary="Change password (current one required; the other sessions end)",
-        responses=_error(403, 429),
+        responses=_error(403, 429, body=True),
     )
     async def change_password(
         body: PasswordChange,
@@ -630,7 +638,7 @@ def accounts_router(ctx: Accounts) -> APIRouter:
         status_code=202,
         tags=["password reset"],
         summary="Forgotten password: email a single-use link (same answer for any address)",
-        responses=_error(429),
+        responses=_error(429, body=True),
     )
     async def request_password_reset(body: PasswordResetRequest, request: Request) -> Accepted:
         loop = asyncio.get_running_loop()
@@ -690,7 +698,7 @@ def accounts_router(ctx: Accounts) -> APIRouter:
         "/password-reset/confirm",
         tags=["password reset"],
         summary="Set a new password with the link's token; ends the link and logs in",
-        responses=_error(400),
+        responses=_error(400, body=True),
     )
     async def confirm_password_reset(body: PasswordResetConfirm) -> Tokens:
         token_hash = domain.hash_token(body.token)
@@ -755,7 +763,7 @@ def accounts_router(ctx: Accounts) -> APIRouter:
         status_code=202,
         tags=["erasure"],
         summary="Delete my account and personal data (current password required)",
-        responses=_error(403, 429),
+        responses=_error(403, 429, body=True),
     )
     async def erase_me(
         body: CustomerErasureRequest,
@@ -776,7 +784,7 @@ def accounts_router(ctx: Accounts) -> APIRouter:
         status_code=202,
         tags=["erasure"],
         summary="Customer service: erase the account of an email + customer number",
-        responses=_error(404),
+        responses=_error(404, body=True),
     )
     async def erase_for_customer_service(
         body: OperatorErasureRequest,
