@@ -534,6 +534,7 @@ def customer_router(ctx: Context, principal: Callable[..., Awaitable[Principal]]
         "(checked by content), at most FULFILLMENT_CLAIM_PHOTO_MAX_COUNT of at most "
         "FULFILLMENT_CLAIM_PHOTO_MAX_BYTES each. 201 and ClaimOpened (acknowledgement email).",
         responses={
+            400: {"model": ErrorBody, "description": "Not readable as multipart/form-data"},
             409: {"model": ErrorBody, "description": "The order has not been shipped yet"},
             411: {"model": ErrorBody, "description": "No Content-Length"},
             413: {"model": ErrorBody, "description": "Upload too large"},
