@@ -9,7 +9,7 @@ UV_RUN = $(UV) run --frozen
 TEST_DIRS = $(wildcard libs/*/tests services/*/tests tests)
 
 .PHONY: help install lint format up down status test test-unit test-integration run demo bench \
-	deploy-tools deploy-check preview-emails chaos
+	deploy-tools deploy-check preview-emails chaos fuzz
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-17s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -37,16 +37,19 @@ status: install ## Each component, its ports and its state
 	$(UV_RUN) jg-stack status
 
 test: install up deploy-check ## Everything: deployment checks, then unit, integration and e2e tests against the real stack
-	$(UV_RUN) pytest $(TEST_DIRS) --ignore=tests/deploy --ignore=tests/chaos
+	$(UV_RUN) pytest $(TEST_DIRS) --ignore=tests/deploy --ignore=tests/chaos --ignore=tests/fuzz
 
 test-unit: install ## Unit tests only (no service needed)
-	$(UV_RUN) pytest -m unit $(TEST_DIRS) --ignore=tests/chaos
+	$(UV_RUN) pytest -m unit $(TEST_DIRS) --ignore=tests/chaos --ignore=tests/fuzz
 
 test-integration: install up ## Integration tests against the real stack
-	$(UV_RUN) pytest -m integration $(TEST_DIRS) --ignore=tests/chaos
+	$(UV_RUN) pytest -m integration $(TEST_DIRS) --ignore=tests/chaos --ignore=tests/fuzz
 
 chaos: install up ## Faults for real (kill -9 of every service instance, Kafka, PostgreSQL; SMTP and Stripe down) while 300 orders flow; prints what was lost (nothing)
 	$(UV_RUN) pytest tests/chaos --timeout=900
+
+fuzz: install up ## schemathesis against the five OpenAPI documents with each audience's credentials; fails on a 5xx, an undocumented answer or a timeout; prints the requests per service
+	$(UV_RUN) pytest tests/fuzz --timeout=1200
 
 run: install ## The stack plus every service under services/, in the foreground (Ctrl-C stops them)
 	$(UV_RUN) jg-stack run

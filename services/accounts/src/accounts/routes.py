@@ -92,7 +92,8 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _error(*codes: int) -> dict[int | str, dict[str, Any]]:
+def _error(*codes: int, body: bool = False) -> dict[int | str, dict[str, Any]]:
+    """The errors of a route; ``body``: it reads a JSON body (400 when it is not UTF-8)."""
     texts = {
         400: "The link is no longer valid.",
         403: "The current password is wrong.",
@@ -101,6 +102,10 @@ def _error(*codes: int) -> dict[int | str, dict[str, Any]]:
         429: "Too many attempts: wait (Retry-After).",
         503: "Too busy right now (hashing capacity taken): try again after Retry-After.",
     }
+    if body:
+        unreadable = "The body is not readable JSON (not UTF-8)."
+        texts[400] = f"{texts[400]} Or: {unreadable}" if 400 in codes else unreadable
+        codes = (*codes, 400)
     extra = {c: {"model": ErrorBody, "description": texts[c]} for c in codes}
     return {**_ERRORS, **extra}
 
@@ -447,7 +452,7 @@ def accounts_router(ctx: Accounts) -> APIRouter:
         status_code=201,
         tags=["sessions"],
         summary="Sign up: create an account and log in (a link to verify the email is sent)",
-        responses=_error(409, 429, 503),
+        responses=_error(409, 429, 503, body=True),
     )
     async def sign_up(body: SignUp, request: Request) -> Tokens:
         problems = domain.password_problems(
@@ -496,7 +501,10 @@ def accounts_router(ctx: Accounts) -> APIRouter:
         return tokens
 
     @router.post(
-        "/login", tags=["sessions"], summary="Log in with email and password", responses=_error(429)
+        "/login",
+        tags=["sessions"],
+        summary="Log in with email and password",
+        responses=_error(429, body=True),
     )
     async def login(body: Login, request: Request) -> Tokens:
         now = utcnow()
@@ -527,7 +535,7 @@ def accounts_router(ctx: Accounts) -> APIRouter:
         "/sessions/refresh",
         tags=["sessions"],
         summary="New tokens for an open session (the refresh token is single-use)",
-        responses=_ERRORS,
+        responses=_error(body=True),
     )
     async def refresh(body: Refresh) -> Tokens:
         now = utcnow()
@@ -578,7 +586,7 @@ def accounts_router(ctx: Accounts) -> APIRouter:
         "/me",
         tags=["profile"],
         summary="Change name or billing address ('Informations et adresse de facturation')",
-        responses=_ERRORS,
+        responses=_error(body=True),
     )
     async def change_profile(
         body: ProfileChange,
@@ -636,7 +644,7 @@ def accounts_router(ctx: Accounts) -> APIRouter:
         status_code=202,
         tags=["profile"],
         summary="Change email: a confirmation link is sent to the new address",
-        responses=_error(403, 409, 429),
+        responses=_error(403, 409, 429, body=True),
     )
     async def change_email(
         body: EmailChange,
@@ -690,7 +698,7 @@ def accounts_router(ctx: Accounts) -> APIRouter:
         "/email-change/confirm",
         tags=["profile"],
         summary="Confirm a new email with the token from the link (no login needed)",
-        responses=_error(400, 409),
+        responses=_error(400, 409, body=True),
     )
     async def confirm_email(body: ConfirmToken) -> Profile:
         now = utcnow()
@@ -772,7 +780,7 @@ def accounts_router(ctx: Accounts) -> APIRouter:
         "/email-verification/confirm",
         tags=["email verification"],
         summary="Verify an account's email with the token from the link (no login needed)",
-        responses=_error(400),
+        responses=_error(400, body=True),
     )
     async def confirm_verification(body: ConfirmToken) -> Accepted:
         now = utcnow()
@@ -794,7 +802,7 @@ def accounts_router(ctx: Accounts) -> APIRouter:
         status_code=204,
         tags=["profile"],
         summary="Change password (current one required; the other sessions end)",
-        responses=_error(403, 429, 503),
+        responses=_error(403, 429, 503, body=True),
     )
     async def change_password(
         body: PasswordChange,
@@ -829,7 +837,7 @@ def accounts_router(ctx: Accounts) -> APIRouter:
         status_code=202,
         tags=["password reset"],
         summary="Forgotten password: email a single-use link (same answer for any address)",
-        responses=_error(429),
+        responses=_error(429, body=True),
     )
     async def request_password_reset(body: PasswordResetRequest, request: Request) -> Accepted:
         loop = asyncio.get_running_loop()
@@ -894,7 +902,7 @@ def accounts_router(ctx: Accounts) -> APIRouter:
         "/password-reset/confirm",
         tags=["password reset"],
         summary="Set a new password with the link's token; ends the link and logs in",
-        responses=_error(400, 503),
+        responses=_error(400, 503, body=True),
     )
     async def confirm_password_reset(body: PasswordResetConfirm) -> Tokens:
         token_hash = domain.hash_token(body.token)
@@ -968,7 +976,7 @@ def accounts_router(ctx: Accounts) -> APIRouter:
         status_code=202,
         tags=["erasure"],
         summary="Delete my account and personal data (current password required)",
-        responses=_error(403, 429),
+        responses=_error(403, 429, body=True),
     )
     async def erase_me(
         body: CustomerErasureRequest,
@@ -989,7 +997,7 @@ def accounts_router(ctx: Accounts) -> APIRouter:
         status_code=202,
         tags=["erasure"],
         summary="Customer service: erase the account of an email + customer number",
-        responses=_error(404),
+        responses=_error(404, body=True),
     )
     async def erase_for_customer_service(
         body: OperatorErasureRequest,

@@ -33,6 +33,9 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     415: {"model": ErrorResponse, "description": "Body is not application/json."},
     422: {"model": ErrorResponse, "description": "Invalid request: per-field codes and reasons."},
 }
+_UNREADABLE = {
+    400: {"model": ErrorResponse, "description": "Body is not readable JSON (not UTF-8)."}
+}
 _WINDOW_CLOSED = {
     409: {
         "model": ErrorResponse,
@@ -143,7 +146,15 @@ def orders_router(
         "with another body. Prices come from the catalogue only.",
         responses={
             200: {"model": OrderOut, "description": "Replay: the order created by this key."},
-            400: {"model": ErrorResponse, "description": "Idempotency-Key missing or malformed."},
+            400: {
+                "model": ErrorResponse,
+                "description": "Idempotency-Key missing or malformed, or a body that is not "
+                "readable JSON (not UTF-8).",
+            },
+            403: {
+                "model": ErrorResponse,
+                "description": "A customer's token with another customer's id in the contact.",
+            },
             **_ERRORS,
         },
     )
@@ -259,7 +270,7 @@ def orders_router(
         description="Addresses, shipping method, quantities of the lines (0 removes a line). "
         "Accepted while the order is confirmed and not yet released; a change of the total "
         "needs a new payment authorisation before release (OrderModified).",
-        responses={**_ERRORS, **_WINDOW_CLOSED},
+        responses={**_ERRORS, **_UNREADABLE, **_WINDOW_CLOSED},
     )
     async def modify_order(
         order_id: OrderId, request: ModifyOrderRequest, principal: Caller
@@ -322,7 +333,7 @@ def orders_router(
         description="Accepted until release (before or after payment authorisation). "
         "Cancelling a cancelled order again answers 200 and changes nothing. Publishes "
         "OrderCancelled: payment releases the hold, nothing is captured.",
-        responses={**_ERRORS, **_WINDOW_CLOSED},
+        responses={**_ERRORS, **_UNREADABLE, **_WINDOW_CLOSED},
     )
     async def cancel_order(
         order_id: OrderId,

@@ -154,6 +154,10 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     422: {"model": ErrorBody, "description": "Invalid request, or refused by the rules"},
 }
 
+UNREADABLE: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorBody, "description": "Body is not readable JSON (not UTF-8)"}
+}
+
 ORDER_NOT_FOUND = ApiError(404, "order_not_found", "Commande introuvable.")
 
 
@@ -388,6 +392,7 @@ def customer_router(ctx: Context, principal: Callable[..., Awaitable[Principal]]
         "the rules: 422 with the reason as `code` (withdrawal_period_expired, not_delivered, "
         "items_not_in_order, already_returned, item_used_or_damaged, sale_item_excluded) and "
         "a French `message`; ReturnRejected is published too.",
+        responses=UNREADABLE,
     )
     async def request_return(
         order_id: OrderId,
@@ -498,6 +503,7 @@ def customer_router(ctx: Context, principal: Callable[..., Awaitable[Principal]]
         "FULFILLMENT_UPLOAD_WAIT_SECONDS, then 503 `uploads_busy` with Retry-After. "
         "201 and ClaimOpened (acknowledgement email).",
         responses={
+            400: {"model": ErrorBody, "description": "Not readable as multipart/form-data"},
             409: {"model": ErrorBody, "description": "The order has not been shipped yet"},
             413: {"model": ErrorBody, "description": "Upload too large"},
             503: {"model": ErrorBody, "description": "Too many uploads at once: retry later"},
@@ -870,7 +876,10 @@ def operator_router(ctx: Context) -> APIRouter:
     @router.put(
         "/stock/{sku}",
         summary="Inventory count: set a sku's labels and items on hand (creates the sku)",
-        responses={409: {"model": ErrorBody, "description": "Below the reserved items"}},
+        responses={
+            **UNREADABLE,
+            409: {"model": ErrorBody, "description": "Below the reserved items"},
+        },
     )
     async def count_stock(sku: SkuPath, body: InventoryCount) -> StockChange:
         async with ctx.runtime.messaging.transaction() as uow:
@@ -905,6 +914,7 @@ def operator_router(ctx: Context) -> APIRouter:
         "/stock/{sku}/adjustments",
         summary="Add or remove items on hand",
         responses={
+            **UNREADABLE,
             404: ERRORS[404],
             409: {"model": ErrorBody, "description": "Below the reserved items"},
         },
@@ -1005,7 +1015,10 @@ def operator_router(ctx: Context) -> APIRouter:
         "/claims/{claim_id}/photos/{photo_id}",
         summary="A claim's photo (the stored bytes)",
         response_class=Response,
-        responses={200: {"content": {m: {} for m in domain.ACCEPTED_PHOTO_TYPES}}},
+        responses={
+            200: {"content": {m: {} for m in domain.ACCEPTED_PHOTO_TYPES}},
+            404: {"model": ErrorBody, "description": "No such photo (or it was erased)"},
+        },
     )
     async def read_photo(claim_id: ClaimId, photo_id: PhotoId) -> Response:
         async with ctx.runtime.pool.acquire() as conn:
@@ -1022,6 +1035,7 @@ def operator_router(ctx: Context) -> APIRouter:
         "/claims/{claim_id}/resolution",
         summary="Customer service resolves a claim: reship, refund or reject",
         responses={
+            **UNREADABLE,
             404: ERRORS[404],
             409: {"model": ErrorBody, "description": "Already resolved, or no stock to reship"},
         },

@@ -84,6 +84,70 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, http_error)
 
 
+# What Stripe posts: an Event (https://docs.stripe.com/api/events/object), read as raw bytes
+# for the signature, so documented here rather than by a model.
+STRIPE_EVENT_BODY: dict[str, Any] = {
+    "required": True,
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "required": ["id", "type", "data"],
+                "properties": {
+                    "id": {
+                        "type": "string",
+                        "minLength": 1,
+                        "description": "Stripe's event id, 'evt_...'.",
+                    },
+                    "object": {"type": "string", "enum": ["event"]},
+                    "type": {
+                        "type": "string",
+                        "description": "The event type; payment_intent.*, charge.refund.*, "
+                        "charge.refunded and refund.* are applied, any other is ignored.",
+                        "enum": [
+                            "payment_intent.amount_capturable_updated",
+                            "payment_intent.succeeded",
+                            "payment_intent.payment_failed",
+                            "payment_intent.canceled",
+                            "payment_intent.requires_action",
+                            "charge.refunded",
+                            "charge.refund.updated",
+                            "refund.updated",
+                            "refund.failed",
+                        ],
+                    },
+                    "created": {"type": "integer", "description": "Unix time."},
+                    "data": {
+                        "type": "object",
+                        "required": ["object"],
+                        "properties": {
+                            "object": {
+                                "type": "object",
+                                "description": "The payment intent, charge or refund.",
+                                "properties": {
+                                    "id": {"type": "string", "minLength": 1},
+                                    "object": {
+                                        "type": "string",
+                                        "enum": ["payment_intent", "charge", "refund"],
+                                    },
+                                    "status": {"type": "string"},
+                                    "amount": {"type": "integer"},
+                                    "payment_intent": {"type": "string"},
+                                    "metadata": {
+                                        "type": "object",
+                                        "additionalProperties": {"type": "string"},
+                                    },
+                                },
+                            }
+                        },
+                    },
+                },
+            }
+        }
+    },
+}
+
+
 def webhooks_router(workflow: PaymentWorkflow) -> APIRouter:
     router = APIRouter(tags=["stripe"])
 
@@ -101,6 +165,7 @@ def webhooks_router(workflow: PaymentWorkflow) -> APIRouter:
                 "description": "Body larger than PAYMENT_MAX_WEBHOOK_BODY_BYTES",
             },
         },
+        openapi_extra={"requestBody": STRIPE_EVENT_BODY},
     )
     async def stripe_webhook(
         request: Request,
@@ -125,7 +190,7 @@ def webhooks_router(workflow: PaymentWorkflow) -> APIRouter:
             raise ApiError(
                 400, "invalid_signature", "The Stripe signature is missing, invalid or stale."
             ) from exc
-        except (ValueError, KeyError, TypeError) as exc:
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:  # e.g. JSON, not an object
             log.warning("stripe_webhook_unreadable", error=repr(exc))
             raise ApiError(400, "invalid_payload", "The body is not a Stripe event.") from exc
         outcome = await workflow.handle_stripe_event(event)

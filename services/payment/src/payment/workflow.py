@@ -514,8 +514,15 @@ class PaymentWorkflow:
         """Apply a verified Stripe event once; returns what was done (for the log and reply)."""
         event_id = str(event.get("id") or "")
         event_type = str(event.get("type") or "")
-        obj = (event.get("data") or {}).get("object") or {}
+        data = event.get("data")
+        obj = data.get("object") if isinstance(data, dict) else None
         if not event_id or not isinstance(obj, dict):
+            return "malformed"
+        try:
+            intent_view, refund_views = _stripe_views(event_type, obj)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            # Signed by Stripe yet not shaped like its objects: nothing to apply, no retry.
+            log.warning("stripe_event_malformed", stripe_event_id=event_id, error=repr(exc))
             return "malformed"
         causation = f"stripe:{event_id}"
         follow: list[UUID] = []
@@ -526,8 +533,8 @@ class PaymentWorkflow:
             )
             if not fresh:
                 return "duplicate"
-            if event_type.startswith("payment_intent.") and obj.get("object") == "payment_intent":
-                view = IntentView.from_stripe(obj)
+            if intent_view is not None:
+                view = intent_view
                 attempt = await self._attempt_for(conn, view)
                 if attempt is None:
                     outcome = "unknown_intent"
@@ -543,8 +550,10 @@ class PaymentWorkflow:
                     after = await repository.get_attempt(conn, attempt.id)
                     assert after is not None
                     outcome = "applied" if after.status != before else "no_change"
-            elif event_type.startswith(("charge.refund", "refund.")):
-                outcome, refunds_to_read = await self._refund_event(conn, obj, causation)
+            elif refund_views is not None:
+                outcome, refunds_to_read = await self._refund_event(
+                    conn, obj, refund_views, causation
+                )
             else:
                 outcome = "ignored"
             await repository.set_webhook_outcome(conn, event_id, outcome)
@@ -573,21 +582,22 @@ class PaymentWorkflow:
         return attempt
 
     async def _refund_event(
-        self, conn: asyncpg.Connection, obj: dict[str, Any], causation: str
+        self,
+        conn: asyncpg.Connection,
+        obj: dict[str, Any],
+        views: list[RefundView],
+        causation: str,
     ) -> tuple[str, list[UUID]]:
-        views: list[RefundView] = []
         to_read: list[UUID] = []
-        if obj.get("object") == "refund":
-            views.append(RefundView.from_stripe(obj))
-        elif obj.get("object") == "charge":
-            refunds = (obj.get("refunds") or {}).get("data")
-            if isinstance(refunds, list) and refunds:
-                views += [RefundView.from_stripe(r) for r in refunds if isinstance(r, dict)]
-            elif isinstance(obj.get("payment_intent"), str):
-                # Recent API versions leave the refunds out of charge events: read them back.
-                for row in await repository.refunds_of_intent(conn, obj["payment_intent"]):
-                    if row.state in (RefundStatus.REQUESTED, RefundStatus.PENDING):
-                        to_read.append(row.refund_request_id)
+        if (
+            obj.get("object") == "charge"
+            and not views
+            and isinstance(obj.get("payment_intent"), str)
+        ):
+            # Recent API versions leave the refunds out of charge events: read them back.
+            for row in await repository.refunds_of_intent(conn, obj["payment_intent"]):
+                if row.state in (RefundStatus.REQUESTED, RefundStatus.PENDING):
+                    to_read.append(row.refund_request_id)
         applied = 0
         for view in views:
             row = await repository.refund_of_stripe_id(conn, view.id, for_update=True)
@@ -922,3 +932,26 @@ def _invoice_issued(invoice: InvoiceRow, order: OrderRow) -> InvoiceIssued:
         total_incl_vat=domain.from_cents(invoice.total_incl_vat_cents),
         download_path=f"/invoices/{invoice.number}.pdf",
     )
+
+
+def _stripe_views(
+    event_type: str, obj: dict[str, Any]
+) -> tuple[IntentView | None, list[RefundView] | None]:
+    """What a webhook's object says, read before anything is written: the payment intent of a
+    ``payment_intent.*`` event, or the refunds of a refund event (none: a charge whose refunds
+    must be read back). Raises KeyError, TypeError, ValueError or AttributeError for an object
+    that is not shaped like Stripe's."""
+    object_id = obj.get("id")
+    if object_id is not None and not isinstance(object_id, str):
+        raise TypeError(f"object id {object_id!r} is not a string")
+    if event_type.startswith("payment_intent.") and obj.get("object") == "payment_intent":
+        return IntentView.from_stripe(obj), None
+    if event_type.startswith(("charge.refund", "refund.")):
+        if obj.get("object") == "refund":
+            return None, [RefundView.from_stripe(obj)]
+        if obj.get("object") == "charge":
+            refunds = (obj.get("refunds") or {}).get("data")
+            if isinstance(refunds, list):
+                return None, [RefundView.from_stripe(r) for r in refunds if isinstance(r, dict)]
+        return None, []
+    return None, None

@@ -4,9 +4,9 @@ import time
 
 import pytest
 from jg_events import RefusalReason
-from payment.testing import failed_intent, payment_intent, stripe_event
+from payment.testing import failed_intent, payment_intent, signature_header, stripe_event
 
-from .conftest import THREE_D_SECURE, Payment, placed
+from .conftest import THREE_D_SECURE, WEBHOOK_SECRET, Payment, placed
 
 pytestmark = pytest.mark.integration
 
@@ -136,3 +136,52 @@ async def test_events_payment_does_not_use_are_acknowledged_and_ignored(payment:
     )
     response = await payment.webhook(stranger)
     assert response.status_code == 200 and response.json()["outcome"] == "unknown_intent"
+
+
+@pytest.mark.parametrize(
+    ("event_type", "obj"),
+    [
+        ("refund.updated", {"object": "refund", "amount": 100, "status": "succeeded"}),  # no id
+        ("payment_intent.succeeded", {"id": 42, "object": "payment_intent"}),
+        ("payment_intent.succeeded", {"id": "pi_1", "object": "payment_intent", "amount": "x"}),
+        ("payment_intent.canceled", {"id": "pi_1", "object": "payment_intent", "metadata": ["k"]}),
+        ("charge.refunded", {"id": "ch_1", "object": "charge", "refunds": ["re_1"]}),
+        ("charge.refund.updated", {"id": "ch_1", "object": "charge", "refunds": {"data": [{}]}}),
+    ],
+)
+async def test_a_signed_event_not_shaped_like_stripes_objects_is_acknowledged_as_malformed(
+    payment: Payment, event_type: str, obj: dict[str, object]
+) -> None:
+    event = stripe_event(event_type, obj)
+    response = await payment.webhook(event)
+    # 200, not 500: a retry by Stripe would not make it readable.
+    assert response.status_code == 200, response.text
+    assert response.json()["outcome"] == "malformed"
+    assert (
+        await payment.pool.fetchval(
+            "SELECT count(*) FROM stripe_webhook_events WHERE event_id = $1", event["id"]
+        )
+        == 0
+    )
+
+
+async def test_a_signed_event_whose_data_is_not_an_object_is_acknowledged_as_malformed(
+    payment: Payment,
+) -> None:
+    event = stripe_event("payment_intent.succeeded", {}) | {"data": ["not", "an", "object"]}
+    response = await payment.webhook(event)
+    assert response.status_code == 200, response.text
+    assert response.json()["outcome"] == "malformed"
+
+
+@pytest.mark.parametrize("body", [b"[]", b'"evt_1"', b"42", b"null", b"true"])
+async def test_a_signed_body_that_is_json_but_not_an_object_is_refused_as_not_an_event(
+    payment: Payment, body: bytes
+) -> None:
+    headers = {
+        "Content-Type": "application/json",
+        "Stripe-Signature": signature_header(body, WEBHOOK_SECRET),
+    }
+    response = await payment.http.post("/webhooks/stripe", content=body, headers=headers)
+    assert response.status_code == 400, response.text
+    assert response.json()["code"] == "invalid_payload"
