@@ -50,11 +50,15 @@ async def test_an_smtp_outage_delays_the_emails_and_loses_none(
     subjects = [m["Subject"] for m in messages]
     assert len(messages) == 3, subjects
     assert len({m["MessageID"] for m in messages}) == 3
-    # the confirmation still comes before the shipping notice of the same order
-    order_subjects = [s for s in subjects if "JG-2026-000123" in s]
-    assert order_subjects[0].startswith("Confirmation") and "expédiée" in order_subjects[1]
     rows = await notifications.rows("SELECT status FROM notification_emails")
     assert [r["status"] for r in rows] == ["sent"] * 3
+    # the confirmation was still handed to the relay before the shipping notice of the same
+    # order (the relay's own receipt times may tie or be stored out of order under load)
+    sent = await notifications.rows(
+        "SELECT template FROM notification_emails WHERE ordering_key = $1 ORDER BY sent_at",
+        f"order:{order_id}",
+    )
+    assert [r["template"] for r in sent] == ["order_confirmed", "order_shipped"]
 
 
 class CrashAfterSending(SmtpSender):

@@ -93,7 +93,8 @@ async def test_previews_are_served_in_development_only() -> None:
 
 
 async def test_path_and_query_values_follow_the_text_rule() -> None:
-    app = create_app(NotificationsSettings())  # no lifespan: nothing connects
+    development = PlatformSettings(environment=Environment.DEVELOPMENT)  # previews served
+    app = create_app(NotificationsSettings(platform=development))  # no lifespan: no connection
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://test"
     ) as client:
