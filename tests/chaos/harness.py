@@ -124,6 +124,12 @@ class FaultLog:
     began: float = field(default_factory=time.monotonic)
     rows: list[tuple[float, float, str]] = field(default_factory=list)
 
+    progress: Any = None  # a callable(text) telling the run's progress log
+
+    def note(self, what: str) -> None:
+        if self.progress is not None:
+            self.progress(what)
+
     def add(self, started: float, what: str) -> None:
         now = time.monotonic()
         self.rows.append((started - self.began, now - started, what))
@@ -141,6 +147,7 @@ async def injure_and_heal(
         await loop.run_in_executor(None, fleet.restart, instance, service)
         await loop.run_in_executor(None, fleet.wait_ready, instance, service)
         log.add(began, f"kill -9 {service}-{instance}, restarted")
+        log.note(f"kill -9 {service}-{instance}, restarted")
         await asyncio.sleep(pause)
     stack_faults = (
         ("kafka", 20.0, True),
@@ -158,6 +165,7 @@ async def injure_and_heal(
         await start_component(component)
         verb = "kill -9" if kill else "stopped"
         log.add(began, f"{verb} {component}, down {down:.0f} s, started again")
+        log.note(f"{verb} {component}, down {down:.0f} s, started again")
         await asyncio.sleep(pause)
 
 

@@ -35,6 +35,13 @@ SCALE = float(os.environ.get("JG_CHAOS_SCALE", "1"))
 FAULTS = os.environ.get("JG_CHAOS_FAULTS", "all")
 
 
+def _progress(began: float, what: str) -> None:
+    """A line in .stack/logs/chaos/progress.log: where the run is, when (a slow run shows why)."""
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
+    with (LOG_DIR / "progress.log").open("a", encoding="utf-8") as out:
+        out.write(f"{time.monotonic() - began:7.1f} s  {what}\n")
+
+
 async def _set_stock(operator: Resilient, sku: str, on_hand: int) -> None:
     current = await operator.json("GET", f"/operator/stock/{sku}")
     await operator.json(
@@ -72,6 +79,9 @@ async def test_faults_delay_orders_and_lose_none(
         customers = Customers(storefront, returns, stripe, logistics)
         faults = FaultLog()
         began = time.monotonic()
+        (LOG_DIR / "progress.log").unlink(missing_ok=True)
+        _progress(began, f"{len(kinds)} journeys start")
+        faults.progress = lambda what: _progress(began, what)
         injuries = asyncio.create_task(
             injure_and_heal(
                 fleet,
@@ -86,10 +96,13 @@ async def test_faults_delay_orders_and_lose_none(
         )
         await injuries
         journeys_took = time.monotonic() - began
+        _progress(began, f"journeys done ({sum(bool(o.error) for o in outcomes)} with an error)")
 
         findings = checks.Findings()
         await checks.final_states(storefront, outcomes, findings)
+        _progress(began, "final states checked")
         await checks.emails(mailpit, outcomes, findings)
+        _progress(began, "emails checked")
         payment_db = await asyncpg.connect(platform.database("payment"))
         try:
             async with httpx.AsyncClient(
@@ -99,6 +112,7 @@ async def test_faults_delay_orders_and_lose_none(
             ) as stripe_api:
                 await checks.money(payment_db, stripe_api, outcomes, findings)
             await checks.invoices(payment_db, outcomes, findings)
+            _progress(began, "money and invoices checked")
         finally:
             await payment_db.close()
 

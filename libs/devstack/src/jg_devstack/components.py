@@ -884,7 +884,7 @@ class Mailpit(Component):
             "--smtp-auth-allow-insecure",
             "--disable-version-check",
             "--max",
-            "5000",
+            "20000",
         ]
 
     async def probe(self) -> bool:

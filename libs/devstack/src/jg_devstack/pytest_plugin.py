@@ -19,16 +19,18 @@ import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
+from aiokafka.admin import AIOKafkaAdminClient
 
 from jg_devstack.components import StackError
 from jg_devstack.databases import create_database, drop_database
-from jg_devstack.stack import Endpoints, ensure_up
+from jg_devstack.stack import Endpoints, ensure_up, run_sync
 
 _RUN_ID = uuid.uuid4().hex[:6]
 
 
 class _StackState:
     endpoints: Endpoints | None = None
+    topics_before: set[str] | None = None
     error: str | None = None
     tried: bool = False
 
@@ -61,6 +63,50 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         # A failure here is reported by each test that uses the fixture.
         with contextlib.suppress(pytest.fail.Exception):
             _bring_up()
+        if _state.endpoints is not None:
+            _state.topics_before = _topics(_state.endpoints.kafka_bootstrap)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Delete the topics this run's tests created under their own prefixes.
+
+    Every test gets fresh topics; left behind they pile up (thousands of partitions), and
+    Kafka then takes minutes to start again after a crash. Unprefixed topics (``jg.*``, those
+    of `make run`) are never touched.
+    """
+    if _state.endpoints is None or _state.topics_before is None:
+        return
+    with contextlib.suppress(Exception):
+        bootstrap = _state.endpoints.kafka_bootstrap
+        created = sorted(
+            t for t in _topics(bootstrap) - _state.topics_before if not t.startswith(("jg.", "_"))
+        )
+        run_sync(lambda: _delete_topics(bootstrap, created))
+
+
+def _topics(bootstrap: str) -> set[str] | None:
+    async def names() -> set[str]:
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+        await admin.start()
+        try:
+            return set(await admin.list_topics())
+        finally:
+            await admin.close()
+
+    try:
+        return run_sync(names)
+    except Exception:
+        return None
+
+
+async def _delete_topics(bootstrap: str, topics: list[str]) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=60_000)
+    await admin.start()
+    try:
+        for start in range(0, len(topics), 200):
+            await admin.delete_topics(topics[start : start + 200])
+    finally:
+        await admin.close()
 
 
 @pytest.fixture(scope="session")
