@@ -181,3 +181,21 @@ async def test_mailpit_receives_what_smtp_sends(stack: Endpoints) -> None:
                 await asyncio.sleep(0.1)
     assert [m["Subject"] for m in messages] == [subject]
     assert messages[0]["To"][0]["Address"] == "client@example.jp"
+
+
+async def test_the_stripe_stand_in_keeps_what_it_was_told_across_a_restart(
+    stack: Endpoints,
+) -> None:
+    """It writes its state at most once a second (not on every write) and at shutdown: a
+    customer created just before a clean stop is still there after the start."""
+    from jg_devstack.stack import start_component, stop_component
+
+    headers = {"Authorization": f"Bearer {stack.stripe_api_key}"}
+    async with httpx.AsyncClient(base_url=stack.localstripe_url, headers=headers) as client:
+        created = await client.post("/v1/customers", data={"email": "kept@example.fr"})
+        customer = created.json()["id"]
+        assert (await asyncio.to_thread(stop_component, "localstripe")).startswith("stopped")
+        await start_component("localstripe")
+        again = await client.get(f"/v1/customers/{customer}")
+    assert again.status_code == 200
+    assert again.json()["email"] == "kept@example.fr"

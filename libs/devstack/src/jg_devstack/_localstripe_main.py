@@ -9,7 +9,9 @@ keeps its state in /tmp/localstripe.pickle; this launcher keeps the same server 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
+import os
 import pickle
 import socket
 from pathlib import Path
@@ -40,14 +42,51 @@ def main() -> None:
         self.clear()
         self.update(old)
 
-    def dump_to_disk(self: Any) -> None:
+    def write(store: Any) -> None:
         tmp = state.with_suffix(".tmp")
         with tmp.open("wb") as handle:
-            pickle.dump(self, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump(store, handle, protocol=pickle.HIGHEST_PROTOCOL)
         tmp.replace(state)
+
+    # Upstream pickles the whole store on every write: with a few thousand objects that is
+    # most of its CPU, and a backlog after a restart starves every answer. The state is written
+    # at most once a second instead, and at shutdown (SIGTERM); a kill -9 loses at most the
+    # last second.
+    dirty = {"store": None}
+
+    def dump_to_disk(self: Any) -> None:
+        dirty["store"] = self
+
+    async def flush_every_second(_: Any) -> Any:
+        async def loop() -> None:
+            while True:
+                await asyncio.sleep(1.0)
+                flush()
+
+        task = asyncio.create_task(loop())
+        yield
+        task.cancel()
+        flush()
+
+    def flush() -> None:
+        store, dirty["store"] = dirty["store"], None
+        if store is not None:
+            write(store)
 
     resources.Store.try_load_from_disk = try_load_from_disk
     resources.Store.dump_to_disk = dump_to_disk
+    app.cleanup_ctx.append(flush_every_second)
+
+    # JG_STRIPE_STANDIN_LATENCY_MS plays the real Stripe API's latency: every answer waits.
+    latency = float(os.environ.get("JG_STRIPE_STANDIN_LATENCY_MS", "0") or 0) / 1000
+
+    @web.middleware
+    async def slow(request: Any, handler: Any) -> Any:
+        await asyncio.sleep(latency)
+        return await handler(request)
+
+    if latency > 0:
+        app.middlewares.append(slow)
 
     if not args.from_scratch:
         resources.store.try_load_from_disk()
