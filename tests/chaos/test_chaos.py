@@ -144,7 +144,11 @@ async def test_faults_delay_orders_and_lose_none(
     adapted = Counter(o.kind for o in outcomes if o.notes)
     by_kind = "\n".join(
         f"  {kind:<26} {played[kind]:>4}"
-        + (f"  ({adapted[kind]} adapted to what they were told)" if adapted[kind] else "")
+        + (
+            f"  ({adapted[kind]} adapted: window closed or answer replayed)"
+            if adapted[kind]
+            else ""
+        )
         for kind in MIX
     )
     report = (
