@@ -263,6 +263,12 @@ class StripeJs:
         return str(intent["id"])
 
 
+def received_at(message: JsonDict) -> datetime:
+    """When Mailpit received a message, as a time (its text drops trailing zeros of the
+    fraction, so ``…00.12Z`` would sort after ``…00.123Z`` as text)."""
+    return datetime.fromisoformat(str(message["Created"]))
+
+
 def intent_id_from(next_action_url: str) -> str:
     """The PaymentIntent id the storefront's authentication page is given."""
     query = parse_qs(urlsplit(next_action_url).query)
@@ -290,7 +296,7 @@ class Mailbox:
             for m in messages
             if any(to.get("Address", "").lower() == recipient.lower() for to in m.get("To") or [])
         ]
-        return sorted(exact, key=lambda m: m["Created"])
+        return sorted(exact, key=received_at)
 
     async def message(self, message_id: str) -> JsonDict:
         response = await self.http.get(f"/api/v1/message/{message_id}")

@@ -23,6 +23,7 @@ import pytest
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from fastapi import FastAPI
 from jg_devstack import Endpoints
+from jg_devstack.drivers import received_at
 from jg_events import Envelope, Event, LinkSealer, kafka_headers, sealed_link_of, topic_name
 from jg_events.examples import EXAMPLE_LINK_SEALING_KEY
 from jg_messaging import Environment, PlatformSettings
@@ -66,7 +67,7 @@ class Mailpit:
             response.raise_for_status()
             messages: list[dict[str, Any]] = response.json()["messages"]
         exact = [m for m in messages if any(to["Address"] == recipient for to in m.get("To") or [])]
-        return sorted(exact, key=lambda m: m["Created"])
+        return sorted(exact, key=received_at)
 
     async def wait_for(
         self, recipient: str, count: int, *, timeout: float = 30.0, settle: float = 0.0
