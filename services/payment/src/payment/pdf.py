@@ -12,6 +12,7 @@ from decimal import Decimal
 from xml.sax.saxutils import escape
 
 from jg_events import InvoiceKind
+from jg_shop import french_date
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import A4
@@ -101,10 +102,10 @@ def render_pdf(doc: InvoiceDocument) -> bytes:
     story += [header, Spacer(1, 6 * mm)]
 
     facts = [
-        f"Date d'émission : {doc.issue_date.strftime('%d/%m/%Y')}",
+        f"Date d'émission : {french_date(doc.issue_date)}",
     ]
     if doc.sale_date:
-        facts.append(f"Date de la vente (expédition) : {doc.sale_date.strftime('%d/%m/%Y')}")
+        facts.append(f"Date de la vente (expédition) : {french_date(doc.sale_date)}")
     facts.append(f"Commande n° {doc.order_number}")
     if doc.corrects_invoice_number:
         facts.append(f"Avoir sur la facture n° {doc.corrects_invoice_number}")

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import ClassVar, Self
 
-from jg_messaging import Environment, ServiceSettings, require_https
+from jg_messaging import ServiceSettings, require_https
+from jg_shop import SellerIdentity, require_real_seller
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 LOCALSTRIPE_URL = "http://127.0.0.1:8420"
-DEFAULT_SELLER_ADDRESS = "12 rue de la Paix\n75002 Paris\nFrance"
 
 
 class PaymentSettings(ServiceSettings):
@@ -104,25 +104,11 @@ class PaymentSettings(ServiceSettings):
         "GET /invoices/{number}.pdf",
     )
 
-    # --- Seller (legal mentions of invoices) -------------------------------------------------
-    seller_name: str = Field("JapanGoodz SAS", description="Seller's legal name")
-    seller_address: str = Field(
-        DEFAULT_SELLER_ADDRESS, description="Seller's postal address, lines separated by '\\n'"
-    )
-    seller_siren: str = Field(
-        "123456789", pattern=r"^\d{9}$", description="Seller's SIREN (9 digits)"
-    )
-    seller_vat_number: str = Field(
-        "FR32123456789",
-        pattern=r"^[A-Z]{2}[0-9A-Z]{2,13}$",
-        description="Seller's intra-community VAT number",
-    )
-    seller_legal_form: str = Field(
-        "SAS au capital de 10 000 €",
-        description="Legal form and share capital printed in the invoice footer",
-    )
-    seller_rcs: str = Field(
-        "RCS Paris 123 456 789", description="Trade register entry printed in the invoice footer"
+    # --- Invoices ----------------------------------------------------------------------------
+    seller: SellerIdentity = Field(
+        default_factory=SellerIdentity,
+        description="The seller's legal identity printed on invoices and credit notes "
+        "(JG_SELLER_*, shared with notifications)",
     )
     invoice_prefix: str = Field(
         "F", pattern=r"^[A-Z]{1,4}$", description="Prefix of invoice numbers ('F-2026-000042')"
@@ -159,11 +145,5 @@ class PaymentSettings(ServiceSettings):
 
     @model_validator(mode="after")
     def _real_seller_in_production(self) -> Self:
-        if self.platform.environment is Environment.PRODUCTION and (
-            self.seller_address == DEFAULT_SELLER_ADDRESS or self.seller_siren == "123456789"
-        ):
-            raise ValueError(
-                "PAYMENT_SELLER_ADDRESS and PAYMENT_SELLER_SIREN must be set in production: "
-                "they are printed on every invoice"
-            )
+        require_real_seller(self.seller, self.platform.environment)
         return self

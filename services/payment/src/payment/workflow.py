@@ -736,14 +736,14 @@ class PaymentWorkflow:
     # --- Invoices -----------------------------------------------------------------------------
 
     def _seller(self) -> invoicing.Seller:
-        s = self.settings
+        s = self.settings.seller
         return invoicing.Seller(
-            name=s.seller_name,
-            address_lines=tuple(line.strip() for line in s.seller_address.splitlines() if line),
-            siren=s.seller_siren,
-            vat_number=s.seller_vat_number,
-            legal_form=s.seller_legal_form,
-            rcs=s.seller_rcs,
+            name=s.legal_name,
+            address_lines=s.address_lines,
+            siren=s.siren,
+            vat_number=s.vat_number,
+            legal_form=s.legal_form,
+            rcs=s.rcs,
         )
 
     def _local_date(self, moment: datetime) -> date:

@@ -46,6 +46,7 @@ from jg_events import (
 from jg_events.examples import example
 from jg_messaging import PlatformSettings
 from jg_messaging.testing import publish_raw
+from jg_shop import SellerIdentity
 from payment.app import create_app
 from payment.settings import PaymentSettings
 from payment.testing import signed_webhook
@@ -351,6 +352,23 @@ async def create_topics(bootstrap: str, prefix: str) -> None:
         await admin.close()
 
 
+# The seller's identity the tests configure (JG_SELLER_*), distinct from the samples so that an
+# invoice shows what was configured, not a default.
+SELLER = SellerIdentity(
+    legal_name="Kumo Trading SARL",
+    legal_form="SARL au capital de 25 000 €",
+    address="8 rue Exemple\n69002 Lyon\nFrance",
+    phone="+33 4 78 00 00 01",
+    email="service@kumo.example",
+    siren="987654321",
+    rcs="RCS Lyon 987 654 321",
+    vat_number="FR45987654321",
+    mediator_name="CM2C",
+    mediator_url="https://www.cm2c.net",
+    terms_url="https://www.kumo.example/cgv",
+)
+
+
 def make_settings(stack: Endpoints, dsn: str, prefix: str, **overrides: Any) -> PaymentSettings:
     values: dict[str, Any] = {
         "database_url": dsn,
@@ -365,6 +383,7 @@ def make_settings(stack: Endpoints, dsn: str, prefix: str, **overrides: Any) -> 
         "stripe_sync_interval": 0.5,
         "stripe_lease": 10.0,
         "internal_token": INTERNAL_TOKEN,
+        "seller": SELLER,
         "outbox_poll_interval": 0.5,
         "retry_attempts": 2,
     }

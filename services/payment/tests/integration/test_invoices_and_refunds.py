@@ -15,6 +15,7 @@ from jg_events import CustomerErasureRequested, Envelope, InvoiceKind, OrderPlac
 from jg_events.examples import example
 from jg_events.topics import dead_letter_topic
 from jg_messaging.testing import headers_of, read_topic
+from jg_shop import french_date
 from payment import repository
 from payment.invoicing import gaps, sequence_of
 from pypdf import PdfReader
@@ -72,17 +73,20 @@ async def test_shipping_issues_an_invoice_whose_pdf_carries_every_legal_mention(
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/pdf"
     text = pdf_text(response.content)
-    settings = payment.settings
+    assert payment.settings.seller.legal_name == "Kumo Trading SARL"
     for mention in (
         f"Facture n° {invoice.invoice_number}",
-        settings.seller_name,
-        *settings.seller_address.splitlines(),
-        f"SIREN : {settings.seller_siren}",
-        f"N° TVA intracommunautaire : {settings.seller_vat_number}",
+        "Kumo Trading SARL",  # the seller configured (JG_SELLER_*), not the sample
+        "8 rue Exemple",
+        "69002 Lyon",
+        "SIREN : 987654321",
+        "N° TVA intracommunautaire : FR45987654321",
+        "SARL au capital de 25 000 €",
+        "RCS Lyon 987 654 321",
         "Camille Durand",  # the customer, from the billing address
         order.billing_address.line1,
         f"{order.billing_address.postal_code} {order.billing_address.city}",
-        f"Date d'émission : {invoice.issue_date:%d/%m/%Y}",
+        f"Date d'émission : {french_date(invoice.issue_date)}",
         f"Commande n° {order.order_number}",
         "Désignation",
         "Qté",

@@ -160,13 +160,15 @@ def test_a_credit_note_must_name_the_invoice_it_corrects() -> None:
 # --- PDF ------------------------------------------------------------------------------------
 
 
-def _invoice() -> tuple[OrderPlaced, bytes]:
+def _invoice(
+    issue_date: date = date(2026, 3, 10), sale_date: date = date(2026, 3, 9)
+) -> tuple[OrderPlaced, bytes]:
     order = example(OrderPlaced)
     document = build_document(
         kind=InvoiceKind.INVOICE,
         number="F-2026-000007",
-        issue_date=date(2026, 3, 10),
-        sale_date=date(2026, 3, 9),
+        issue_date=issue_date,
+        sale_date=sale_date,
         order_number=order.order_number,
         seller=SELLER,
         customer=customer_of(order.billing_address, order.customer.email),
@@ -189,8 +191,8 @@ def test_the_pdf_opens_and_carries_every_legal_mention() -> None:
         "Camille Durand",
         "12 rue des Lilas",
         "69003 Lyon",
-        "Date d'émission : 10/03/2026",
-        "Date de la vente (expédition) : 09/03/2026",
+        "Date d'émission : 10 mars 2026",
+        "Date de la vente (expédition) : 9 mars 2026",
         "Commande n° JG-2026-000123",
         "Thé matcha de Kyoto, 100 g",
         "Furoshiki motif sakura",
@@ -209,6 +211,13 @@ def test_the_pdf_opens_and_carries_every_legal_mention() -> None:
     ):
         assert mention in text, mention
     assert order.totals.total == Decimal("99.37")
+
+
+def test_dates_are_written_in_french_with_1er_on_the_first_of_a_month() -> None:
+    _, pdf = _invoice(issue_date=date(2026, 4, 1), sale_date=date(2026, 3, 31))
+    text = PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
+    assert "Date d'émission : 1er avril 2026" in text
+    assert "Date de la vente (expédition) : 31 mars 2026" in text
 
 
 def test_the_same_document_always_renders_the_same_bytes() -> None:
