@@ -12,10 +12,9 @@ offence), and while a URL is not https.
 
 from __future__ import annotations
 
+from jg_messaging import Environment
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
-
-from jg_messaging import Environment
 
 __all__ = ["SAMPLE_SELLER", "SellerIdentity", "require_real_seller"]
 
