@@ -33,8 +33,7 @@ def renderer_for(settings: NotificationsSettings) -> Renderer:
         shop_url=settings.shop_url,
         customer_space_url=settings.customer_space_url,
         contact_email=settings.reply_to_address.addr_spec,
-        seller_name=settings.seller_name,
-        seller_address=settings.seller_address,
+        seller=settings.seller,
         return_costs_borne_by_customer=settings.return_costs_borne_by_customer,
     )
     return Renderer(shop, timezone=settings.timezone)

@@ -416,8 +416,8 @@ REFUSAL_REASONS: dict[RefusalReason, str] = {
     RefusalReason.INSUFFICIENT_FUNDS: "les fonds disponibles sur votre compte sont insuffisants",
     RefusalReason.AUTHENTICATION_FAILED: "l'authentification du paiement (3-D Secure) n'a pas "
     "abouti",
-    RefusalReason.UNSUPPORTED_METHOD: "ce moyen de paiement n'est pas accepté sur notre "
-    "boutique (nous acceptons les cartes Visa, Mastercard et Maestro ainsi que Revolut Pay)",
+    RefusalReason.UNSUPPORTED_METHOD: "ce moyen de paiement ne fait pas partie de ceux que "
+    "propose notre boutique (cartes Visa, Mastercard et Maestro, ainsi que Revolut Pay)",
     RefusalReason.OTHER: "votre banque a refusé le paiement sans nous en préciser la raison",
 }
 
@@ -461,8 +461,8 @@ CLAIM_KINDS: dict[ClaimKind, str] = {
 CLAIM_RESOLUTIONS: dict[ClaimResolution, str] = {
     ClaimResolution.RESHIP: "nous vous renvoyons les articles concernés",
     ClaimResolution.REFUND: "nous vous remboursons les articles concernés",
-    ClaimResolution.REJECTED: "nous ne sommes malheureusement pas en mesure de donner une "
-    "suite favorable à votre réclamation",
+    ClaimResolution.REJECTED: "nous ne sommes malheureusement pas en mesure d'y donner une "
+    "suite favorable",
 }
 
 REFUND_CAUSES: dict[RefundCause, str] = {

@@ -9,8 +9,9 @@ Each email ``<name>`` has two templates in ``templates/``:
 French typography is applied to the templates' own text when they are loaded, so authors write
 ordinary spaces: a space before ``: ; ! ?`` and inside ``« »`` becomes non-breaking (U+00A0
 before ``:`` and inside guillemets, U+202F, the narrow one, before ``; ! ?``). Free French text
-carried by events goes through the ``fr`` filter for the same result. Amounts, dates and
-percentages are formatted by Babel for fr_FR (``12,50 €`` with a no-break space).
+carried by events goes through the ``fr`` filter for the same result. Amounts and percentages
+are formatted by Babel for fr_FR (``12,50 €`` with a no-break space); dates by
+``jg_shop.french_date`` (``mercredi 1er avril 2026``, where Babel writes ``1 avril``).
 
 Rendering is pure: no I/O apart from reading the template files.
 """
@@ -28,8 +29,8 @@ from zoneinfo import ZoneInfo
 
 import css_inline
 from babel import Locale
-from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal
+from jg_shop import SAMPLE_SELLER, SellerIdentity, french_date
 from jinja2 import (
     BaseLoader,
     Environment,
@@ -89,8 +90,7 @@ class Shop:
     shop_url: str = "https://www.japangoodz.com"
     customer_space_url: str = "https://www.japangoodz.com/mon-compte"
     contact_email: str = "contact@japangoodz.com"
-    seller_name: str = "JapanGoodz"
-    seller_address: str | None = None
+    seller: SellerIdentity = SAMPLE_SELLER
     return_costs_borne_by_customer: bool = True
 
 
@@ -115,13 +115,13 @@ def percent(rate: Decimal | int | str) -> str:
 
 
 def long_date(value: date) -> str:
-    """``"16 mars 2026"``."""
-    return format_date(value, format="long", locale=LOCALE)
+    """``"16 mars 2026"``, ``"1er avril 2026"``."""
+    return french_date(value)
 
 
 def full_date(value: date) -> str:
-    """``"lundi 16 mars 2026"``."""
-    return format_date(value, format="full", locale=LOCALE)
+    """``"lundi 16 mars 2026"``, ``"mercredi 1er avril 2026"``."""
+    return french_date(value, weekday=True)
 
 
 def country(code: str) -> str:
@@ -229,9 +229,17 @@ class Renderer:
         return RenderedEmail(subject=subject, html=html, text=text)
 
 
+SIGNATURE_SEPARATOR = "-- "
+"""The line above a plain-text signature (RFC 3676, 4.3): two hyphens and a space."""
+
+
 def _tidy_text(text: str) -> str:
-    """No trailing spaces, at most one blank line in a row, one final newline."""
-    lines = [line.rstrip() for line in text.splitlines()]
+    """No trailing spaces (but the signature separator's), at most one blank line in a row, one
+    final newline."""
+    lines = [
+        SIGNATURE_SEPARATOR if line.rstrip() == "--" else line.rstrip()
+        for line in text.splitlines()
+    ]
     tidy: list[str] = []
     for line in lines:
         if not line and tidy and not tidy[-1]:

@@ -7,6 +7,7 @@ from email.utils import parseaddr
 from typing import ClassVar, Self
 
 from jg_messaging import Environment, ServiceSettings
+from jg_shop import SellerIdentity, require_real_seller
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
@@ -110,11 +111,10 @@ class NotificationsSettings(ServiceSettings):
         "https://www.japangoodz.com/mon-compte",
         description="The customer space ('Mon compte', 'Mes commandes et factures')",
     )
-    seller_name: str = Field("JapanGoodz", description="Seller's name (withdrawal form)")
-    seller_address: str | None = Field(
-        None,
-        description="Seller's postal address printed on the withdrawal form; required outside "
-        "development and test",
+    seller: SellerIdentity = Field(
+        default_factory=SellerIdentity,
+        description="The seller's legal identity written in the emails (JG_SELLER_*, shared "
+        "with payment's invoices)",
     )
     return_costs_borne_by_customer: bool = Field(
         True,
@@ -141,12 +141,8 @@ class NotificationsSettings(ServiceSettings):
         return value
 
     @model_validator(mode="after")
-    def _seller_address_outside_development(self) -> Self:
-        if self.platform.environment is Environment.PRODUCTION and not self.seller_address:
-            raise ValueError(
-                "NOTIFICATIONS_SELLER_ADDRESS is required in production: the withdrawal form "
-                "must give the seller's postal address"
-            )
+    def _real_seller_outside_development(self) -> Self:
+        require_real_seller(self.seller, self.platform.environment)
         return self
 
     @property

@@ -11,6 +11,7 @@ from babel.numbers import format_currency
 from jg_events import (
     Backordered,
     ClaimOpened,
+    ClaimResolution,
     ClaimResolved,
     CustomerErased,
     CustomerErasureRequested,
@@ -42,13 +43,28 @@ from jg_events.examples import (
     VERIFICATION_URL,
     example,
 )
+from jg_shop import SellerIdentity
 from notifications.domain import Template, plan_emails
 from notifications.preview import preview_plans
 from notifications.rendering import NBSP, NNBSP, RenderedEmail, Renderer, Shop, typography
 
 pytestmark = pytest.mark.unit
 
-RENDERER = Renderer(Shop(seller_address="1 rue de l'Exemple, 75001 Paris"))
+# The seller's identity as configured (JG_SELLER_*), distinct from the samples.
+SELLER = SellerIdentity(
+    legal_name="Kumo Trading SARL",
+    legal_form="SARL au capital de 25 000 €",
+    address="1 rue de l'Exemple\n75001 Paris\nFrance",
+    phone="+33 1 80 00 00 01",
+    email="service@kumo.example",
+    siren="987654321",
+    rcs="RCS Paris 987 654 321",
+    vat_number="FR45987654321",
+    mediator_name="CM2C",
+    mediator_url="https://www.cm2c.net",
+    terms_url="https://www.kumo.example/cgv",
+)
+RENDERER = Renderer(Shop(seller=SELLER))
 
 
 def variant(event: Event, **changes: Any) -> Any:
@@ -149,6 +165,27 @@ def test_dates_are_french_and_in_paris_time() -> None:
         assert "lundi 16 mars 2026" in part and "lundi 23 mars 2026" in part
 
 
+def test_the_first_of_a_month_is_written_1er_by_every_date_filter() -> None:
+    """long_date, full_date and datetime all go through jg_shop.french_date."""
+    order = example(OrderConfirmed)
+    first = variant(
+        order,
+        placed_at=datetime(2026, 4, 1, 8, 5, tzinfo=UTC),
+        modifiable_until=datetime(2026, 4, 1, 8, 10, tzinfo=UTC),
+        delivery_estimate={"earliest": "2026-04-01", "latest": "2026-05-04"},
+    )
+    for part in both(render(first)):
+        assert "1er avril 2026 à 10" in part  # datetime (Paris time)
+        assert "mercredi 1er avril 2026" in part  # full_date
+        assert " 1 avril" not in part
+    preheader = re.search(r'class="preheader"[^>]*>(.*?)</div>', render(first).html, re.S)
+    assert preheader is not None and "4 mai 2026" in preheader.group(1)  # long_date
+    invoice = variant(example(InvoiceIssued), issue_date="2026-06-01")
+    (plan,) = plan_emails(invoice)
+    for part in both(RENDERER.render(plan)):
+        assert "du 1er juin 2026" in part
+
+
 # --- What each email says ---------------------------------------------------------------------
 
 
@@ -169,16 +206,81 @@ def test_the_confirmation_carries_the_contract_and_the_withdrawal_form() -> None
         assert part.count("12 rue des Lilas") == 2  # shipping and billing addresses
         assert "69003 Lyon" in part and "France" in part
         assert "Adresse de livraison" in part and "Adresse de facturation" in part
-        assert "10 à 15 jours ouvrables" in part
+        assert "10 à 15 jours ouvrés" in part and "ouvrables" not in part
         assert "modifier ou annuler votre commande jusqu'au" in part
-        assert "Mes commandes" in part and "en cours de traitement" in part
+        assert f"«{NBSP}Mes commandes et factures{NBSP}»" in part
+        assert "en cours de traitement" in part
         assert "droit de rétractation" in part.lower()
         assert "quatorze jours" in part
         assert "formulaire de rétractation" in part.lower()
         assert "R. 221-1" in part
         assert "Rayez la mention inutile" in part
-        assert "1 rue de l'Exemple, 75001 Paris" in part  # the seller's postal address
         assert "y compris les produits soldés" in part
+
+
+def test_the_confirmation_commits_to_the_latest_delivery_day() -> None:
+    """L111-1 3°: a date the shop commits to, the last business day of the estimate."""
+    email = render(example(OrderConfirmed))  # estimate: 16 to 23 March 2026
+    for part in both(email):
+        assert (
+            "Livraison au plus tard le lundi 23 mars 2026 (à partir du lundi 16 mars 2026)" in part
+        )
+        assert "Livraison estimée" not in part
+    assert "livraison au plus tard le 23 mars 2026" in email.html  # the preheader
+
+
+def test_the_confirmation_names_the_seller_its_mediator_and_its_terms() -> None:
+    email = render(example(OrderConfirmed))
+    assert 'href="https://www.kumo.example/cgv"' in email.html
+    assert 'href="https://www.cm2c.net"' in email.html
+    for part in both(email):
+        assert "Kumo Trading SARL, SARL au capital de 25 000 €" in part
+        assert "1 rue de l'Exemple, 75001 Paris, France" in part
+        assert typography("N° TVA intracommunautaire : FR45987654321") in part
+        assert "RCS Paris 987 654 321" in part
+        assert "+33 1 80 00 00 01" in part and "service@kumo.example" in part
+        assert "conditions générales de vente" in part.lower()
+        assert "médiateur de la consommation" in part and "CM2C" in part
+        assert "https://www.cm2c.net" in part
+        # the withdrawal section and form give the real address, never a placeholder
+        notify = "vous devez nous notifier (Kumo Trading SARL, 1 rue de l'Exemple, 75001 Paris"
+        assert notify in part
+        assert typography("À l'attention de Kumo Trading SARL, 1 rue de l'Exemple") in part
+        assert "[" not in part and "SELLER" not in part
+        for sample in ("JapanGoodz SAS", "123456789", "rue de la Paix", "Médiation Exemple"):
+            assert sample not in part
+
+
+def test_the_confirmation_carries_the_legal_guarantees_box() -> None:
+    """L217-3 and following (the text of D. 211-2's annex), and art. 1641 of the Code civil."""
+    email = render(example(OrderConfirmed))
+    assert 'class="box legal"' in email.html
+    for part in both(email):
+        assert "Garantie légale de conformité et garantie des vices cachés".lower() in part.lower()
+        assert "délai de deux ans à compter de la délivrance du bien" in part
+        assert "réparation ou au remplacement du bien dans un délai de trente jours" in part
+        assert "extension de six mois" in part
+        assert "articles L. 217-1 à L. 217-32 du code de la consommation" in part
+        assert "garantie légale des vices cachés" in part
+        assert "articles 1641 à 1649 du code civil" in part
+        assert "deux ans à compter de la découverte du défaut" in part
+
+
+def test_refusing_a_return_or_a_claim_names_the_mediator() -> None:
+    """L616-2: a dispute the shop does not settle comes with the mediator's details."""
+    refused_claim = variant(
+        example(ClaimResolved), resolution=ClaimResolution.REJECTED, amount=None
+    )
+    for event in (example(ReturnRejected), refused_claim):
+        email = render(event)
+        assert 'href="https://www.cm2c.net"' in email.html
+        for part in both(email):
+            assert "médiateur de la consommation" in part
+            assert "CM2C" in part and "https://www.cm2c.net" in part
+    for part in both(render(refused_claim)):  # « réclamation » said once in the decision
+        assert "d'y donner une suite favorable" in part
+    for part in both(render(example(ClaimResolved))):  # a refund settles it: no mediator
+        assert "médiateur" not in part
 
 
 def test_a_guest_is_told_to_reply_rather_than_to_use_a_customer_space() -> None:
@@ -200,7 +302,8 @@ def test_a_refused_payment_says_why_advises_the_bank_and_how_to_try_again(
     for part in both(email):
         assert typography(REFUSAL_REASONS[reason]) in part
         assert typography(REFUSAL_ADVICE[reason]) in part
-        assert "rapprocher de votre banque" in part
+        assert "Si un débit apparaît malgré tout sur votre relevé de compte" in part
+        assert "confirme que le paiement a bien été effectué" not in part
         assert "réessayer" in part.lower()
         assert euros("99.37") in part
         assert "Vous ne recevrez pas de confirmation de commande" in part
@@ -213,8 +316,9 @@ def test_the_shipping_email_gives_carrier_tracking_number_link_and_customer_spac
     for part in both(email):
         assert "Japan Post (EMS)" in part
         assert "EN123456789JP" in part
-        assert f"«{NBSP}Mes commandes{NBSP}»" in part
-        assert f"«{NBSP}suivre mon colis{NBSP}»" in part
+        assert f"«{NBSP}Mes commandes et factures{NBSP}»" in part
+        assert f"«{NBSP}Suivre mon colis{NBSP}»" in part  # the customer space's own label
+        assert "Suivre votre colis" in part
     assert shipped.tracking_url in email.text
 
 
@@ -304,23 +408,39 @@ def test_a_new_verification_link_comes_with_its_expiry_and_the_ignore_advice() -
 @pytest.mark.parametrize(
     ("event", "facts"),
     [
-        (example(OrderModified), ["a bien été modifiée", "99,37", "74,87", "Mes commandes"]),
-        (example(OrderCancelled), ["a été annulée", "à votre demande", "99,37", "prélevé"]),
+        (
+            example(OrderModified),
+            ["a bien été modifiée", "99,37", "74,87", "Mes commandes et factures"],
+        ),
+        (
+            example(OrderCancelled),
+            ["a été annulée", "à votre demande", "99,37", "ne sera pas débité"],
+        ),
         (
             example(OrderProcessing),
             ["en cours de traitement", "ne peut plus être modifiée", "Furoshiki motif sakura"],
         ),
         (
             example(Backordered),
-            ["réapprovisionnement", "Furoshiki motif sakura", "lundi 30 mars 2026", "annulation"],
+            [
+                "Certains articles de votre commande",
+                "réapprovisionnement",
+                "Furoshiki motif sakura",
+                "lundi 30 mars 2026",
+                "annulation",
+            ],
         ),
-        (example(Delivered), ["a été livré", "mercredi 1 avril 2026", "rétractation"]),
+        (example(Delivered), ["a été livré", "mercredi 1er avril 2026", "rétractation"]),
         (
             example(ReturnAccepted),
-            ["est acceptée", "7e1f0a9b-2c3d-4e5f-8a7b-6c5d4e3f2a01", "mercredi 15 avril 2026"],
+            [
+                "est acceptée",
+                "7e1f0a9b-2c3d-4e5f-8a7b-6c5d4e3f2a01",
+                "À renvoyer au plus tard le mercredi 15 avril 2026",
+            ],
         ),
         (example(ReturnRejected), ["ne pouvons malheureusement pas", "est dépassé"]),
-        (example(RefundIssued), ["remboursé", "59,97", "votre retour"]),
+        (example(RefundIssued), ["À la suite de votre retour", "remboursé", "59,97"]),
         (example(ClaimOpened), ["bien reçu votre réclamation", "article endommagé", "écrasée"]),
         (example(ClaimResolved), ["remboursons", "19,99", "Toutes nos excuses"]),
         (example(CustomerErasureRequested), ["suppression", "C-004217", "factures"]),

@@ -1,11 +1,13 @@
 """Settings refuse unsafe production values; the previews cover every email (no services)."""
 
+import os
 from pathlib import Path
 
 import httpx
 import pytest
 from jg_messaging import Environment, PlatformSettings
-from notifications.app import create_app
+from jg_shop import SellerIdentity
+from notifications.app import create_app, renderer_for
 from notifications.domain import Template
 from notifications.preview import main as preview_main
 from notifications.settings import NotificationsSettings
@@ -40,23 +42,55 @@ def test_sender_and_reply_to_come_from_the_environment(monkeypatch: pytest.Monke
         NotificationsSettings(sender="not an address")
 
 
-def test_production_refuses_development_secrets_and_a_missing_seller_address() -> None:
+REAL_SELLER = SellerIdentity(
+    legal_name="Kumo Trading SARL",
+    legal_form="SARL au capital de 25 000 €",
+    address="1 rue X\n75001 Paris\nFrance",
+    phone="+33 1 80 00 00 01",
+    email="service@kumo.example",
+    siren="987654321",
+    rcs="RCS Paris 987 654 321",
+    vat_number="FR45987654321",
+    mediator_name="CM2C",
+    mediator_url="https://www.cm2c.net",
+    terms_url="https://www.kumo.example/cgv",
+)
+
+
+def test_production_refuses_development_secrets_and_the_sample_seller(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in os.environ:
+        if name.startswith("JG_SELLER_"):
+            monkeypatch.delenv(name)
     production = PlatformSettings(environment=Environment.PRODUCTION)
     with pytest.raises(ValidationError, match=r"payment_internal_token|recipient_hash_key"):
-        NotificationsSettings(platform=production, seller_address="1 rue X, 75001 Paris")
+        NotificationsSettings(platform=production, seller=REAL_SELLER)
     safe = {
         "payment_internal_token": SecretStr("s3cr3t-token"),
         "recipient_hash_key": SecretStr("another-s3cr3t"),
         "database_url": SecretStr("postgresql://n:pw@db/n"),
     }
     with pytest.raises(ValidationError, match="link_sealing_key"):
-        NotificationsSettings(platform=production, seller_address="1 rue X, 75001 Paris", **safe)
-    with pytest.raises(ValidationError, match="SELLER_ADDRESS"):
-        NotificationsSettings(
-            platform=production, link_sealing_key=SecretStr("0f3c9a1e7b2d4c6e8a0b1c2d"), **safe
-        )
+        NotificationsSettings(platform=production, seller=REAL_SELLER, **safe)
+    key = SecretStr("0f3c9a1e7b2d4c6e8a0b1c2d")
+    with pytest.raises(ValidationError, match="JG_SELLER_ADDRESS") as refused:
+        NotificationsSettings(platform=production, link_sealing_key=key, **safe)
+    assert "JG_SELLER_MEDIATOR_NAME" in str(refused.value)
+    ok = NotificationsSettings(
+        platform=production, link_sealing_key=key, seller=REAL_SELLER, **safe
+    )
+    assert ok.seller.mediator_name == "CM2C"
     with pytest.raises(ValidationError, match="at least 16 characters"):
         NotificationsSettings(link_sealing_key=SecretStr("short"))
+
+
+def test_the_seller_comes_from_the_platform_wide_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("JG_SELLER_ADDRESS", "1 rue X\n75001 Paris")
+    monkeypatch.setenv("NOTIFICATIONS_SELLER_ADDRESS", "a removed setting, read by nothing")
+    settings = NotificationsSettings()
+    assert settings.seller.one_line_address == "1 rue X, 75001 Paris"
+    assert renderer_for(settings).shop.seller is settings.seller
 
 
 def test_the_preview_command_writes_every_email_to_a_folder(tmp_path: Path) -> None:
