@@ -28,6 +28,7 @@ from jg_events import Envelope, Event, LinkSealer, kafka_headers, sealed_link_of
 from jg_events.examples import EXAMPLE_LINK_SEALING_KEY
 from jg_messaging import Environment, PlatformSettings
 from jg_messaging.testing import publish_raw
+from jg_shop import SellerIdentity
 from notifications.app import create_app
 from notifications.handlers import TOPICS
 from notifications.settings import NotificationsSettings
@@ -47,6 +48,21 @@ PDF = (
     b"endstream endobj\n"
     b"5 0 obj<</Type/Font/Subtype/Type1/BaseFont/Helvetica>>endobj\n"
     b"trailer<</Root 1 0 R>>\n%%EOF\n"
+)
+
+# The seller's identity the tests configure (JG_SELLER_*), distinct from the samples.
+SELLER = SellerIdentity(
+    legal_name="Kumo Trading SARL",
+    legal_form="SARL au capital de 25 000 €",
+    address="1 rue de l'Exemple\n75001 Paris\nFrance",
+    phone="+33 1 80 00 00 01",
+    email="service@kumo.example",
+    siren="987654321",
+    rcs="RCS Paris 987 654 321",
+    vat_number="FR45987654321",
+    mediator_name="CM2C",
+    mediator_url="https://www.cm2c.net",
+    terms_url="https://www.kumo.example/cgv",
 )
 
 
@@ -275,7 +291,7 @@ async def notifications(
         retry_max_delay=1.0,
         send_lease=5.0,
         retry_attempts=2,
-        seller_address="1 rue de l'Exemple, 75001 Paris",
+        seller=SELLER,
     )
     return Notifications(stack=stack, base=base)
 

@@ -152,13 +152,17 @@ async def test_each_event_gives_exactly_one_email_with_its_facts_even_redelivere
         assert f"16,56{NBSP}€" in part
         assert "12 rue des Lilas" in part and "Adresse de facturation" in part
         assert "Japan Post EMS" in part and "lundi 16 mars 2026" in part
+        assert "Livraison au plus tard le lundi 23 mars 2026" in part
         assert "modifier ou annuler votre commande" in part
         assert "droit de rétractation" in part.lower() and "Rayez la mention inutile" in part
+        assert "garantie légale de conformité" in part and "vices cachés" in part
+        assert "Kumo Trading SARL" in part and "1 rue de l'Exemple, 75001 Paris" in part
+        assert "CM2C" in part and "https://www.kumo.example/cgv" in part
 
     full, text, html = await read(Template.ORDER_SHIPPED)
     for part in (text, html):
         assert "EN123456789JP" in part and "Japan Post (EMS)" in part
-        assert f"«{NBSP}suivre mon colis{NBSP}»" in part
+        assert f"«{NBSP}Suivre mon colis{NBSP}»" in part
     assert "trackings.post.japanpost.jp" in full["HTML"]
 
     full, text, html = await read(Template.INVOICE_ISSUED)
