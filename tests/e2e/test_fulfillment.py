@@ -117,7 +117,7 @@ async def test_pick_up_sends_the_tracking_link_and_the_invoice_both_in_the_custo
     link = f"https://trackings.post.japanpost.jp/services/srv/search/direct?searchKind=S004&locale=en&reqCodeNo1={tracking}"
     assert f"Numéro de suivi : {tracking}" in text
     assert f"Suivre votre colis : {link}" in text
-    assert "« suivre mon colis »" in text
+    assert "« Suivre mon colis »" in text
 
     invoice_mail = await mailbox.wait_for(email, "Votre facture")
     attachments = invoice_mail["Attachments"]

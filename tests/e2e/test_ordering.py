@@ -93,7 +93,8 @@ def _date(iso: str) -> Any:
 REFUSAL_SENTENCES = {
     "other": "votre banque a refusé le paiement sans nous en préciser la raison",
     "authentication_failed": "l'authentification du paiement (3-D Secure) n'a pas abouti",
-    "unsupported_method": "ce moyen de paiement n'est pas accepté sur notre boutique",
+    "unsupported_method": "ce moyen de paiement ne fait pas partie de ceux que propose notre "
+    "boutique",
     "insufficient_funds": "les fonds disponibles sur votre compte sont insuffisants",
     "limit_reached": "le plafond de paiement de votre carte est atteint",
     "incorrect_card_details": "les coordonnées bancaires saisies sont incorrectes",
@@ -154,7 +155,7 @@ async def test_each_refusal_reason_is_told_in_french_and_nothing_is_confirmed(
             assert order["number"] in plain(message["Subject"]), reason
             assert REFUSAL_SENTENCES[reason] in text, f"{reason}: {text}"
             assert "Vous ne recevrez pas de confirmation de commande" in text
-            assert "rapprocher de votre banque" in text
+            assert "Si un débit apparaît malgré tout sur votre relevé" in text
             subjects = await mailbox.subjects(email)
             assert not [s for s in subjects if "Confirmation" in s], f"{reason}: {subjects}"
 

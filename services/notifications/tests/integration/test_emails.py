@@ -157,7 +157,9 @@ async def test_each_event_gives_exactly_one_email_with_its_facts_even_redelivere
         assert "droit de rétractation" in part.lower() and "Rayez la mention inutile" in part
         assert "garantie légale de conformité" in part and "vices cachés" in part
         assert "Kumo Trading SARL" in part and "1 rue de l'Exemple, 75001 Paris" in part
-        assert "CM2C" in part and "https://www.kumo.example/cgv" in part
+        assert "CM2C" in part and "https://www.cm2c.net" in part
+    assert "https://www.kumo.example/cgv" in text  # the terms, a link in the HTML part
+    assert 'href="https://www.kumo.example/cgv"' in full["HTML"]
 
     full, text, html = await read(Template.ORDER_SHIPPED)
     for part in (text, html):
@@ -245,7 +247,7 @@ async def test_a_refused_payment_never_produces_a_confirmation(
     assert "paiement" in full["Subject"]
     for part in (full["Text"], normalise(full["HTML"])):
         assert "l'authentification du paiement (3-D Secure) n'a pas abouti" in part
-        assert "rapprocher de votre banque" in part
+        assert "Si un débit apparaît malgré tout sur votre relevé" in part
         assert "réessayer" in part.lower()
     rows = await notifications.rows(
         "SELECT template FROM notification_emails WHERE order_id = $1 ORDER BY id", order_id
