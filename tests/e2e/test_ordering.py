@@ -7,7 +7,6 @@ import asyncio
 from typing import Any
 
 import httpx
-from babel.dates import format_date
 from jg_devstack.drivers import (
     Mailbox,
     Shop,
@@ -20,6 +19,7 @@ from jg_devstack.drivers import (
     unique_email,
 )
 from jg_devstack.launcher import Platform
+from jg_shop import french_date
 from payment.testing import failed_intent, signed_webhook, stripe_event
 
 
@@ -69,10 +69,16 @@ async def test_a_paid_order_is_confirmed_by_an_email_holding_the_whole_contract(
     assert f"Adresse de livraison :\n{shipping_to}" in text
     assert "Adresse de facturation :\nCamille Durand\n3 place Bellecour\n69002 Lyon\nFrance" in text
     assert f"Mode de livraison : {order['shipping_method']['label']}" in text
-    # The delivery estimate, as dates a French reader reads.
+    # The delivery date the shop commits to, as a French reader reads it (1er on the first).
     estimate = order["delivery_estimate"]
-    for day in (estimate["earliest"], estimate["latest"]):
-        assert format_date(_date(day), format="full", locale="fr_FR") in text
+    latest = french_date(_date(estimate["latest"]), weekday=True)
+    earliest = french_date(_date(estimate["earliest"]), weekday=True)
+    assert f"Livraison au plus tard le {latest} (à partir du {earliest})." in text
+    # The legal guarantees, the seller, its mediator and the terms and conditions.
+    assert "GARANTIE LÉGALE DE CONFORMITÉ ET GARANTIE DES VICES CACHÉS" in text
+    assert "articles 1641 à 1649 du code civil" in text
+    assert "LE VENDEUR" in text and "médiateur de la consommation" in text
+    assert "Conditions générales de vente : https://" in text
     # The order number, the modification window, the right of withdrawal and its form.
     assert f"votre commande n° {order['number']}" in text
     assert "MODIFIER OU ANNULER VOTRE COMMANDE" in text
