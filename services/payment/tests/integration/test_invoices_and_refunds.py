@@ -105,7 +105,7 @@ async def test_shipping_issues_an_invoice_whose_pdf_carries_every_legal_mention(
     # Tea at 5.5 %, the furoshiki at 20 %: the shipping is split between the two rates.
     for share in order.totals.vat_breakdown:
         assert share.shipping > 0
-        assert f"part au taux de {percent(share.rate)}" in text.replace("\xa0", " ")
+        assert f"part au taux de {percent(share.rate)}" in " ".join(text.split())
         assert (
             f"{percent(share.rate)}\n {euros(share.total_excl_vat)}\n {euros(share.vat)}\n "
             f"{euros(share.total_incl_vat)}"
