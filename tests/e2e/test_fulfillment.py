@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import httpx
 from jg_devstack.drivers import (
@@ -17,6 +18,7 @@ from jg_devstack.drivers import (
     Mailbox,
     Shop,
     Storefront,
+    euros,
     eventually,
     plain,
     unique_email,
@@ -62,6 +64,47 @@ async def test_a_validated_order_is_handed_off_to_logistics_when_its_window_clos
     assert processing["status_label"]
     message = await mailbox.wait_for(email, "est en cours de traitement")
     assert order["number"] in plain(message["Subject"])
+
+
+async def test_tea_and_a_teapot_are_invoiced_at_two_vat_rates_with_the_shipping_split(
+    shop: Shop, mailbox: Mailbox
+) -> None:
+    email = unique_email("chloe")
+    order = await shop.paid_order(email, [("THEIERE-TETSUBIN", 1), ("MATCHA-KYOTO-100", 2)])
+    rates = {line["sku"]: line["vat_rate"] for line in order["lines"]}
+    assert rates == {"THEIERE-TETSUBIN": "20.00", "MATCHA-KYOTO-100": "5.50"}  # tea is food
+    totals = order["totals"]
+    tea, teapot = totals["vat_breakdown"]
+    assert (tea["rate"], teapot["rate"]) == ("5.50", "20.00")
+    # The shipping follows the goods: one share per rate, to the cent, the teapot's the larger.
+    assert Decimal(tea["shipping"]) + Decimal(teapot["shipping"]) == Decimal(totals["shipping"])
+    assert Decimal(teapot["shipping"]) > Decimal(tea["shipping"]) > 0
+    assert Decimal(tea["vat"]) + Decimal(teapot["vat"]) == Decimal(totals["vat"])
+
+    # The confirmation says the same...
+    confirmation = plain((await mailbox.wait_for(email, "Confirmation de votre commande"))["Text"])
+    for share, rate in ((tea, "5,5 %"), (teapot, "20 %")):
+        assert (
+            f"TVA à {rate} sur {euros(share['total_incl_vat'])} TTC "
+            f"(dont {euros(share['shipping'])} de frais de livraison) : {euros(share['vat'])}"
+        ) in confirmation
+
+    # ...and so does the invoice at shipment: one shipping line and one VAT row per rate.
+    pick_list = await shop.handed_off(order)
+    await shop.shipped(pick_list)
+    invoice_mail = await mailbox.wait_for(email, "Votre facture")
+    (attachment,) = [
+        a for a in invoice_mail["Attachments"] if a["ContentType"] == "application/pdf"
+    ]
+    invoice = pdf_text(await mailbox.attachment(invoice_mail["ID"], attachment["PartID"]))
+    for share, rate in ((tea, "5,5 %"), (teapot, "20 %")):
+        assert f"part au taux de {rate}" in " ".join(invoice.split())  # lines may wrap
+        assert (
+            f"{rate}\n {euros(share['total_excl_vat'])}\n {euros(share['vat'])}\n "
+            f"{euros(share['total_incl_vat'])}"
+        ) in invoice  # the VAT table: rate, base excluding VAT, VAT, including VAT
+    assert f"Total TVA\n {euros(totals['vat'])}" in invoice
+    assert f"Total TTC\n {euros(totals['total'])}" in invoice
 
 
 async def test_a_stock_out_after_validation_backorders_the_order_until_replenished(

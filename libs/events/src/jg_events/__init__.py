@@ -52,6 +52,7 @@ from jg_events.common import (
     RefundCause,
     ShippingMethod,
     Totals,
+    order_vat_shares,
 )
 from jg_events.compat import BreakingChange, ChangeKind, breaking_changes
 from jg_events.envelope import (
@@ -149,6 +150,7 @@ from jg_events.topics import (
     dead_letter_topic,
     topic_name,
 )
+from jg_events.vat import VatShare, split_pro_rata, vat_shares
 
 __all__ = [
     "ALL_EVENTS",
@@ -244,6 +246,7 @@ __all__ = [
     "UnknownEventError",
     "UtcDatetime",
     "VatRate",
+    "VatShare",
     "all_topics",
     "breaking_changes",
     "dead_letter_topic",
@@ -252,10 +255,13 @@ __all__ = [
     "format_money",
     "is_known_type",
     "kafka_headers",
+    "order_vat_shares",
     "parse",
     "sealed_link_of",
+    "split_pro_rata",
     "to_money",
     "topic_message_type",
     "topic_name",
     "vat_included",
+    "vat_shares",
 ]

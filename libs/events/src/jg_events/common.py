@@ -7,6 +7,7 @@ no join and no call to another service.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
@@ -17,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 
 from jg_events.envelope import Event
 from jg_events.money import Money, Quantity, VatRate
+from jg_events.vat import VatShare, vat_shares
 
 __all__ = [
     "Address",
@@ -35,6 +37,7 @@ __all__ = [
     "ShippingMethod",
     "Sku",
     "Totals",
+    "order_vat_shares",
 ]
 
 
@@ -137,7 +140,11 @@ class ShippingMethod(ValueObject):
     )
     label: _Text = Field(description="French label shown to the customer.")
     price: Money = Field(description="Shipping price paid, TTC.")
-    vat_rate: VatRate = Field(description="VAT rate applied to the shipping, in percent.")
+    vat_rate: VatRate = Field(
+        description="The shipping method's nominal VAT rate, in percent. The shipping of an "
+        "order follows the VAT of its goods: its VAT is split between the goods' rates (see "
+        "Totals.vat_breakdown); this rate is kept for older readers."
+    )
 
 
 class OrderLine(ValueObject):
@@ -169,6 +176,12 @@ class Totals(ValueObject):
     shipping: Money = Field(description="Shipping price, TTC.")
     total: Money = Field(description="Amount to pay: subtotal + shipping, TTC.")
     vat: Money = Field(description="VAT included in the total.")
+    vat_breakdown: tuple[VatShare, ...] = Field(
+        default=(),
+        description="VAT per rate, sorted by rate: the goods at that rate, the share of the "
+        "shipping taxed at it (split pro rata of the goods excluding VAT, to the cent) and the "
+        "VAT included. Empty from older producers: compute it with order_vat_shares().",
+    )
 
     @model_validator(mode="after")
     def _total_is_sum(self) -> Totals:
@@ -178,6 +191,16 @@ class Totals(ValueObject):
             )
         if self.vat > self.total:
             raise ValueError("VAT cannot exceed the total")
+        if self.vat_breakdown:
+            shares = self.vat_breakdown
+            if [s.rate for s in shares] != sorted({s.rate for s in shares}):
+                raise ValueError("vat_breakdown has one entry per rate, sorted by rate")
+            if sum((s.goods for s in shares), Decimal("0.00")) != self.subtotal:
+                raise ValueError("vat_breakdown's goods do not add up to the subtotal")
+            if sum((s.shipping for s in shares), Decimal("0.00")) != self.shipping:
+                raise ValueError("vat_breakdown's shipping shares do not add up to the shipping")
+            if sum((s.vat for s in shares), Decimal("0.00")) != self.vat:
+                raise ValueError("vat_breakdown's VAT does not add up to the VAT")
         return self
 
 
@@ -228,3 +251,8 @@ class CustomerEvent(Event):
 def lines_total(lines: tuple[OrderLine, ...]) -> Decimal:
     """Sum of line totals (exact)."""
     return sum((line.line_total for line in lines), Decimal("0.00"))
+
+
+def order_vat_shares(lines: Iterable[OrderLine], shipping: Decimal) -> tuple[VatShare, ...]:
+    """VAT per rate of an order's lines and shipping price TTC (shipping split pro rata)."""
+    return vat_shares(((line.vat_rate, line.line_total) for line in lines), shipping)

@@ -89,6 +89,7 @@ from jg_events.payments import (
 )
 from jg_events.registry import ALL_EVENTS
 from jg_events.sealing import LinkPurpose, LinkSealer
+from jg_events.vat import VatShare
 
 __all__ = ["EXAMPLE_CORRELATION_ID", "example", "example_envelope"]
 
@@ -120,13 +121,14 @@ _ADDRESS = Address(
     phone="+33612345678",
 )
 _VAT = Decimal("20.00")
+_FOOD_VAT = Decimal("5.50")  # tea is food (CGI 278-0 bis A)
 _LINES = (
     OrderLine(
         sku="MATCHA-KYOTO-100",
         name="Thé matcha de Kyoto, 100 g",
         quantity=3,
         unit_price=Decimal("19.99"),
-        vat_rate=_VAT,
+        vat_rate=_FOOD_VAT,
         line_total=Decimal("59.97"),
         on_sale=False,
     ),
@@ -146,11 +148,28 @@ _SHIPPING = ShippingMethod(
     price=Decimal("14.90"),
     vat_rate=_VAT,
 )
+# The shipping is split between 5.5 % and 20 % pro rata of the goods excluding VAT.
 _TOTALS = Totals(
     subtotal=Decimal("84.47"),
     shipping=Decimal("14.90"),
     total=Decimal("99.37"),
-    vat=Decimal("16.56"),
+    vat=Decimal("8.44"),
+    vat_breakdown=(
+        VatShare(
+            rate=_FOOD_VAT,
+            goods=Decimal("59.97"),
+            shipping=Decimal("10.96"),
+            total_incl_vat=Decimal("70.93"),
+            vat=Decimal("3.70"),
+        ),
+        VatShare(
+            rate=_VAT,
+            goods=Decimal("24.50"),
+            shipping=Decimal("3.94"),
+            total_incl_vat=Decimal("28.44"),
+            vat=Decimal("4.74"),
+        ),
+    ),
 )
 _ESTIMATE = DeliveryEstimate(earliest=date(2026, 3, 16), latest=date(2026, 3, 23))
 _ORDER: dict[str, Any] = {
@@ -200,11 +219,20 @@ def _sealed(url: str, purpose: LinkPurpose, recipient: str) -> str:
 
 def _examples() -> dict[type[Event], Event]:
     modified_lines = (*_LINES[:1],)
-    modified_totals = Totals(
+    modified_totals = Totals(  # tea only: the whole shipping follows it at 5.5 %
         subtotal=Decimal("59.97"),
         shipping=Decimal("14.90"),
         total=Decimal("74.87"),
-        vat=Decimal("12.48"),
+        vat=Decimal("3.90"),
+        vat_breakdown=(
+            VatShare(
+                rate=_FOOD_VAT,
+                goods=Decimal("59.97"),
+                shipping=Decimal("14.90"),
+                total_incl_vat=Decimal("74.87"),
+                vat=Decimal("3.90"),
+            ),
+        ),
     )
     examples: list[Event] = [
         OrderPlaced(**_SNAPSHOT, stripe_payment_method_id="pm_1OqX2aLkdIwHu7ixVisa4242"),
@@ -268,8 +296,8 @@ def _examples() -> dict[type[Event], Event]:
             invoice_number="F-2026-000042",
             kind=InvoiceKind.INVOICE,
             issue_date=date(2026, 3, 10),
-            total_excl_vat=Decimal("82.81"),
-            total_vat=Decimal("16.56"),
+            total_excl_vat=Decimal("90.93"),
+            total_vat=Decimal("8.44"),
             total_incl_vat=Decimal("99.37"),
             download_path="/invoices/F-2026-000042.pdf",
         ),
@@ -359,7 +387,7 @@ def _examples() -> dict[type[Event], Event]:
                     name="Thé matcha de Kyoto, 100 g",
                     quantity=3,
                     unit_price=Decimal("19.99"),
-                    vat_rate=_VAT,
+                    vat_rate=_FOOD_VAT,
                     amount=Decimal("59.97"),
                 ),
             ),

@@ -26,10 +26,12 @@ from jg_events.common import (
     ShippingMethod,
     Totals,
     lines_total,
+    order_vat_shares,
 )
 from jg_events.envelope import UtcDatetime
 from jg_events.money import Money
 from jg_events.topics import Topic
+from jg_events.vat import VatShare, goods_by_rate
 
 __all__ = [
     "CancellationReason",
@@ -67,7 +69,15 @@ class OrderSnapshot(OrderEvent):
             raise ValueError("totals.subtotal is not the sum of the line totals")
         if self.totals.shipping != self.shipping_method.price:
             raise ValueError("totals.shipping is not the shipping method's price")
+        if self.totals.vat_breakdown:
+            goods = goods_by_rate((line.vat_rate, line.line_total) for line in self.lines)
+            if {s.rate: s.goods for s in self.totals.vat_breakdown} != goods:
+                raise ValueError("totals.vat_breakdown's goods are not the lines' per rate")
         return self
+
+    def vat_shares(self) -> tuple[VatShare, ...]:
+        """VAT per rate: as checkout computed it, or computed the same way for older events."""
+        return self.totals.vat_breakdown or order_vat_shares(self.lines, self.totals.shipping)
 
 
 class OrderPlaced(OrderSnapshot):

@@ -10,7 +10,7 @@ from jg_events import Address, Money, PaymentMethodType, VatRate
 from jg_web import CountryCode, MultiLine, SingleLine
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StrictInt, StringConstraints
 
-from checkout.domain import STATUS_LABELS, Order, TimelineEntry, vat_breakdown
+from checkout.domain import STATUS_LABELS, Order, ProductCategory, TimelineEntry
 
 # Every text field follows jg_web's rule (no NUL, lone surrogate or control character; line
 # breaks only in the cancellation note), checked on the value kept (after stripping).
@@ -149,7 +149,10 @@ class ProductOut(BaseModel):
     sku: str = Field(description="Catalogue reference.")
     name: str = Field(description="Product name in French.")
     price: Money = Field(description="Price TTC in euros.")
-    vat_rate: VatRate = Field(description="VAT rate in percent.")
+    category: ProductCategory = Field(
+        description="'tea' or 'food' (VAT 5.5 %, CGI 278-0 bis A) or 'other' (VAT 20 %)."
+    )
+    vat_rate: VatRate = Field(description="VAT rate in percent, the category's rate.")
     on_sale: bool = Field(
         description="On sale ('produit soldé'): excluded from goodwill returns/exchanges."
     )
@@ -159,7 +162,10 @@ class ShippingMethodOut(BaseModel):
     code: str = Field(description="Code to send in POST /orders.")
     label: str = Field(description="French label.")
     price: Money = Field(description="Price TTC in euros.")
-    vat_rate: VatRate = Field(description="VAT rate in percent.")
+    vat_rate: VatRate = Field(
+        description="Nominal VAT rate in percent. An order's shipping follows its goods' rates "
+        "(split pro rata, see totals.vat_breakdown)."
+    )
     transit_days_min: int = Field(description="Shortest transit from Japan, in days.")
     transit_days_max: int = Field(description="Longest transit from Japan, in days.")
 
@@ -176,7 +182,12 @@ class LineOut(BaseModel):
 
 class VatLineOut(BaseModel):
     rate: VatRate = Field(description="VAT rate in percent.")
-    total_incl_vat: Money = Field(description="Amount TTC taxed at this rate.")
+    goods: Money = Field(description="Goods taxed at this rate, TTC.")
+    shipping: Money = Field(
+        description="Share of the shipping taxed at this rate, TTC (the shipping is split "
+        "between the goods' rates pro rata of their amounts excluding VAT)."
+    )
+    total_incl_vat: Money = Field(description="Amount TTC taxed at this rate (goods + shipping).")
     total_excl_vat: Money = Field(description="Same amount excluding VAT (HT).")
     vat: Money = Field(description="VAT included at this rate.")
 
@@ -187,14 +198,20 @@ class TotalsOut(BaseModel):
     total: Money = Field(description="Amount to pay, TTC.")
     vat: Money = Field(description="VAT included in the total.")
     total_excl_vat: Money = Field(description="Total excluding VAT (HT).")
-    vat_breakdown: list[VatLineOut] = Field(description="VAT per rate.")
+    vat_breakdown: list[VatLineOut] = Field(
+        description="VAT per rate, sorted by rate (empty for an order priced before the "
+        "shipping followed the goods' rates)."
+    )
 
 
 class ShippingOut(BaseModel):
     code: str = Field(description="Shipping method code.")
     label: str = Field(description="French label.")
     price: Money = Field(description="Price paid TTC.")
-    vat_rate: VatRate = Field(description="VAT rate in percent.")
+    vat_rate: VatRate = Field(
+        description="Nominal VAT rate in percent; the shipping's VAT follows the goods' rates "
+        "(see totals.vat_breakdown)."
+    )
 
 
 class CustomerOut(BaseModel):
@@ -288,7 +305,6 @@ class OrderOut(BaseModel):
 
 
 def order_out(order: Order, entries: list[TimelineEntry]) -> OrderOut:
-    breakdown = vat_breakdown(order.lines, order.shipping_method)
     return OrderOut(
         id=order.id,
         number=order.number,
@@ -312,11 +328,13 @@ def order_out(order: Order, entries: list[TimelineEntry]) -> OrderOut:
             vat_breakdown=[
                 VatLineOut(
                     rate=v.rate,
+                    goods=v.goods,
+                    shipping=v.shipping,
                     total_incl_vat=v.total_incl_vat,
                     total_excl_vat=v.total_excl_vat,
                     vat=v.vat,
                 )
-                for v in breakdown
+                for v in order.totals.vat_breakdown
             ],
         ),
         shipping_method=ShippingOut(**order.shipping_method.model_dump()),

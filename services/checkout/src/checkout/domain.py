@@ -48,7 +48,8 @@ from jg_events import (
     PaymentMethodType,
     ShippingMethod,
     Totals,
-    vat_included,
+    VatShare,
+    order_vat_shares,
 )
 from jg_events.money import ZERO
 
@@ -87,14 +88,48 @@ class ConflictError(Exception):
 # --- Catalogue, shipping and pricing ---------------------------------------------------------
 
 
+class ProductCategory(StrEnum):
+    """What a product is, as far as its VAT rate is concerned (stored in the catalogue)."""
+
+    TEA = "tea"  # tea, matcha, infusions: food
+    FOOD = "food"  # other food for human consumption
+    OTHER = "other"  # every other good: tableware, textiles, decoration, toys, incense...
+
+
+REDUCED_RATE = Decimal("5.50")
+STANDARD_RATE = Decimal("20.00")
+
+VAT_RATE_BY_CATEGORY: dict[ProductCategory, Decimal] = {
+    # CGI art. 278-0 bis A, 1°: food for human consumption (tea included) at 5.5 %.
+    ProductCategory.TEA: REDUCED_RATE,
+    ProductCategory.FOOD: REDUCED_RATE,
+    # CGI art. 278: the standard rate.
+    ProductCategory.OTHER: STANDARD_RATE,
+}
+
+
+def vat_rate_of(category: ProductCategory) -> Decimal:
+    """The VAT rate (percent) of a product of ``category`` sold in France."""
+    return VAT_RATE_BY_CATEGORY[category]
+
+
+class CatalogueError(ValueError):
+    """A catalogue entry contradicts a rule (e.g. a VAT rate that is not its category's)."""
+
+
 @dataclass(frozen=True)
 class Product:
     sku: str
     name: str
     price: Decimal  # TTC, euros, two decimals
-    vat_rate: Decimal  # percent, e.g. Decimal("20.00")
+    category: ProductCategory
     on_sale: bool
     active: bool
+
+    @property
+    def vat_rate(self) -> Decimal:
+        """Percent, e.g. ``Decimal("5.50")``: always the rate of the product's category."""
+        return vat_rate_of(self.category)
 
 
 @dataclass(frozen=True)
@@ -122,19 +157,6 @@ class Limits:
 class RequestedLine:
     sku: str
     quantity: int
-
-
-@dataclass(frozen=True)
-class VatLine:
-    """VAT of one rate: the TTC amount taxed at that rate and the VAT it includes."""
-
-    rate: Decimal
-    total_incl_vat: Decimal
-    vat: Decimal
-
-    @property
-    def total_excl_vat(self) -> Decimal:
-        return self.total_incl_vat - self.vat
 
 
 def price_lines(
@@ -213,25 +235,46 @@ def _line(product: Product, quantity: int) -> OrderLine:
     )
 
 
-def vat_breakdown(lines: Iterable[OrderLine], shipping: ShippingMethod) -> tuple[VatLine, ...]:
-    """VAT per rate, computed on the TTC total of each rate (as an invoice shows it)."""
-    by_rate: dict[Decimal, Decimal] = {}
-    for line in lines:
-        by_rate[line.vat_rate] = by_rate.get(line.vat_rate, ZERO) + line.line_total
-    if shipping.price > 0:
-        by_rate[shipping.vat_rate] = by_rate.get(shipping.vat_rate, ZERO) + shipping.price
-    return tuple(
-        VatLine(rate=rate, total_incl_vat=amount, vat=vat_included(amount, rate))
-        for rate, amount in sorted(by_rate.items())
-    )
+def vat_breakdown(lines: Iterable[OrderLine], shipping: ShippingMethod) -> tuple[VatShare, ...]:
+    """VAT per rate; the shipping follows the goods, split pro rata of their amounts excl. VAT.
+
+    The shipping method's own ``vat_rate`` plays no part: shipping is an accessory of the goods
+    it carries (CGI art. 267), see :mod:`jg_events.vat`.
+    """
+    return order_vat_shares(lines, shipping.price)
 
 
 def compute_totals(lines: Sequence[OrderLine], shipping: ShippingMethod) -> Totals:
-    """Exact totals TTC: lines, shipping, and the VAT they include."""
+    """Exact totals TTC: lines, shipping, and the VAT they include, with its breakdown per rate."""
     subtotal = sum((line.line_total for line in lines), ZERO)
-    vat = sum((v.vat for v in vat_breakdown(lines, shipping)), ZERO)
+    breakdown = vat_breakdown(lines, shipping)
     return Totals(
-        subtotal=subtotal, shipping=shipping.price, total=subtotal + shipping.price, vat=vat
+        subtotal=subtotal,
+        shipping=shipping.price,
+        total=subtotal + shipping.price,
+        vat=sum((v.vat for v in breakdown), ZERO),
+        vat_breakdown=breakdown,
+    )
+
+
+def stored_totals(
+    lines: Sequence[OrderLine],
+    *,
+    subtotal: Decimal,
+    shipping: Decimal,
+    total: Decimal,
+    vat: Decimal,
+) -> Totals:
+    """The totals of a stored order, with their breakdown per rate worked out again.
+
+    An order priced before the shipping followed the goods' rates keeps the VAT it was priced
+    with: when the breakdown computed now does not add up to it, none is attached.
+    """
+    breakdown = order_vat_shares(lines, shipping)
+    if sum((v.vat for v in breakdown), ZERO) != vat:
+        breakdown = ()
+    return Totals(
+        subtotal=subtotal, shipping=shipping, total=total, vat=vat, vat_breakdown=breakdown
     )
 
 

@@ -18,34 +18,42 @@ from jg_events import (
     OrderLine,
     PaymentMethodType,
     ShippingMethod,
-    Totals,
 )
 from jg_messaging import outbox
 
 from checkout.domain import (
     Cancellation,
+    CatalogueError,
     NextAction,
     Order,
     Product,
+    ProductCategory,
     Refusal,
     ReleaseFailure,
     Status,
     TimelineEntry,
     Tracking,
+    stored_totals,
 )
 
 # --- Catalogue -------------------------------------------------------------------------------
 
 
 def _product(row: asyncpg.Record) -> Product:
-    return Product(
+    product = Product(
         sku=row["sku"],
         name=row["name"],
         price=row["price"],
-        vat_rate=row["vat_rate"],
+        category=ProductCategory(row["category"]),
         on_sale=row["on_sale"],
         active=row["active"],
     )
+    if row["vat_rate"] != product.vat_rate:  # the table's CHECK and the domain disagree
+        raise CatalogueError(
+            f"catalogue entry {product.sku} ({product.category.value}) stores VAT rate "
+            f"{row['vat_rate']}, its category's rate is {product.vat_rate}"
+        )
+    return product
 
 
 async def products(conn: asyncpg.Connection, skus: Iterable[str]) -> dict[str, Product]:
@@ -179,6 +187,7 @@ def _order(row: asyncpg.Record) -> Order:
     refusal = _load(row["refusal"])
     cancellation = _load(row["cancellation"])
     tracking = _load(row["tracking"])
+    lines = tuple(OrderLine.model_validate(line) for line in _load(row["lines"]))
     return Order(
         id=row["id"],
         number=row["number"],
@@ -192,8 +201,9 @@ def _order(row: asyncpg.Record) -> Order:
             first_name=row["first_name"],
             last_name=row["last_name"],
         ),
-        lines=tuple(OrderLine.model_validate(line) for line in _load(row["lines"])),
-        totals=Totals(
+        lines=lines,
+        totals=stored_totals(
+            lines,
             subtotal=row["subtotal"],
             shipping=row["shipping_total"],
             total=row["total"],

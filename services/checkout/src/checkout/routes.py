@@ -84,7 +84,12 @@ def catalogue_router(runtime: ServiceRuntime, settings: CheckoutSettings) -> API
             items = await repository.active_products(conn)
         return [
             ProductOut(
-                sku=p.sku, name=p.name, price=p.price, vat_rate=p.vat_rate, on_sale=p.on_sale
+                sku=p.sku,
+                name=p.name,
+                price=p.price,
+                category=p.category,
+                vat_rate=p.vat_rate,
+                on_sale=p.on_sale,
             )
             for p in items
         ]

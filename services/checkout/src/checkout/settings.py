@@ -38,7 +38,11 @@ class ShippingMethodSetting(BaseModel):
         description="French label shown to the customer."
     )
     price: Money = Field(description="Price TTC in euros, e.g. '9.90'.")
-    vat_rate: VatRate = Field(Decimal("20.00"), description="VAT rate in percent.")
+    vat_rate: VatRate = Field(
+        Decimal("20.00"),
+        description="Nominal VAT rate in percent, carried in the events for older readers; an "
+        "order's shipping follows the VAT of its goods (split pro rata between their rates).",
+    )
     transit_days_min: int = Field(ge=1, le=60, description="Shortest transit from Japan (days).")
     transit_days_max: int = Field(ge=1, le=60, description="Longest transit from Japan (days).")
 

@@ -2,8 +2,10 @@
 
 import asyncio
 import uuid
+from decimal import Decimal
 from typing import Any
 
+import asyncpg
 import pytest
 from jg_events import OrderPlaced
 
@@ -33,14 +35,31 @@ async def test_an_order_is_placed_and_order_placed_is_published_with_exact_total
         ("MATCHA-KYOTO-100", 3, "24.90", "74.70"),
         ("FUROSHIKI-SAKURA", 1, "16.90", "16.90"),
     ]
+    # The matcha is tea (5.5 %), the furoshiki is not (20 %); the 9.90 of shipping is split
+    # pro rata of the goods excluding VAT (70.81 and 14.08): 8.26 and 1.64.
     assert order["totals"] == {
         "subtotal": "91.60",
         "shipping": "9.90",
         "total": "101.50",
-        "vat": "16.92",
-        "total_excl_vat": "84.58",
+        "vat": "7.41",
+        "total_excl_vat": "94.09",
         "vat_breakdown": [
-            {"rate": "20.00", "total_incl_vat": "101.50", "total_excl_vat": "84.58", "vat": "16.92"}
+            {
+                "rate": "5.50",
+                "goods": "74.70",
+                "shipping": "8.26",
+                "total_incl_vat": "82.96",
+                "total_excl_vat": "78.64",
+                "vat": "4.32",
+            },
+            {
+                "rate": "20.00",
+                "goods": "16.90",
+                "shipping": "1.64",
+                "total_incl_vat": "18.54",
+                "total_excl_vat": "15.45",
+                "vat": "3.09",
+            },
         ],
     }
 
@@ -59,7 +78,11 @@ async def test_an_order_is_placed_and_order_placed_is_published_with_exact_total
         str(placed.totals.shipping),
         str(placed.totals.total),
         str(placed.totals.vat),
-    ) == ("91.60", "9.90", "101.50", "16.92")
+    ) == ("91.60", "9.90", "101.50", "7.41")
+    assert [(str(v.rate), str(v.shipping), str(v.vat)) for v in placed.totals.vat_breakdown] == [
+        ("5.50", "8.26", "4.32"),
+        ("20.00", "1.64", "3.09"),
+    ]
     assert placed.shipping_method.code == "standard"
     assert placed.shipping_address.line2 == "Bâtiment B"
 
@@ -111,3 +134,40 @@ async def test_order_numbers_are_unique_and_follow_each_other(start: Any) -> Non
     assert len(set(numbers)) == 3
     sequence = [int(n.rsplit("-", 1)[1]) for n in numbers]
     assert sequence == sorted(sequence)
+
+
+async def test_the_catalogue_sells_tea_at_the_food_rate_and_refuses_a_rate_not_of_the_category(
+    start: Any,
+) -> None:
+    checkout = await start()
+    catalogue = {p["sku"]: p for p in (await checkout.http.get("/catalogue")).json()}
+    assert (
+        catalogue["MATCHA-KYOTO-100"]["category"],
+        catalogue["MATCHA-KYOTO-100"]["vat_rate"],
+    ) == (
+        "tea",
+        "5.50",
+    )
+    assert (
+        catalogue["THEIERE-TETSUBIN"]["category"],
+        catalogue["THEIERE-TETSUBIN"]["vat_rate"],
+    ) == (
+        "other",
+        "20.00",
+    )
+    insert = (
+        "INSERT INTO catalogue (sku, name, price, vat_rate, category) VALUES ($1, $2, 9.90, $3, $4)"
+    )
+    # A new tea entered at 20 % (the mistake the sample catalogue made) is refused...
+    with pytest.raises(asyncpg.CheckViolationError):
+        await checkout.pool.execute(insert, "HOJICHA-50", "Thé hojicha, 50 g", 20, "tea")
+    # ...and so is a product without a category.
+    with pytest.raises(asyncpg.NotNullViolationError):
+        await checkout.pool.execute(
+            "INSERT INTO catalogue (sku, name, price, vat_rate) VALUES ('X-1', 'X', 1, 20)"
+        )
+    await checkout.pool.execute(insert, "HOJICHA-50", "Thé hojicha, 50 g", Decimal("5.50"), "tea")
+    order = await checkout.place(order_body(lines=[{"sku": "HOJICHA-50", "quantity": 2}]))
+    ((line,), (share,)) = (order["lines"], order["totals"]["vat_breakdown"])
+    assert line["vat_rate"] == share["rate"] == "5.50"
+    assert share["shipping"] == order["totals"]["shipping"]  # the shipping follows the tea

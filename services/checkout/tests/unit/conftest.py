@@ -4,7 +4,14 @@ from uuid import UUID
 
 import pytest
 from checkout import domain
-from checkout.domain import Limits, Order, Product, RequestedLine, ShippingOption
+from checkout.domain import (
+    Limits,
+    Order,
+    Product,
+    ProductCategory,
+    RequestedLine,
+    ShippingOption,
+)
 from jg_events import Address, CustomerContact, PaymentMethodType
 
 NOW = datetime(2026, 4, 29, 9, 0, tzinfo=UTC)  # a Wednesday
@@ -16,7 +23,7 @@ CATALOGUE = {
             "MATCHA-KYOTO-100",
             "Thé matcha de Kyoto, 100 g",
             Decimal("24.90"),
-            Decimal("20.00"),
+            ProductCategory.TEA,
             False,
             True,
         ),
@@ -24,7 +31,7 @@ CATALOGUE = {
             "FUROSHIKI-SAKURA",
             "Furoshiki en coton motif sakura",
             Decimal("16.90"),
-            Decimal("20.00"),
+            ProductCategory.OTHER,
             True,
             True,
         ),
@@ -32,11 +39,11 @@ CATALOGUE = {
             "TAMAGOTCHI-1997",
             "Tamagotchi édition 1997",
             Decimal("29.90"),
-            Decimal("20.00"),
+            ProductCategory.OTHER,
             False,
             False,
         ),
-        Product("PIN-0-10", "Pin's", Decimal("0.10"), Decimal("20.00"), False, True),
+        Product("PIN-0-10", "Pin's", Decimal("0.10"), ProductCategory.OTHER, False, True),
     )
 }
 STANDARD = ShippingOption("standard", "Livraison standard", Decimal("9.90"), Decimal("20.00"), 5, 8)

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 from checkout import domain
-from checkout.domain import OrderRejectedError, RequestedLine
+from checkout.domain import OrderRejectedError, ProductCategory, RequestedLine
 from jg_events import Address
 
 from .conftest import CATALOGUE, EXPRESS, LIMITS, STANDARD
@@ -26,19 +26,71 @@ def test_an_order_is_priced_from_the_catalogue_with_vat_included_and_shown() -> 
         ("MATCHA-KYOTO-100", Decimal("24.90"), Decimal("74.70"), False),
         ("FUROSHIKI-SAKURA", Decimal("16.90"), Decimal("16.90"), True),
     ]
+    assert [line.vat_rate for line in lines] == [Decimal("5.50"), Decimal("20.00")]
     totals = domain.compute_totals(lines, STANDARD.as_method())
     assert totals.subtotal == Decimal("91.60")
     assert totals.shipping == Decimal("9.90")
     assert totals.total == Decimal("101.50")
-    # 101.50 x 20 / 120 = 16.9166... -> 16.92 (half up), and HT + TVA = TTC exactly
-    assert totals.vat == Decimal("16.92")
-    (rate,) = domain.vat_breakdown(lines, STANDARD.as_method())
-    assert (rate.rate, rate.total_incl_vat, rate.total_excl_vat, rate.vat) == (
-        Decimal("20.00"),
-        Decimal("101.50"),
-        Decimal("84.58"),
-        Decimal("16.92"),
+    # Goods excluding VAT: 74.70 / 1.055 = 70.806 (tea), 16.90 / 1.2 = 14.083 (furoshiki);
+    # the 9.90 of shipping follows them pro rata: 8.2575 -> 8.26 (it gets the remainder cent,
+    # its fraction being the larger) and 1.6425 -> 1.64.
+    tea, other = totals.vat_breakdown
+    assert (tea.rate, tea.goods, tea.shipping, tea.total_incl_vat) == (
+        Decimal("5.50"),
+        Decimal("74.70"),
+        Decimal("8.26"),
+        Decimal("82.96"),
     )
+    assert tea.vat == Decimal("4.32")  # 82.96 x 5.5 / 105.5 = 4.3249...
+    assert (other.rate, other.goods, other.shipping, other.total_incl_vat) == (
+        Decimal("20.00"),
+        Decimal("16.90"),
+        Decimal("1.64"),
+        Decimal("18.54"),
+    )
+    assert other.vat == Decimal("3.09")  # 18.54 x 20 / 120 = 3.09
+    assert totals.vat == Decimal("7.41")
+    assert domain.vat_breakdown(lines, STANDARD.as_method()) == totals.vat_breakdown
+
+
+def test_a_single_rate_order_puts_all_its_shipping_at_that_rate_whatever_the_method_says() -> None:
+    lines = domain.price_lines([RequestedLine("MATCHA-KYOTO-100", 1)], CATALOGUE, LIMITS)
+    method = STANDARD.as_method()
+    assert method.vat_rate == Decimal("20.00")  # the nominal rate of the method
+    totals = domain.compute_totals(lines, method)
+    (tea,) = totals.vat_breakdown
+    assert (tea.rate, tea.shipping, tea.total_incl_vat) == (
+        Decimal("5.50"),
+        Decimal("9.90"),
+        Decimal("34.80"),
+    )
+    assert totals.vat == Decimal("1.81")  # 34.80 x 5.5 / 105.5 = 1.814...
+
+
+def test_each_category_has_its_rate_and_a_product_takes_its_category_rate() -> None:
+    assert domain.vat_rate_of(ProductCategory.TEA) == Decimal("5.50")
+    assert domain.vat_rate_of(ProductCategory.FOOD) == Decimal("5.50")
+    assert domain.vat_rate_of(ProductCategory.OTHER) == Decimal("20.00")
+    assert set(domain.VAT_RATE_BY_CATEGORY) == set(ProductCategory)  # no category without rate
+    assert CATALOGUE["MATCHA-KYOTO-100"].vat_rate == Decimal("5.50")
+    assert CATALOGUE["FUROSHIKI-SAKURA"].vat_rate == Decimal("20.00")
+
+
+def test_an_order_stored_before_the_split_keeps_the_vat_it_was_priced_with() -> None:
+    lines = domain.price_lines(
+        [RequestedLine("MATCHA-KYOTO-100", 3), RequestedLine("FUROSHIKI-SAKURA", 1)],
+        CATALOGUE,
+        LIMITS,
+    )
+    now = domain.compute_totals(lines, STANDARD.as_method())
+    reloaded = domain.stored_totals(
+        lines, subtotal=now.subtotal, shipping=now.shipping, total=now.total, vat=now.vat
+    )
+    assert reloaded == now
+    legacy = domain.stored_totals(
+        lines, subtotal=now.subtotal, shipping=now.shipping, total=now.total, vat=Decimal("8.00")
+    )
+    assert (legacy.vat, legacy.vat_breakdown) == (Decimal("8.00"), ())
 
 
 def test_vat_is_computed_on_the_total_of_each_rate_not_rounded_line_by_line() -> None:

@@ -62,8 +62,8 @@ def _sample_events() -> list[Event]:
             "kind": InvoiceKind.CREDIT_NOTE,
             "corrects_invoice_number": invoice.invoice_number,
             "issue_date": date(2026, 4, 10),
-            "total_excl_vat": Decimal("49.98"),
-            "total_vat": Decimal("9.99"),
+            "total_excl_vat": Decimal("56.84"),  # the matcha, at 5.5 %
+            "total_vat": Decimal("3.13"),
             "total_incl_vat": Decimal("59.97"),
             "download_path": "/invoices/F-2026-000057.pdf",
         }

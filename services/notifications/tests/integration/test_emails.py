@@ -149,7 +149,8 @@ async def test_each_event_gives_exactly_one_email_with_its_facts_even_redelivere
         assert "Thé matcha de Kyoto, 100 g" in part and "Furoshiki motif sakura" in part
         assert f"19,99{NBSP}€" in part and f"14,90{NBSP}€" in part
         assert f"99,37{NBSP}€" in part and "Total TTC" in part and "dont TVA" in part
-        assert f"16,56{NBSP}€" in part
+        assert f"8,44{NBSP}€" in part  # tea at 5.5 %, the furoshiki at 20 %
+        assert f"TVA à 5,5{NBSP}% sur 70,93{NBSP}€ TTC (dont 10,96{NBSP}€ de frais" in part
         assert "12 rue des Lilas" in part and "Adresse de facturation" in part
         assert "Japan Post EMS" in part and "lundi 16 mars 2026" in part
         assert "Livraison au plus tard le lundi 23 mars 2026" in part

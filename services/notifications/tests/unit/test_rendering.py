@@ -136,7 +136,9 @@ def test_typography_spaces_punctuation_but_leaves_urls_code_and_times_alone() ->
 def test_amounts_are_written_the_french_way_by_babel() -> None:
     order = example(OrderConfirmed)
     shipping = variant(order.shipping_method, price=Decimal("12.50"))
-    totals = variant(order.totals, shipping=Decimal("12.50"), total=Decimal("96.97"))
+    totals = variant(
+        order.totals, shipping=Decimal("12.50"), total=Decimal("96.97"), vat_breakdown=()
+    )
     email = render(variant(order, shipping_method=shipping, totals=totals))
     twelve_fifty = euros("12.50")
     assert twelve_fifty in ("12,50\u00a0€", "12,50\u202f€")  # Babel's no-break space
@@ -201,7 +203,7 @@ def test_the_confirmation_carries_the_contract_and_the_withdrawal_form() -> None
         assert "3" in part and "produit soldé" in part
         assert "Frais de livraison" in part and euros("14.90") in part
         assert "Total TTC" in part and euros("99.37") in part
-        assert "dont TVA" in part and euros("16.56") in part
+        assert "dont TVA" in part and euros("8.44") in part
         assert "Japan Post EMS" in part
         assert part.count("12 rue des Lilas") == 2  # shipping and billing addresses
         assert "69003 Lyon" in part and "France" in part
@@ -283,6 +285,38 @@ def test_refusing_a_return_or_a_claim_names_the_mediator() -> None:
         assert "médiateur" not in part
 
 
+def test_the_confirmation_and_the_modification_show_the_vat_per_rate_with_the_shipping_split() -> (
+    None
+):
+    order = example(OrderConfirmed)  # matcha at 5.5 %, furoshiki at 20 %
+    email = render(order)
+    for part in both(email):
+        for share in order.totals.vat_breakdown:
+            rate = f"{share.rate:.2f}".rstrip("0").rstrip(".").replace(".", ",")
+            assert (
+                f"TVA à {rate}{NBSP}% sur {euros(str(share.total_incl_vat))} TTC "
+                f"(dont {euros(str(share.shipping))} de frais de livraison)"
+            ) in part
+            assert euros(str(share.vat)) in part
+        assert f"TVA à 5,5{NBSP}% sur {euros('70.93')} TTC (dont {euros('10.96')}" in part
+        assert f"TVA à 20{NBSP}% sur {euros('28.44')} TTC (dont {euros('3.94')}" in part
+        assert "au prorata du montant hors taxes des articles" in part
+    # The modification keeps only the tea: all the shipping is taxed with it, nothing to split.
+    modified = render(example(OrderModified))
+    for part in both(modified):
+        assert f"TVA à 5,5{NBSP}% sur {euros('74.87')} TTC (dont {euros('14.90')}" in part
+        assert f"20{NBSP}%" not in part
+        assert "au prorata" not in part
+
+
+def test_an_order_event_from_before_the_breakdown_shows_its_vat_total_only() -> None:
+    order = example(OrderConfirmed)
+    older = variant(order, totals=variant(order.totals, vat_breakdown=()))
+    for part in both(render(older)):
+        assert "dont TVA" in part and euros("8.44") in part
+        assert "TVA à" not in part and "au prorata" not in part
+
+
 def test_a_guest_is_told_to_reply_rather_than_to_use_a_customer_space() -> None:
     order = example(OrderConfirmed)
     email = render(variant(order, customer=variant(order.customer, customer_id=None)))
@@ -330,7 +364,7 @@ def test_the_invoice_email_names_the_invoice_its_pdf_and_where_it_stays() -> Non
     for part in both(email):
         assert "F-2026-000042" in part and "facture-F-2026-000042.pdf" in part
         assert f"«{NBSP}Mes commandes et factures{NBSP}»" in part
-        assert euros("82.81") in part and euros("16.56") in part and euros("99.37") in part
+        assert euros("90.93") in part and euros("8.44") in part and euros("99.37") in part
 
 
 def test_the_password_reset_gives_the_single_use_link_its_expiry_and_the_spam_hint() -> None:

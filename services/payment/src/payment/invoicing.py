@@ -8,7 +8,10 @@ French rules applied (CGI art. 242 nonies A, Code de commerce L123-22):
 * the legal mentions: seller's name, address, SIREN and VAT number; the customer's name and
   address; the date of issue and of the sale; per line the quantity, the description, the unit
   price excluding VAT and the VAT rate; the totals excluding VAT, of VAT per rate and including
-  VAT. Shipping is a line like any other.
+  VAT. Shipping is a line like any other, but it follows the VAT of the goods it carries: with
+  goods at several rates it is split into one line per rate, pro rata of the goods excluding VAT
+  and to the cent (:mod:`jg_events.vat`, the same split as the order's ``totals.vat_breakdown``);
+  a credit note splits the shipping it refunds in the same proportions as the invoice.
 
 Consumer prices are TTC: amounts excluding VAT are derived from them, per VAT rate, so the
 document's total including VAT is exactly what the customer paid. Line amounts excluding VAT are
@@ -19,7 +22,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from decimal import ROUND_FLOOR, Decimal
 from typing import Annotated
@@ -30,9 +33,12 @@ from jg_events import (
     OrderLine,
     RefundLine,
     ShippingMethod,
+    order_vat_shares,
+    split_pro_rata,
     to_money,
     vat_included,
 )
+from jg_events.vat import goods_by_rate, shipping_weights
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
 CENT = Decimal("0.01")
@@ -212,8 +218,31 @@ def _apportion(target: Decimal, exact: dict[int, Decimal]) -> dict[int, Decimal]
     return result
 
 
+def _rate_label(rate: Decimal) -> str:
+    """``Decimal("5.50")`` -> ``"5,5 %"`` (no-break space before the sign)."""
+    text = f"{rate:.2f}".rstrip("0").rstrip(".")
+    return f"{text.replace('.', ',')}\u00a0%"
+
+
+def _shipping_drafts(description: str, shares: Mapping[Decimal, Decimal]) -> list[DraftLine]:
+    """One line per rate with a share of the shipping (the rate named when there are several)."""
+    paid = {rate: amount for rate, amount in sorted(shares.items()) if amount > 0}
+    return [
+        DraftLine(
+            description=description
+            + (f" – part au taux de {_rate_label(rate)}" if len(paid) > 1 else ""),
+            sku=None,
+            quantity=1,
+            unit_price_incl_vat=amount,
+            vat_rate=rate,
+            total_incl_vat=amount,
+        )
+        for rate, amount in paid.items()
+    ]
+
+
 def order_drafts(lines: Sequence[OrderLine], shipping: ShippingMethod) -> list[DraftLine]:
-    """An order's products, then its shipping as a line (when it is not free)."""
+    """An order's products, then its shipping (when it is not free), split per goods' rate."""
     drafts = [
         DraftLine(
             description=line.name,
@@ -226,23 +255,20 @@ def order_drafts(lines: Sequence[OrderLine], shipping: ShippingMethod) -> list[D
         for line in lines
     ]
     if shipping.price > 0:
-        drafts.append(
-            DraftLine(
-                description=f"Livraison : {shipping.label}",
-                sku=None,
-                quantity=1,
-                unit_price_incl_vat=shipping.price,
-                vat_rate=shipping.vat_rate,
-                total_incl_vat=shipping.price,
-            )
-        )
+        shares = {s.rate: s.shipping for s in order_vat_shares(lines, shipping.price)}
+        drafts += _shipping_drafts(f"Livraison : {shipping.label}", shares)
     return drafts
 
 
 def refund_drafts(
-    lines: Sequence[RefundLine], shipping_refund: Decimal, shipping_vat_rate: Decimal
+    lines: Sequence[RefundLine], shipping_refund: Decimal, order_lines: Sequence[OrderLine]
 ) -> list[DraftLine]:
-    """The lines of a credit note: what is refunded per product, then the shipping refunded."""
+    """The lines of a credit note: what is refunded per product, then the shipping refunded.
+
+    The shipping refunded is split between the rates in the proportions of the invoice: pro
+    rata of the whole order's goods excluding VAT (so refunding all the shipping gives back
+    exactly the invoice's shipping lines).
+    """
     drafts = [
         DraftLine(
             description=line.name,
@@ -255,15 +281,9 @@ def refund_drafts(
         for line in lines
     ]
     if shipping_refund > 0:
-        drafts.append(
-            DraftLine(
-                description="Remboursement des frais de livraison",
-                quantity=1,
-                unit_price_incl_vat=shipping_refund,
-                vat_rate=shipping_vat_rate,
-                total_incl_vat=shipping_refund,
-            )
-        )
+        goods = goods_by_rate((line.vat_rate, line.line_total) for line in order_lines)
+        shares = split_pro_rata(shipping_refund, shipping_weights(goods))
+        drafts += _shipping_drafts("Remboursement des frais de livraison", shares)
     return drafts
 
 

@@ -808,9 +808,9 @@ class PaymentWorkflow:
         original = invoicing.InvoiceDocument.model_validate(invoice.document)
         request = refund.request
         lines = [RefundLine.model_validate(line) for line in request.get("lines", [])]
-        shipping_rate = ShippingMethod.model_validate(order.snapshot["shipping_method"]).vat_rate
+        order_lines = [OrderLine.model_validate(line) for line in order.snapshot["lines"]]
         drafts = invoicing.refund_drafts(
-            lines, Decimal(request.get("shipping_refund", "0.00")), shipping_rate
+            lines, Decimal(request.get("shipping_refund", "0.00")), order_lines
         )
         seller = self._seller()
         label = invoicing.method_label(order.payment_method_type, None)

@@ -31,6 +31,7 @@ from jg_events import (
     Envelope,
     Event,
     OrderCancelled,
+    OrderLine,
     OrderModified,
     OrderPlaced,
     OrderReleased,
@@ -40,6 +41,7 @@ from jg_events import (
     Totals,
     all_topics,
     kafka_headers,
+    order_vat_shares,
     parse,
     topic_name,
 )
@@ -262,6 +264,9 @@ def modified(order: OrderPlaced, *, matcha_quantity: int) -> OrderModified:
     lines[0]["line_total"] = lines[0]["unit_price"] * matcha_quantity
     subtotal = sum((line["line_total"] for line in lines), Decimal("0.00"))
     total = subtotal + order.totals.shipping
+    breakdown = order_vat_shares(
+        [OrderLine.model_validate(line) for line in lines], order.totals.shipping
+    )
     base.update(
         revision=order.revision + 1,
         lines=lines,
@@ -269,7 +274,8 @@ def modified(order: OrderPlaced, *, matcha_quantity: int) -> OrderModified:
             subtotal=subtotal,
             shipping=order.totals.shipping,
             total=total,
-            vat=(total * 20 / 120).quantize(Decimal("0.01")),
+            vat=sum((s.vat for s in breakdown), Decimal("0.00")),
+            vat_breakdown=breakdown,
         ).model_dump(),
         previous_total=order.totals.total,
         new_total=total,

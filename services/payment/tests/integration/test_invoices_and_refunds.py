@@ -18,6 +18,7 @@ from jg_messaging.testing import headers_of, read_topic
 from jg_shop import french_date
 from payment import repository
 from payment.invoicing import gaps, sequence_of
+from payment.pdf import euros, percent
 from pypdf import PdfReader
 
 from .conftest import (
@@ -94,17 +95,25 @@ async def test_shipping_issues_an_invoice_whose_pdf_carries_every_legal_mention(
         "TVA",
         *(line.name for line in order.lines),
         "Livraison : ",
-        "16,66 €",  # matcha 19.99 TTC: 16.66 HT
-        "20 %",
+        "18,95 €",  # matcha 19.99 TTC at 5.5 %: 18.95 HT
+        "20,42 €",  # furoshiki 24.50 TTC at 20 %: 20.42 HT
         "Total HT",
-        "82,81 €",
+        "90,93 €",
         "Total TVA",
-        "16,56 €",
+        "8,44 €",
         "Total TTC",
         "99,37 €",
         "Facture acquittée",
     ):
         assert mention in text, mention
+    # Tea at 5.5 %, the furoshiki at 20 %: the shipping is split between the two rates.
+    for share in order.totals.vat_breakdown:
+        assert share.shipping > 0
+        assert f"part au taux de {percent(share.rate)}" in " ".join(text.split())
+        assert (
+            f"{percent(share.rate)}\n {euros(share.total_excl_vat)}\n {euros(share.vat)}\n "
+            f"{euros(share.total_incl_vat)}"
+        ) in text  # the VAT table's row of the rate: base, VAT, TTC
 
     # Internal callers (notifications) may read it; nobody else learns it exists.
     internal = {"Authorization": f"Bearer {INTERNAL_TOKEN}"}
@@ -185,6 +194,14 @@ async def test_a_partial_then_the_remaining_refund_each_produce_a_credit_note(
     assert refunds[1].payload.amount == Decimal("39.40")
     notes = await payment.events.wait_for(order.order_id, "InvoiceIssued", count=3)
     assert notes[2].payload.total_incl_vat == Decimal("39.40")
+    # The furoshiki (20 %) and the shipping, split like the invoice's: 10.96 at 5.5 %, 3.94 at 20 %.
+    last = await payment.http.get(
+        notes[2].payload.download_path, headers={"Authorization": f"Bearer {INTERNAL_TOKEN}"}
+    )
+    last_text = pdf_text(last.content)
+    assert "5,5 %\n 10,39 €\n 0,57 €\n 10,96 €" in last_text
+    assert "20 %\n 23,70 €\n 4,74 €\n 28,44 €" in last_text
+    assert notes[2].payload.total_vat == Decimal("5.31")
     intent = await payment.intent(intent_id)
     assert intent["latest_charge"]["amount_refunded"] == cents(order.totals.total)
 

@@ -5,7 +5,14 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from jg_events import InvoiceKind, OrderPlaced, RefundRequested, ShippingMethod
+from jg_events import (
+    InvoiceKind,
+    OrderLine,
+    OrderPlaced,
+    RefundLine,
+    RefundRequested,
+    ShippingMethod,
+)
 from jg_events.examples import example
 from payment.invoicing import (
     DraftLine,
@@ -25,6 +32,9 @@ from payment.pdf import euros, percent, render_pdf
 from pypdf import PdfReader
 
 pytestmark = pytest.mark.unit
+
+FOOD = Decimal("5.50")
+STANDARD = Decimal("20.00")
 
 SELLER = Seller(
     name="JapanGoodz SAS",
@@ -119,11 +129,48 @@ def test_an_order_is_invoiced_with_its_shipping_as_a_line_and_totals_equal_to_th
 ):
     order = example(OrderPlaced)
     drafts = order_drafts(order.lines, order.shipping_method)
-    assert drafts[-1].description.startswith("Livraison")
-    assert drafts[-1].total_incl_vat == order.shipping_method.price
+    shipping = [d for d in drafts if d.description.startswith("Livraison")]
+    assert sum(d.total_incl_vat for d in shipping) == order.shipping_method.price
     _, _, totals = compute_lines(drafts)
     assert totals.incl_vat == order.totals.total
     assert totals.vat == order.totals.vat
+
+
+def test_a_single_rate_order_has_one_shipping_line_at_the_goods_rate() -> None:
+    order = example(OrderPlaced)
+    furoshiki = [line for line in order.lines if line.vat_rate == STANDARD]
+    tea = [line for line in order.lines if line.vat_rate == FOOD]
+    for lines, rate in ((furoshiki, STANDARD), (tea, FOOD)):
+        drafts = order_drafts(lines, order.shipping_method)
+        (shipping,) = drafts[len(lines) :]
+        assert shipping.description == f"Livraison : {order.shipping_method.label}"
+        assert (shipping.vat_rate, shipping.total_incl_vat) == (rate, Decimal("14.90"))
+        _, (vat,), _ = compute_lines(drafts)
+        assert vat.rate == rate
+
+
+def test_two_rates_split_the_shipping_into_one_line_per_rate_with_the_order_figures() -> None:
+    order = example(OrderPlaced)  # matcha at 5.5 %, furoshiki at 20 %, EMS 14.90
+    drafts = order_drafts(order.lines, order.shipping_method)
+    lines, breakdown, totals = compute_lines(drafts)
+    tea_shipping, other_shipping = lines[len(order.lines) :]
+    # 59.97 / 1.055 = 56.84 and 24.50 / 1.2 = 20.42 excluding VAT: 73.57 % of 14.90 is 10.96.
+    assert (tea_shipping.vat_rate, tea_shipping.total_incl_vat) == (FOOD, Decimal("10.96"))
+    assert (other_shipping.vat_rate, other_shipping.total_incl_vat) == (STANDARD, Decimal("3.94"))
+    assert tea_shipping.description.endswith("part au taux de 5,5\u00a0%")
+    # Per rate, the invoice says what the order said (checkout's totals.vat_breakdown).
+    assert [(v.rate, v.total_incl_vat, v.vat) for v in breakdown] == [
+        (s.rate, s.total_incl_vat, s.vat) for s in order.totals.vat_breakdown
+    ]
+    assert [(v.rate, v.vat) for v in breakdown] == [
+        (FOOD, Decimal("3.70")),  # 70.93 x 5.5 / 105.5 = 3.698
+        (STANDARD, Decimal("4.74")),  # 28.44 x 20 / 120 = 4.74
+    ]
+    assert (totals.excl_vat, totals.vat, totals.incl_vat) == (
+        Decimal("90.93"),
+        Decimal("8.44"),
+        Decimal("99.37"),
+    )
 
 
 def test_free_shipping_adds_no_line() -> None:
@@ -134,9 +181,58 @@ def test_free_shipping_adds_no_line() -> None:
 
 def test_a_credit_note_lists_what_is_refunded_including_shipping() -> None:
     request = example(RefundRequested)
-    drafts = refund_drafts(request.lines, request.shipping_refund, Decimal("20.00"))
+    order = example(OrderPlaced)
+    drafts = refund_drafts(request.lines, request.shipping_refund, order.lines)
     _, _, totals = compute_lines(drafts)
     assert totals.incl_vat == request.amount
+
+
+def _refund_line(line: OrderLine, quantity: int) -> RefundLine:
+    return RefundLine(
+        sku=line.sku,
+        name=line.name,
+        quantity=quantity,
+        unit_price=line.unit_price,
+        vat_rate=line.vat_rate,
+        amount=line.unit_price * quantity,
+    )
+
+
+def test_a_partial_refund_at_two_rates_credits_each_rate_its_own_vat() -> None:
+    order = example(OrderPlaced)
+    matcha, furoshiki = order.lines  # 3 x 19.99 at 5.5 %, 1 x 24.50 at 20 %
+    # One tin of matcha (of three) and the furoshiki come back; no shipping is refunded.
+    refunded = [_refund_line(matcha, 1), _refund_line(furoshiki, 1)]
+    lines, breakdown, totals = compute_lines(refund_drafts(refunded, Decimal("0.00"), order.lines))
+    assert [(v.rate, v.total_incl_vat, v.vat) for v in breakdown] == [
+        (FOOD, Decimal("19.99"), Decimal("1.04")),  # 19.99 x 5.5 / 105.5 = 1.042
+        (STANDARD, Decimal("24.50"), Decimal("4.08")),  # 24.50 x 20 / 120 = 4.083
+    ]
+    assert totals.incl_vat == Decimal("44.49")
+    assert not any(line.description.startswith("Remboursement") for line in lines)
+
+
+def test_a_refund_of_the_shipping_is_split_like_the_invoice_shipping() -> None:
+    order = example(OrderPlaced)
+    invoice = order_drafts(order.lines, order.shipping_method)
+    refunded = [_refund_line(line, line.quantity) for line in order.lines]
+    # A full withdrawal refunds all the standard shipping: the credit note mirrors the invoice.
+    note = refund_drafts(refunded, order.shipping_method.price, order.lines)
+    _, invoice_vat, invoice_totals = compute_lines(invoice)
+    note_lines, note_vat, note_totals = compute_lines(note)
+    assert note_vat == invoice_vat
+    assert note_totals == invoice_totals
+    shipping = [line for line in note_lines if line.description.startswith("Remboursement")]
+    assert [(line.vat_rate, line.total_incl_vat) for line in shipping] == [
+        (FOOD, Decimal("10.96")),
+        (STANDARD, Decimal("3.94")),
+    ]
+    # Part of it (a dearer method than the standard one): same proportions, to the cent.
+    part = refund_drafts([], Decimal("9.90"), order.lines)
+    assert [(d.vat_rate, d.total_incl_vat) for d in part] == [
+        (FOOD, Decimal("7.28")),  # 9.90 x 73.57 % = 7.2838
+        (STANDARD, Decimal("2.62")),
+    ]
 
 
 def test_a_credit_note_must_name_the_invoice_it_corrects() -> None:
@@ -198,12 +294,12 @@ def test_the_pdf_opens_and_carries_every_legal_mention() -> None:
         "Furoshiki motif sakura",
         "Livraison : Japan Post EMS",
         "P.U. HT",
-        "16,66 €",  # unit price excluding VAT of the matcha
+        "18,95 €",  # unit price excluding VAT of the matcha (19.99 / 1.055)
         "20 %",
         "Total HT",
-        "82,81 €",
+        "90,93 €",
         "Total TVA",
-        "16,56 €",
+        "8,44 €",
         "Total TTC",
         "99,37 €",
         "SAS au capital de 10 000 €",
