@@ -242,7 +242,7 @@ def _examples() -> dict[type[Event], Event]:
             order_revision=0,
             next_action_type="redirect_to_url",
             next_action_url="https://hooks.stripe.com/3d_secure_2/hosted?id=pi_3OqX2b",
-            client_secret="pi_3OqX2bLkdIwHu7ix0abc1234_secret_Xb7kQp2ZrN4sLw9VdT1mYc",
+            client_secret="pi_3OqX2bLkdIwHu7ix0abc1234_secret_Xb7kQp2ZrN4sLw9VdT1mYc",  # noqa: S106 - a sample
         ),
         PaymentAuthenticationExpired(
             **_ORDER,
