@@ -13,6 +13,7 @@ from jg_devstack.drivers import (
     Storefront,
     StripeJs,
     euros,
+    eventually,
     intent_id_from,
     order_request,
     plain,
@@ -180,10 +181,18 @@ async def test_3d_secure_is_asked_then_completed_and_the_order_confirmed(
     assert action is not None and action["url"].startswith("https://")
     assert waiting["status_label"]
     assert await mailbox.subjects(email) == []  # nothing confirmed while the bank waits
+    # What Stripe.js needs, from the order itself: the intent and its client secret (never in
+    # the page's URL, which names the order and the intent only).
+    intent_id, secret = waiting["payment"]["payment_intent_id"], waiting["payment"]["client_secret"]
+    assert secret.startswith(f"{intent_id}_secret_")
+    assert intent_id_from(action["url"]) == intent_id and placed["id"] in action["url"]
+    assert secret not in action["url"]
 
-    await stripe_js.authenticate(intent_id_from(action["url"]), success=True)
+    await stripe_js.handle_next_action(secret, success=True)
     order = await storefront.wait_status(placed["id"], "confirmed", "released", "processing")
     assert order["payment"]["next_action"] is None
+    assert order["payment"]["client_secret"] is None  # only while the authentication waits
+    assert order["payment"]["payment_intent_id"] is None
     kinds = [entry["kind"] for entry in order["timeline"]]
     assert kinds.index("payment_action_required") < kinds.index("confirmed")
 
@@ -247,3 +256,46 @@ async def test_an_order_is_modified_or_cancelled_before_the_hand_off_and_not_aft
     # The cancelled order never reached the logistics team, and stays cancelled.
     assert shop.logistics.pick_lists(doomed["id"]) == []
     assert (await storefront.order(doomed["id"]))["status"] == "cancelled"
+
+
+async def test_a_raised_total_is_authorised_again_on_the_same_card_through_3d_secure(
+    shop: Shop, storefront: Storefront, stripe_js: StripeJs, mailbox: Mailbox
+) -> None:
+    """The card asks for 3-D Secure every time: the order is confirmed through the client
+    secret, modified to a higher total, and the same card (attached to the order's Stripe
+    Customer) is authorised again through the new intent's client secret, before release."""
+    email = unique_email("yuki")
+    pm = await stripe_js.card(StripeJs.THREE_D_SECURE)
+    placed = await storefront.place_ok(order_request(email, [("DARUMA-ROUGE-10", 1)], pm))
+    first = await storefront.wait_status(placed["id"], "payment_action_required")
+    await stripe_js.handle_next_action(first["payment"]["client_secret"], success=True)
+    confirmed = await storefront.wait_status(placed["id"], "confirmed")
+    held = await stripe_js.intent(first["payment"]["payment_intent_id"])
+    assert held["customer"] and held["payment_method"] == pm
+
+    changed = await storefront.modify(
+        placed["id"], {"lines": [{"sku": "DARUMA-ROUGE-10", "quantity": 3}]}
+    )
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["totals"]["total"] > confirmed["totals"]["total"]
+
+    async def reauthorisation() -> dict[str, Any]:
+        return await storefront.order(placed["id"])
+
+    waiting = await eventually(
+        reauthorisation,
+        lambda o: o["payment"]["client_secret"] is not None,
+        "the re-authorisation to ask for 3-D Secure",
+    )
+    assert waiting["status"] == "confirmed" and waiting["payment"]["authorized"] is False
+    second = waiting["payment"]["payment_intent_id"]
+    assert second != first["payment"]["payment_intent_id"]
+    again = await stripe_js.intent(second)
+    assert (again["customer"], again["payment_method"]) == (held["customer"], pm)
+
+    await stripe_js.handle_next_action(waiting["payment"]["client_secret"], success=True)
+    pick_list = await shop.handed_off(confirmed)
+    assert [(line.sku, line.quantity) for line in pick_list.payload.lines] == [
+        ("DARUMA-ROUGE-10", 3)
+    ]
+    await mailbox.wait_for(email, "a été modifiée")

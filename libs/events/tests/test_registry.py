@@ -31,6 +31,7 @@ CATALOGUE: dict[str, tuple[Topic, str]] = {
     "OrderReleased": (T.CHECKOUT_ORDERS, "order_id"),
     "PaymentAuthorized": (T.PAYMENT_PAYMENTS, "order_id"),
     "PaymentActionRequired": (T.PAYMENT_PAYMENTS, "order_id"),
+    "PaymentAuthenticationExpired": (T.PAYMENT_PAYMENTS, "order_id"),
     "PaymentRefused": (T.PAYMENT_PAYMENTS, "order_id"),
     "PaymentCaptured": (T.PAYMENT_PAYMENTS, "order_id"),
     "PaymentCancelled": (T.PAYMENT_PAYMENTS, "order_id"),

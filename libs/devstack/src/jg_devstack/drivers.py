@@ -246,6 +246,25 @@ class StripeJs:
             },
         )
 
+    async def handle_next_action(
+        self, client_secret: str, *, success: bool, publishable_key: str = "pk_test_jgdevstack"
+    ) -> JsonDict:
+        """The customer's browser finishing 3-D Secure as Stripe.js does with
+        ``stripe.handleNextAction({clientSecret})``: only the client secret the order gave and
+        the publishable key, never the secret key (localstripe's Stripe.js stand-in posts to
+        ``_authenticate``; the real one opens the bank's challenge)."""
+        intent_id = client_secret.split("_secret_", 1)[0]
+        async with httpx.AsyncClient(base_url=str(self.http.base_url), timeout=15.0) as browser:
+            response = await browser.post(
+                f"/v1/payment_intents/{intent_id}/_authenticate",
+                params={"success": "true" if success else "false"},
+                json={"key": publishable_key, "client_secret": client_secret},
+            )
+        if response.status_code >= 400:
+            raise AssertionError(f"Stripe.js: {response.status_code} {response.text}")
+        result: JsonDict = response.json()
+        return result
+
     async def authorise_without_order(self, amount_cents: int, metadata: dict[str, str]) -> str:
         """Money held at Stripe that no order explains (e.g. a storefront that crashed after
         confirming the payment but before placing the order)."""

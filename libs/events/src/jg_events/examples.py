@@ -79,6 +79,7 @@ from jg_events.payments import (
     InvoiceIssued,
     InvoiceKind,
     PaymentActionRequired,
+    PaymentAuthenticationExpired,
     PaymentAuthorized,
     PaymentCancellationReason,
     PaymentCancelled,
@@ -269,6 +270,15 @@ def _examples() -> dict[type[Event], Event]:
             order_revision=0,
             next_action_type="redirect_to_url",
             next_action_url="https://hooks.stripe.com/3d_secure_2/hosted?id=pi_3OqX2b",
+            client_secret="pi_3OqX2bLkdIwHu7ix0abc1234_secret_Xb7kQp2ZrN4sLw9VdT1mYc",  # noqa: S106 - a sample
+        ),
+        PaymentAuthenticationExpired(
+            **_ORDER,
+            payment_intent_id="pi_3OqX9cLkdIwHu7ix0def5678",
+            amount=Decimal("124.35"),
+            order_revision=1,
+            held_revision=0,
+            held_amount=Decimal("99.37"),
         ),
         PaymentRefused(
             **_ORDER,

@@ -137,6 +137,15 @@ class OrderModified(OrderSnapshot):
     amount_changed: bool = Field(
         description="True when the total changed: payment must authorise the new amount."
     )
+    restores_authorized_revision: int | None = Field(
+        default=None,
+        ge=0,
+        strict=True,
+        description="Set when checkout undid a modification whose new total was never "
+        "authenticated in time (PaymentAuthenticationExpired): the lines and shipping method "
+        "are back to those of this revision, whose hold still stands, so payment authorises "
+        "nothing new; the customer is told the modification was not applied.",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> OrderModified:

@@ -20,6 +20,7 @@ __all__ = [
     "InvoiceIssued",
     "InvoiceKind",
     "PaymentActionRequired",
+    "PaymentAuthenticationExpired",
     "PaymentAuthorized",
     "PaymentCancellationReason",
     "PaymentCancelled",
@@ -31,6 +32,9 @@ __all__ = [
 
 _StripeId = Annotated[str, StringConstraints(min_length=1, max_length=255)]
 _StripeCode = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+_ClientSecret = Annotated[
+    str, StringConstraints(pattern=r"^pi_[A-Za-z0-9]+_secret_[A-Za-z0-9]+$", max_length=255)
+]
 InvoiceNumber = Annotated[str, StringConstraints(min_length=1, max_length=32)]
 
 
@@ -71,7 +75,13 @@ class PaymentActionRequired(PaymentEvent):
     """Stripe needs the customer to act (3-D Secure): not a failure, a state.
 
     Producer: payment, when the PaymentIntent's status is ``requires_action``.
-    Consumers: checkout (exposes the next step to the storefront on ``GET /orders/{id}``).
+    Consumers: checkout (exposes the next step to the storefront on ``GET /orders/{id}``: the
+    URL, and the intent's id and client secret Stripe.js needs, to the order's owner only and
+    only while the authentication is pending).
+
+    ``client_secret`` lets a browser finish this one intent with the publishable key (Stripe.js
+    ``handleNextAction``); it is never logged (left out of the event's repr) and never put in
+    a URL.
     """
 
     event_type: ClassVar[str] = "PaymentActionRequired"
@@ -84,6 +94,37 @@ class PaymentActionRequired(PaymentEvent):
     next_action_url: HttpUrl = Field(
         description="Where the customer completes the authentication (3-D Secure page)."
     )
+    client_secret: _ClientSecret | None = Field(
+        default=None,
+        repr=False,
+        description="The PaymentIntent's client secret, for Stripe.js "
+        "(stripe.handleNextAction({clientSecret})); null from older producers. Show it only "
+        "to the order's owner; never log it.",
+    )
+
+
+class PaymentAuthenticationExpired(PaymentEvent):
+    """A re-authorisation stayed unauthenticated (3-D Secure) past payment's timeout.
+
+    Producer: payment, when the intent of a modified order's new total still waits for the
+    customer's authentication ``PAYMENT_REAUTHORISATION_TIMEOUT`` after it was asked, while the
+    hold of an earlier revision still stands. The waiting intent is cancelled (its
+    PaymentCancelled follows, reason ``superseded``); the earlier hold is kept.
+    Consumers: checkout (puts the order back on the lines and shipping method the standing hold
+    covers, so it is released on time, and tells the customer through OrderModified).
+    ``payment_intent_id`` and ``amount`` are the abandoned intent's.
+    """
+
+    event_type: ClassVar[str] = "PaymentAuthenticationExpired"
+    schema_version: ClassVar[int] = 1
+
+    order_revision: int = Field(
+        ge=0, strict=True, description="Order revision whose authorisation was abandoned."
+    )
+    held_revision: int = Field(
+        ge=0, strict=True, description="Order revision whose hold still stands."
+    )
+    held_amount: Money = Field(description="Amount of the hold that still stands, TTC.")
 
 
 class RefusalReason(StrEnum):
@@ -243,6 +284,7 @@ class InvoiceIssued(OrderEvent):
 PAYMENT_EVENTS = (
     PaymentAuthorized,
     PaymentActionRequired,
+    PaymentAuthenticationExpired,
     PaymentRefused,
     PaymentCaptured,
     PaymentCancelled,

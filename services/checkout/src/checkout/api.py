@@ -232,6 +232,18 @@ class PaymentOut(BaseModel):
     next_action: NextActionOut | None = Field(
         description="The 3-D Secure step the customer must complete, if any."
     )
+    payment_intent_id: str | None = Field(
+        default=None,
+        description="While an authentication is pending: the Stripe PaymentIntent to "
+        "authenticate ('pi_...'); null otherwise.",
+    )
+    client_secret: str | None = Field(
+        default=None,
+        description="While an authentication is pending: the PaymentIntent's client secret, "
+        "for Stripe.js (stripe.handleNextAction({clientSecret})); only in the answers to the "
+        "order's owner (its customer's token, or the storefront acting for its guest), null "
+        "otherwise. Never put it in a URL or a log.",
+    )
     refusal_reason: str | None = Field(
         description="Why the payment was refused ('insufficient_funds', ...), if it was."
     )
@@ -346,6 +358,8 @@ def order_out(order: Order, entries: list[TimelineEntry]) -> OrderOut:
             next_action=NextActionOut(type=order.next_action.type, url=order.next_action.url)
             if order.next_action
             else None,
+            payment_intent_id=order.next_action.payment_intent_id if order.next_action else None,
+            client_secret=order.next_action.client_secret if order.next_action else None,
             refusal_reason=order.refusal.reason if order.refusal else None,
         ),
         delivery_estimate=DeliveryOut(

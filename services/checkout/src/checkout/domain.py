@@ -394,8 +394,27 @@ HANDED_OFF_RANK: dict[Status, int] = {
 
 @dataclass(frozen=True)
 class NextAction:
+    """The authentication the customer must complete (3-D Secure), while it is pending.
+
+    ``client_secret`` is the PaymentIntent's, for Stripe.js (``handleNextAction``): shown only
+    to the order's owner and never logged (out of the repr); it goes with the action.
+    """
+
     type: str
     url: str
+    payment_intent_id: str | None = None
+    client_secret: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class AuthorizedContent:
+    """What the latest authorised hold covers: the lines and shipping method of that revision
+    (the addresses do not change the amount). A modification whose new total is never
+    authenticated goes back to it."""
+
+    revision: int
+    lines: tuple[OrderLine, ...]
+    shipping_method: ShippingMethod
 
 
 @dataclass(frozen=True)
@@ -455,6 +474,7 @@ class Order:
     refusal: Refusal | None = None
     cancellation: Cancellation | None = None
     tracking: Tracking | None = None
+    authorized_content: AuthorizedContent | None = None
 
     @property
     def modifiable(self) -> bool:
@@ -569,6 +589,7 @@ def payment_authorized(
             order,
             status=Status.CONFIRMED,
             authorized_revision=order_revision,
+            authorized_content=_covered(order, order_revision),
             confirmed_at=now,
             release_at=release_at,
             delivery=estimate,
@@ -585,10 +606,82 @@ def payment_authorized(
         )
         return Outcome(confirmed, (entry,), (event,))
     if order.status is Status.CONFIRMED:
-        updated = replace(order, authorized_revision=order_revision, next_action=None)
+        updated = replace(
+            order,
+            authorized_revision=order_revision,
+            authorized_content=_covered(order, order_revision),
+            next_action=None,
+        )
         entry = TimelineEntry(now, "payment_reauthorized", "Nouveau montant autorisé")
         return Outcome(updated, (entry,))
     return NOTHING
+
+
+def _covered(order: Order, revision: int) -> AuthorizedContent:
+    return AuthorizedContent(
+        revision=revision, lines=order.lines, shipping_method=order.shipping_method
+    )
+
+
+def authentication_expired(
+    order: Order, *, order_revision: int, held_revision: int, now: datetime
+) -> Outcome:
+    """A modification's new total stayed unauthenticated past payment's timeout.
+
+    The hold of an earlier revision still stands: the order goes back to the lines and
+    shipping method it covers (a new revision, OrderModified with
+    ``restores_authorized_revision``, so payment authorises nothing and the customer is told
+    by email), and is released on that amount when its window ends. An order modified again
+    since, authorised since, or no longer before release changes nothing. Without a record of
+    what the hold covers (an order authorised before that record existed), the order is
+    cancelled by the system rather than left waiting: every hold is released.
+    """
+    if (
+        order.status is not Status.CONFIRMED
+        or order_revision < order.amount_revision
+        or order.amount_authorized
+    ):
+        return NOTHING
+    content = order.authorized_content
+    if content is None or content.revision != held_revision:
+        return cancel(
+            order,
+            reason=CancellationReason.PAYMENT_NOT_COMPLETED,
+            cancelled_by=CancelledBy.SYSTEM,
+            note=None,
+            now=now,
+        )
+    revision = order.revision + 1
+    restored = replace(
+        order,
+        revision=revision,
+        amount_revision=content.revision,
+        lines=content.lines,
+        shipping_method=content.shipping_method,
+        totals=compute_totals(content.lines, content.shipping_method),
+        next_action=None,
+    )
+    event = OrderModified(
+        **restored.snapshot_fields(),
+        previous_total=order.totals.total,
+        new_total=restored.totals.total,
+        amount_changed=restored.totals.total != order.totals.total,
+        restores_authorized_revision=content.revision,
+    )
+    entry = TimelineEntry(
+        now,
+        "modification_not_authenticated",
+        "Authentification bancaire non effectuée à temps : modification non appliquée, "
+        "commande rétablie",
+        {
+            "revision": revision,
+            "abandoned_revision": order_revision,
+            "restored_revision": content.revision,
+            "previous_total": str(order.totals.total),
+            "new_total": str(restored.totals.total),
+        },
+    )
+    return Outcome(restored, (entry,), (event,))
 
 
 def payment_action_required(

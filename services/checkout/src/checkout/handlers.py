@@ -20,6 +20,7 @@ from jg_events import (
     Envelope,
     OrderProcessing,
     PaymentActionRequired,
+    PaymentAuthenticationExpired,
     PaymentAuthorized,
     PaymentCancelled,
     PaymentCaptured,
@@ -81,11 +82,31 @@ def register_handlers(runtime: ServiceRuntime, settings: CheckoutSettings) -> No
     @payments(filter=handles(PaymentActionRequired))
     async def on_payment_action_required(event: Envelope[PaymentActionRequired]) -> None:
         p = event.payload
-        action = NextAction(type=p.next_action_type, url=p.next_action_url)
+        action = NextAction(
+            type=p.next_action_type,
+            url=p.next_action_url,
+            payment_intent_id=p.payment_intent_id,
+            client_secret=p.client_secret,
+        )
         await apply(
             event,
             lambda order: domain.payment_action_required(
                 order, order_revision=p.order_revision, action=action, now=domain.utcnow()
+            ),
+        )
+
+    @payments(filter=handles(PaymentAuthenticationExpired))
+    async def on_payment_authentication_expired(
+        event: Envelope[PaymentAuthenticationExpired],
+    ) -> None:
+        p = event.payload
+        await apply(
+            event,
+            lambda order: domain.authentication_expired(
+                order,
+                order_revision=p.order_revision,
+                held_revision=p.held_revision,
+                now=domain.utcnow(),
             ),
         )
 

@@ -22,6 +22,7 @@ from jg_events import (
 from jg_messaging import outbox
 
 from checkout.domain import (
+    AuthorizedContent,
     Cancellation,
     CatalogueError,
     NextAction,
@@ -107,8 +108,22 @@ def _columns(order: Order) -> dict[str, Any]:
         "delivery_earliest": order.delivery.earliest if order.delivery else None,
         "delivery_latest": order.delivery.latest if order.delivery else None,
         "next_action": _dump(
-            {"type": order.next_action.type, "url": order.next_action.url}
+            {
+                "type": order.next_action.type,
+                "url": order.next_action.url,
+                "payment_intent_id": order.next_action.payment_intent_id,
+                "client_secret": order.next_action.client_secret,
+            }
             if order.next_action
+            else None
+        ),
+        "authorized_content": _dump(
+            {
+                "revision": order.authorized_content.revision,
+                "lines": [line.model_dump(mode="json") for line in order.authorized_content.lines],
+                "shipping_method": order.authorized_content.shipping_method.model_dump(mode="json"),
+            }
+            if order.authorized_content
             else None
         ),
         "refusal": _dump(
@@ -147,6 +162,7 @@ _JSONB = {
     "refusal",
     "cancellation",
     "tracking",
+    "authorized_content",
 }
 
 
@@ -188,6 +204,7 @@ def _order(row: asyncpg.Record) -> Order:
     cancellation = _load(row["cancellation"])
     tracking = _load(row["tracking"])
     lines = tuple(OrderLine.model_validate(line) for line in _load(row["lines"]))
+    covered = _load(row["authorized_content"])
     return Order(
         id=row["id"],
         number=row["number"],
@@ -221,6 +238,13 @@ def _order(row: asyncpg.Record) -> Order:
         released_at=row["released_at"],
         delivery=delivery,
         next_action=NextAction(**next_action) if next_action else None,
+        authorized_content=AuthorizedContent(
+            revision=covered["revision"],
+            lines=tuple(OrderLine.model_validate(line) for line in covered["lines"]),
+            shipping_method=ShippingMethod.model_validate(covered["shipping_method"]),
+        )
+        if covered
+        else None,
         refusal=Refusal(reason=refusal["reason"], at=datetime.fromisoformat(refusal["at"]))
         if refusal
         else None,

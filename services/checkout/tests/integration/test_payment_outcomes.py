@@ -10,6 +10,7 @@ from checkout import domain
 from jg_events import (
     OrderConfirmed,
     PaymentActionRequired,
+    PaymentAuthenticationExpired,
     PaymentMethodType,
     PaymentRefused,
     RefusalReason,
@@ -135,3 +136,75 @@ async def test_an_event_for_an_unknown_order_goes_to_the_dead_letter_topic(start
     )
     assert len(dead) == 1
     assert "unknown order" in headers_of(dead[0])["dlq-error"]
+
+
+async def test_a_raised_total_left_unauthenticated_goes_back_to_the_held_order_and_is_released(
+    start: Any,
+) -> None:
+    checkout = await start(release_delay_seconds=3)
+    order = await checkout.confirmed()
+    changed = await checkout.http.patch(
+        f"/orders/{order['id']}",
+        json={"lines": [{"sku": "MATCHA-KYOTO-100", "quantity": 5}]},
+    )
+    assert changed.status_code == 200, changed.text
+    raised = changed.json()
+    assert Decimal(raised["totals"]["total"]) > Decimal(order["totals"]["total"])
+
+    secret = "pi_3Reauth_secret_Xb7kQp2ZrN4s"
+    await checkout.feed(
+        Topic.PAYMENT_PAYMENTS,
+        PaymentActionRequired(
+            order_id=order["id"],
+            order_number=order["number"],
+            customer=contact_of(order),
+            payment_intent_id="pi_3Reauth",
+            amount=Decimal(raised["totals"]["total"]),
+            order_revision=1,
+            next_action_type="use_stripe_sdk",
+            next_action_url=f"https://shop.example/commande/{order['id']}/paiement"
+            "?payment_intent=pi_3Reauth",
+            client_secret=secret,
+        ),
+    )
+    waiting = await checkout.wait_for(order["id"], lambda o: o["payment"]["client_secret"])
+    # What Stripe.js needs, to the order's owner, while the bank waits.
+    assert waiting["payment"]["client_secret"] == secret
+    assert waiting["payment"]["payment_intent_id"] == "pi_3Reauth"
+    assert waiting["status"] == "confirmed" and waiting["payment"]["authorized"] is False
+
+    await checkout.feed(
+        Topic.PAYMENT_PAYMENTS,
+        PaymentAuthenticationExpired(
+            order_id=order["id"],
+            order_number=order["number"],
+            customer=contact_of(order),
+            payment_intent_id="pi_3Reauth",
+            amount=Decimal(raised["totals"]["total"]),
+            order_revision=1,
+            held_revision=0,
+            held_amount=Decimal(order["totals"]["total"]),
+        ),
+    )
+    restored = await checkout.wait_for(order["id"], lambda o: o["revision"] == 2)
+    assert restored["totals"] == order["totals"]
+    assert restored["lines"] == order["lines"]
+    assert restored["payment"]["authorized"] is True
+    assert restored["payment"]["client_secret"] is None
+    assert restored["payment"]["next_action"] is None
+    assert "modification_not_authenticated" in [e["kind"] for e in restored["timeline"]]
+
+    # Released on the held amount when the window ends, never left waiting.
+    await checkout.wait_for_status(order["id"], "released", timeout=15)
+    events = await checkout.events_of(order["id"], 5)
+    assert [e.type for e in events] == [
+        "OrderPlaced",
+        "OrderConfirmed",
+        "OrderModified",
+        "OrderModified",
+        "OrderReleased",
+    ]
+    undo = events[3].payload
+    assert undo.restores_authorized_revision == 0
+    assert undo.new_total == Decimal(order["totals"]["total"])
+    assert events[4].payload.totals.total == Decimal(order["totals"]["total"])

@@ -83,6 +83,7 @@ class Template(StrEnum):
     ORDER_CONFIRMED = "order_confirmed"
     PAYMENT_REFUSED = "payment_refused"
     ORDER_MODIFIED = "order_modified"
+    MODIFICATION_NOT_APPLIED = "modification_not_applied"
     ORDER_CANCELLED = "order_cancelled"
     PAYMENT_RELEASED = "payment_released"
     ORDER_PROCESSING = "order_processing"
@@ -248,6 +249,9 @@ def plan_emails(event: Event, links: LinkSealer | None = None) -> list[EmailPlan
             if reason is PaymentCancellationReason.ORDER_CANCELLED:
                 return [_order_plan(event, Template.PAYMENT_RELEASED)]
             return []
+        case OrderModified(restores_authorized_revision=int()):
+            # A raised total never authenticated (3-D Secure): the modification was undone.
+            return [_order_plan(event, Template.MODIFICATION_NOT_APPLIED)]
         case InvoiceIssued():
             template = (
                 Template.INVOICE_ISSUED

@@ -76,10 +76,20 @@ def _sample_events() -> list[Event]:
             "previous_email": None,
         }
     )
+    modified = example(OrderModified)
+    not_applied = OrderModified.model_validate(
+        {
+            **modified.model_dump(),
+            "revision": 2,
+            "previous_total": modified.new_total + 24,
+            "restores_authorized_revision": 1,
+        }
+    )
     return [
         example(OrderConfirmed),
         example(PaymentRefused),
-        example(OrderModified),
+        modified,
+        not_applied,
         example(OrderCancelled),
         example(PaymentCancelled),
         example(OrderProcessing),

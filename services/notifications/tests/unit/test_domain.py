@@ -21,10 +21,12 @@ from jg_events import (
     InvoiceKind,
     LinkSealer,
     OrderConfirmed,
+    OrderModified,
     OrderPlaced,
     OrderReleased,
     PasswordResetRequested,
     PasswordResetRequestedV1,
+    PaymentAuthenticationExpired,
     PaymentAuthorized,
     PaymentCancellationReason,
     PaymentCancelled,
@@ -60,7 +62,25 @@ def test_every_template_has_preview_data_and_every_email_is_reachable_from_an_ev
     plans = preview_plans()
     assert set(plans) == set(Template)
     reachable = {t for cls in ALL_EVENTS for t in templates_of(example(cls))}
-    assert reachable >= set(Template) - {Template.CREDIT_NOTE_ISSUED, Template.PASSWORD_CHANGED}
+    assert reachable >= set(Template) - {
+        Template.CREDIT_NOTE_ISSUED,
+        Template.PASSWORD_CHANGED,
+        Template.MODIFICATION_NOT_APPLIED,
+    }
+
+
+def test_a_modification_undone_for_want_of_authentication_is_told_as_not_applied() -> None:
+    modified = example(OrderModified)
+    assert templates_of(modified) == [Template.ORDER_MODIFIED]
+    undone = variant(
+        modified,
+        revision=2,
+        previous_total=modified.new_total + 24,
+        restores_authorized_revision=1,
+    )
+    assert templates_of(undone) == [Template.MODIFICATION_NOT_APPLIED]
+    # The expiry itself is for checkout: the customer hears of it through that email only.
+    assert templates_of(example(PaymentAuthenticationExpired)) == []
 
 
 @pytest.mark.parametrize(

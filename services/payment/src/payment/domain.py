@@ -10,7 +10,9 @@ a call already told us, or arrives late, changes nothing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -216,6 +218,7 @@ class IntentView:
     next_action: NextAction | None = None
     cancellation_reason: str | None = None
     metadata: tuple[tuple[str, str], ...] = ()
+    client_secret: str | None = field(default=None, repr=False)  # for Stripe.js; never logged
 
     @classmethod
     def from_stripe(cls, obj: dict[str, Any]) -> IntentView:
@@ -236,6 +239,7 @@ class IntentView:
             next_action=_next_action(action) if isinstance(action, dict) else None,
             cancellation_reason=obj.get("cancellation_reason"),
             metadata=tuple(sorted((str(k), str(v)) for k, v in metadata.items())),
+            client_secret=obj.get("client_secret") or None,
         )
 
     def meta(self, key: str) -> str | None:
@@ -256,6 +260,17 @@ def _next_action(action: dict[str, Any]) -> NextAction:
                 url = value
                 break
     return NextAction(type=kind[:64], url=url)
+
+
+def usable_client_secret(secret: str | None, payment_intent_id: str) -> str | None:
+    """The intent's client secret when it has Stripe's shape (``<intent id>_secret_<...>``),
+    else None: the storefront then falls back to the next-action URL."""
+    if not secret or not secret.startswith(f"{payment_intent_id}_secret_"):
+        return None
+    rest = secret[len(payment_intent_id) + len("_secret_") :]
+    if not rest.isascii() or not rest.isalnum() or len(secret) > 255:
+        return None
+    return secret
 
 
 def next_action_url(
@@ -461,6 +476,44 @@ def publishes_outcome(outcome: Outcome, desired: Desired) -> bool:
     """
     return not (
         desired is Desired.CANCELLED and outcome in (Outcome.AUTHORIZED, Outcome.ACTION_REQUIRED)
+    )
+
+
+def standing_hold(
+    waiting_revision: int, attempts: Sequence[tuple[int, AttemptStatus, Desired]]
+) -> int | None:
+    """The latest earlier revision whose hold still stands (authorised and still wanted) while
+    the authorisation of ``waiting_revision`` waits, or None (a first authorisation)."""
+    held = [
+        revision
+        for revision, status, desired in attempts
+        if revision < waiting_revision
+        and status is AttemptStatus.AUTHORIZED
+        and desired is Desired.AUTHORIZED
+    ]
+    return max(held) if held else None
+
+
+def reauthorisation_expired(
+    status: AttemptStatus,
+    desired: Desired,
+    action_required_at: datetime | None,
+    *,
+    held_revision: int | None,
+    now: datetime,
+    timeout: timedelta,
+) -> bool:
+    """A re-authorisation (a modification raised the total) still waiting for the customer's
+    3-D Secure ``timeout`` after it was asked, while an earlier hold stands, is given up: the
+    earlier hold keeps covering the order, which goes back to what it covers. A first
+    authorisation never expires here (the order has no other hold; Stripe's own expiry and
+    reconciliation deal with it)."""
+    return (
+        status is AttemptStatus.REQUIRES_ACTION
+        and desired is Desired.AUTHORIZED
+        and held_revision is not None
+        and action_required_at is not None
+        and now - action_required_at >= timeout
     )
 
 

@@ -72,6 +72,7 @@ def register_handlers(runtime: ServiceRuntime, workflow: PaymentWorkflow) -> Non
                     modified,
                     order.stripe_payment_method_id,
                     amount_changed=modified.amount_changed,
+                    restores_revision=modified.restores_authorized_revision,
                 )
             attempt = await repository.attempt_of_revision(
                 uow.conn, modified.order_id, modified.revision

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from typing import Any, Self
 from uuid import UUID
@@ -57,6 +57,7 @@ class OrderRow(_Row):
     released_at: datetime | None
     cancelled_at: datetime | None
     erased_at: datetime | None
+    stripe_customer_id: str | None = None
 
     _json_fields = frozenset({"customer", "snapshot"})
 
@@ -95,6 +96,8 @@ class AttemptRow(_Row):
     causation_id: str | None
     created_at: datetime
     updated_at: datetime
+    action_required_at: datetime | None = None
+    client_secret: str | None = field(default=None, repr=False)  # never logged
 
     @property
     def state(self) -> AttemptStatus:
@@ -222,6 +225,17 @@ async def get_order(
     lock = " FOR UPDATE" if for_update else ""
     return OrderRow.of(
         await conn.fetchrow(f"SELECT * FROM payment_orders WHERE order_id = $1{lock}", order_id)
+    )
+
+
+async def set_stripe_customer(
+    conn: asyncpg.Connection, order_id: UUID, stripe_customer_id: str
+) -> None:
+    await conn.execute(
+        """UPDATE payment_orders SET stripe_customer_id = $2, updated_at = now()
+           WHERE order_id = $1""",
+        order_id,
+        stripe_customer_id,
     )
 
 
@@ -403,6 +417,8 @@ _ATTEMPT_COLUMNS = frozenset(
         "stripe_message",
         "next_action_type",
         "next_action_url",
+        "client_secret",
+        "action_required_at",
         "authorize_sent_at",
         "lease_until",
         "last_error",
@@ -467,6 +483,27 @@ async def attempts_to_resume(
              AND updated_at < clock_timestamp() - make_interval(secs => $1)
            ORDER BY updated_at LIMIT $2""",
         quiet_for,
+        limit,
+    )
+    return [r["id"] for r in rows]
+
+
+async def reauthorisations_waiting_since(
+    conn: asyncpg.Connection, *, seconds: float, limit: int = 100
+) -> list[UUID]:
+    """Attempts of a modified order still waiting for 3-D Secure after ``seconds`` while an
+    earlier revision's hold of the same order still stands (candidates for expiry)."""
+    rows = await conn.fetch(
+        """SELECT a.id FROM payment_attempts a
+           JOIN payment_orders o ON o.order_id = a.order_id
+           WHERE a.status = 'requires_action' AND a.desired = 'authorized'
+             AND o.state = 'open'
+             AND a.action_required_at < clock_timestamp() - make_interval(secs => $1)
+             AND EXISTS (SELECT 1 FROM payment_attempts h
+                         WHERE h.order_id = a.order_id AND h.revision < a.revision
+                           AND h.status = 'authorized' AND h.desired = 'authorized')
+           ORDER BY a.action_required_at LIMIT $2""",
+        seconds,
         limit,
     )
     return [r["id"] for r in rows]

@@ -70,7 +70,8 @@ class PaymentSettings(ServiceSettings):
         "the parameter)",
     )
     authentication_url_template: str = Field(
-        "https://www.japangoodz.com/commande/{order_id}/paiement/authentification",
+        "https://www.japangoodz.com/commande/{order_id}/paiement/authentification"
+        "?payment_intent={payment_intent_id}",
         description="Next-action URL given when Stripe names none (use_stripe_sdk): the "
         "storefront page that resumes the authentication; placeholders {order_id} and "
         "{payment_intent_id}",
@@ -88,6 +89,14 @@ class PaymentSettings(ServiceSettings):
         description="Seconds between two passes that resume unfinished Stripe calls and read "
         "back intents waiting for an outcome (0 disables it, e.g. against the stateless "
         "stripe-mock)",
+    )
+    reauthorisation_timeout: float = Field(
+        1800.0,
+        gt=0,
+        description="Seconds a re-authorisation (a modification raised the total) may wait for "
+        "the customer's 3-D Secure while the previous hold stands; past it the new intent is "
+        "cancelled and checkout puts the order back on what the previous hold covers "
+        "(checked by the synchronisation pass)",
     )
     stripe_lease: float = Field(
         120.0,

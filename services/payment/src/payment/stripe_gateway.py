@@ -60,6 +60,7 @@ class PaymentMethodInfo:
     type: str | None
     card_brand: str | None
     card_last4: str | None
+    customer_id: str | None = None  # the Stripe Customer it is attached to, if any
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,13 @@ _DECLINING_REQUEST_CODES = frozenset(
         "card_declined",
     }
 )
+
+
+def _id_of(value: Any) -> str | None:
+    """An expandable field's id (a string, or the expanded object's ``id``)."""
+    if isinstance(value, dict):
+        value = value.get("id")
+    return value if isinstance(value, str) and value else None
 
 
 def _error_body(exc: stripe.StripeError) -> dict[str, Any]:
@@ -173,6 +181,7 @@ class StripeGateway:
             type=data.get("type"),
             card_brand=card.get("brand"),
             card_last4=card.get("last4"),
+            customer_id=_id_of(data.get("customer")),
         )
 
     async def intent(self, payment_intent_id: str) -> IntentView:
@@ -222,6 +231,33 @@ class StripeGateway:
         except stripe.StripeError as exc:
             raise _translate(exc, declining=False) from exc
 
+    # --- Customers: the same card for a re-authorisation ---------------------------------------
+
+    async def customer_for(
+        self, *, payment_method_id: str, metadata: dict[str, str], idempotency_key: str
+    ) -> str:
+        """A Stripe Customer holding the order's PaymentMethod; returns its id (``cus_...``).
+
+        Stripe lets a PaymentMethod pay once without a Customer, then refuses it ("previously
+        used without being attached to a Customer"): a modification that raises the total
+        needs a second PaymentIntent with the same card, so the card is attached first. The
+        Customer holds no personal data, only the order's id and number. Both calls carry
+        idempotency keys derived from ``idempotency_key``; a card Stripe declines on attaching
+        raises :class:`DeclinedError`.
+        """
+        try:
+            customer = await self.client.v1.customers.create_async(
+                {"metadata": metadata}, {"idempotency_key": f"{idempotency_key}:customer"}
+            )
+            await self.client.v1.payment_methods.attach_async(
+                payment_method_id,
+                {"customer": customer.id},
+                {"idempotency_key": f"{idempotency_key}:attach"},
+            )
+        except stripe.StripeError as exc:
+            raise _translate(exc, declining=True) from exc
+        return str(customer.id)
+
     # --- Money-changing calls (always with an idempotency key) -------------------------------
 
     async def authorize(
@@ -233,8 +269,10 @@ class StripeGateway:
         metadata: dict[str, str],
         return_url: str | None,
         idempotency_key: str,
+        customer_id: str | None = None,
     ) -> IntentView:
-        """Create and confirm a manual-capture PaymentIntent in euros."""
+        """Create and confirm a manual-capture PaymentIntent in euros (on the Customer the
+        PaymentMethod is attached to, when there is one)."""
         params: dict[str, Any] = {
             "amount": amount_cents,
             "currency": "eur",
@@ -244,6 +282,8 @@ class StripeGateway:
             "confirm": True,
             "metadata": metadata,
         }
+        if customer_id is not None:
+            params["customer"] = customer_id
         if return_url is not None:
             params["return_url"] = return_url
         try:

@@ -5,7 +5,8 @@ pass is the safety net: every ``stripe_sync_interval`` seconds it resumes the at
 refunds nobody is working on (a crash, Stripe unreachable) with their same idempotency keys, and
 reads back from Stripe the intents still waiting for an outcome (3-D Secure, a redirect, a
 capture not settled), in case a webhook was lost. localstripe sends no webhook for its
-3-D Secure step, so there the outcome arrives through this pass.
+3-D Secure step, so there the outcome arrives through this pass. It also gives up the
+re-authorisations left waiting for 3-D Secure past ``reauthorisation_timeout``.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ class StripeSync:
     async def run_once(self) -> int:
         """One pass; returns how many attempts and refunds it looked at."""
         quiet = self.interval
+        expired = await self.workflow.expire_reauthorisations()
         async with self.workflow.pool.acquire() as conn:
             attempts = await repository.attempts_to_resume(conn, quiet_for=quiet)
             refunds = await repository.refunds_to_resume(conn, quiet_for=quiet)
@@ -60,4 +62,4 @@ class StripeSync:
             await self.workflow.drive_refund(refund_request_id, read_back=True)
         if attempts or refunds:
             log.debug("stripe_sync_pass", attempts=len(attempts), refunds=len(refunds))
-        return len(attempts) + len(refunds)
+        return expired + len(attempts) + len(refunds)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid4
@@ -32,6 +32,7 @@ from jg_events import (
     InvoiceKind,
     OrderLine,
     PaymentActionRequired,
+    PaymentAuthenticationExpired,
     PaymentAuthorized,
     PaymentCancellationReason,
     PaymentCancelled,
@@ -228,10 +229,14 @@ class PaymentWorkflow:
                 )
                 if refusal is not None:
                     return _Refused(refusal, None, method)
+            customer_id = order.stripe_customer_id
+            if method_type is PaymentMethodType.CARD and customer_id is None:
+                customer_id = await self._customer(attempt, order, method)
             redirects = method_type is not PaymentMethodType.CARD or (
                 self.settings.stripe_card_redirects
             )
             view = await self.gateway.authorize(
+                customer_id=customer_id,
                 amount_cents=attempt.amount_cents,
                 payment_method_id=attempt.stripe_payment_method_id,
                 payment_method_type=method_type.value,
@@ -254,6 +259,23 @@ class PaymentWorkflow:
             refusal = Refusal(RefusalReason.OTHER, exc.code or "invalid_request", None, str(exc))
             return _Refused(refusal, None, method)
         return _Observed(view, Source.AUTHORIZE, method)
+
+    async def _customer(
+        self, attempt: AttemptRow, order: OrderRow, method: PaymentMethodInfo | None
+    ) -> str:
+        """The Stripe Customer the order's card is attached to, so that a modification raising
+        the total can authorise the same card again (recorded once it holds the card)."""
+        if method is not None and method.customer_id is not None:
+            customer_id = method.customer_id  # the storefront attached it to its own Customer
+        else:
+            customer_id = await self.gateway.customer_for(
+                payment_method_id=attempt.stripe_payment_method_id,
+                metadata={"order_id": str(order.order_id), "order_number": order.order_number},
+                idempotency_key=f"jg-payment:{order.order_id}",
+            )
+        async with self.pool.acquire() as conn:
+            await repository.set_stripe_customer(conn, order.order_id, customer_id)
+        return customer_id
 
     async def _rejected(
         self, attempt: AttemptRow, action: Action, exc: RejectedError
@@ -341,6 +363,10 @@ class PaymentWorkflow:
                 )
             if transition.outcome is Outcome.ACTION_REQUIRED:
                 action = result.view.next_action
+                values["client_secret"] = domain.usable_client_secret(
+                    result.view.client_secret, result.view.id
+                )
+                values["action_required_at"] = datetime.now(UTC)
                 values["next_action_type"] = action.type if action else "unknown"
                 values["next_action_url"] = domain.next_action_url(
                     action,
@@ -361,6 +387,8 @@ class PaymentWorkflow:
             values["stripe_message"] = transition.refusal.message
         if transition.status is not attempt.state:
             values["status"] = transition.status.value
+            if transition.status is not AttemptStatus.REQUIRES_ACTION and attempt.client_secret:
+                values["client_secret"] = None  # only shown while the authentication is pending
         if values:
             await repository.update_attempt(conn, attempt.id, **values)
         updated = await repository.get_attempt(conn, attempt.id)
@@ -478,6 +506,7 @@ class PaymentWorkflow:
                     or self.settings.authentication_url_template.format(
                         order_id=order.order_id, payment_intent_id=_intent(attempt)
                     ),
+                    client_secret=attempt.client_secret,
                 )
             case Outcome.REFUSED:
                 return PaymentRefused(
@@ -507,6 +536,78 @@ class PaymentWorkflow:
                     ),
                     order_revision=attempt.revision,
                 )
+
+    # --- Re-authorisations left waiting for 3-D Secure -------------------------------------------
+
+    async def expire_reauthorisations(self) -> int:
+        """Give up the re-authorisations still unauthenticated past the timeout.
+
+        The earlier hold keeps covering the order: the waiting intent is cancelled (its
+        PaymentCancelled says ``superseded``) and PaymentAuthenticationExpired tells checkout,
+        which puts the order back on what that hold covers. Returns how many were given up.
+        """
+        timeout = timedelta(seconds=self.settings.reauthorisation_timeout)
+        async with self.pool.acquire() as conn:
+            candidates = await repository.reauthorisations_waiting_since(
+                conn, seconds=self.settings.reauthorisation_timeout
+            )
+        expired: list[UUID] = []
+        for attempt_id in candidates:
+            async with self.pool.acquire() as conn, conn.transaction():
+                found = await repository.get_attempt(conn, attempt_id)
+                if found is None:
+                    continue
+                # The order's row first, then its attempts: the lock order of the handlers.
+                order = await repository.get_order(conn, found.order_id, for_update=True)
+                attempts = await repository.attempts_of_order(conn, found.order_id, for_update=True)
+                attempt = next((a for a in attempts if a.id == attempt_id), None)
+                if order is None or attempt is None or order.state != "open":
+                    continue
+                held = domain.standing_hold(
+                    attempt.revision, [(a.revision, a.state, a.wants) for a in attempts]
+                )
+                if not domain.reauthorisation_expired(
+                    attempt.state,
+                    attempt.wants,
+                    attempt.action_required_at,
+                    held_revision=held,
+                    now=datetime.now(UTC),
+                    timeout=timeout,
+                ):
+                    continue
+                hold = next(a for a in attempts if a.revision == held)
+                await repository.update_attempt(
+                    conn,
+                    attempt.id,
+                    desired=Desired.CANCELLED.value,
+                    cancel_reason=PaymentCancellationReason.SUPERSEDED.value,
+                    client_secret=None,
+                )
+                uow = self.unit_of_work(conn, attempt.correlation_id, attempt.causation_id)
+                await uow.publish(
+                    PaymentAuthenticationExpired(
+                        order_id=order.order_id,
+                        order_number=order.order_number,
+                        customer=order.contact,
+                        payment_intent_id=_intent(attempt),
+                        amount=domain.from_cents(attempt.amount_cents),
+                        order_revision=attempt.revision,
+                        held_revision=hold.revision,
+                        held_amount=domain.from_cents(hold.amount_cents),
+                    )
+                )
+                log.warning(
+                    "reauthorisation_expired",
+                    order_id=str(order.order_id),
+                    revision=attempt.revision,
+                    payment_intent_id=attempt.payment_intent_id,
+                    held_revision=hold.revision,
+                    waited_seconds=self.settings.reauthorisation_timeout,
+                )
+                expired.append(attempt.id)
+        if expired:
+            await self.drive(expired)
+        return len(expired)
 
     # --- Webhooks ------------------------------------------------------------------------------
 
@@ -847,8 +948,13 @@ class PaymentWorkflow:
         snapshot: OrderSnapshot,
         stripe_payment_method_id: str,
         amount_changed: bool,
+        restores_revision: int | None = None,
     ) -> UUID | None:
-        """Record an order revision; returns the attempt to authorise, if it needs one."""
+        """Record an order revision; returns the attempt to authorise, if it needs one.
+
+        A revision that restores an earlier one whose hold still stands (checkout undid a
+        modification left unauthenticated) needs none: that hold covers it.
+        """
         conn = uow.conn
         if await repository.insert_order(conn, snapshot, stripe_payment_method_id):
             needs_authorization = True
@@ -863,6 +969,21 @@ class PaymentWorkflow:
         if order.state != "open":
             log.warning("order_not_open", order_id=str(order.order_id), state=order.state)
             return None
+        if restores_revision is not None:
+            held = await repository.attempt_of_revision(conn, order.order_id, restores_revision)
+            if (
+                held is not None
+                and held.state is AttemptStatus.AUTHORIZED
+                and held.wants is Desired.AUTHORIZED
+                and held.amount_cents >= domain.to_cents(snapshot.totals.total)
+            ):
+                log.info(
+                    "revision_covered_by_standing_hold",
+                    order_id=str(order.order_id),
+                    revision=snapshot.revision,
+                    held_revision=restores_revision,
+                )
+                return None
         attempt_id = uuid4()
         await repository.insert_attempt(
             conn,
