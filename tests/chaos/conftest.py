@@ -7,7 +7,6 @@ production do; each listens on its own port and logs to ``.stack/logs/chaos/<a|b
 from __future__ import annotations
 
 import contextlib
-import uuid
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -23,6 +22,7 @@ from jg_devstack.launcher import (
     Timings,
     free_port,
 )
+from jg_devstack.pytest_plugin import new_topic_prefix
 from jg_devstack.stack import run_sync
 from jg_events import all_topics
 
@@ -59,7 +59,7 @@ async def _topics(bootstrap: str, prefix: str, *, create: bool) -> None:
 
 @pytest.fixture(scope="session")
 def fleet(stack: Endpoints) -> Iterator[Fleet]:
-    prefix = f"chaos{uuid.uuid4().hex[:8]}."
+    prefix = new_topic_prefix("chaos")
     run_sync(lambda: _topics(stack.kafka_bootstrap, prefix, create=True))
     databases: dict[str, str] = {}
     processes: dict[str, ServiceProcesses] = {}

@@ -11,7 +11,6 @@ email addresses and their own orders.
 from __future__ import annotations
 
 import contextlib
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -36,6 +35,7 @@ from jg_devstack.launcher import (
     Timings,
     free_port,
 )
+from jg_devstack.pytest_plugin import new_topic_prefix
 from jg_devstack.stack import run_sync
 from jg_events import all_topics
 from jg_messaging.testing import read_dead_letters
@@ -70,7 +70,7 @@ async def _delete_topics(bootstrap: str, prefix: str) -> None:
 
 @pytest.fixture(scope="session")
 def platform(stack: Endpoints) -> Iterator[Platform]:
-    prefix = f"e2e{uuid.uuid4().hex[:10]}."
+    prefix = new_topic_prefix("e2e")
     run_sync(lambda: _create_topics(stack.kafka_bootstrap, prefix))
     databases: dict[str, str] = {}
     processes: ServiceProcesses | None = None

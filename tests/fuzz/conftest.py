@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +41,7 @@ from jg_devstack.launcher import (
     Timings,
     free_port,
 )
+from jg_devstack.pytest_plugin import new_topic_prefix
 from jg_devstack.stack import run_sync
 from jg_events import all_topics
 from jg_messaging.testing import read_dead_letters
@@ -171,7 +171,7 @@ async def _order_example(platform: Platform) -> dict[str, object]:
 
 @pytest.fixture(scope="session")
 def fuzz_platform(stack: Endpoints) -> Iterator[FuzzPlatform]:
-    prefix = f"fuzz{uuid.uuid4().hex[:8]}."
+    prefix = new_topic_prefix("fuzz")
     run_sync(lambda: _topics(stack.kafka_bootstrap, prefix, create=True))
     databases: dict[str, str] = {}
     processes: ServiceProcesses | None = None

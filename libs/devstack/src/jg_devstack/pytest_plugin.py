@@ -34,6 +34,9 @@ class _StackState:
     error: str | None = None
     tried: bool = False
 
+    def __init__(self) -> None:
+        self.prefixes: set[str] = set()  # the topic prefixes handed out to this run's tests
+
 
 _state = _StackState()
 
@@ -71,15 +74,18 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     """Delete the topics this run's tests created under their own prefixes.
 
     Every test gets fresh topics; left behind they pile up (thousands of partitions), and
-    Kafka then takes minutes to start again after a crash. Unprefixed topics (``jg.*``, those
-    of `make run`) are never touched.
+    Kafka then takes minutes to start again after a crash. Only topics under a prefix this run
+    handed out (:func:`new_topic_prefix`) go: unprefixed topics (``jg.*``, those of `make run`)
+    and those of another test run going on at the same time are never touched.
     """
     if _state.endpoints is None or _state.topics_before is None:
         return
     with contextlib.suppress(Exception):
         bootstrap = _state.endpoints.kafka_bootstrap
         created = sorted(
-            t for t in _topics(bootstrap) - _state.topics_before if not t.startswith(("jg.", "_"))
+            t
+            for t in _topics(bootstrap) - _state.topics_before
+            if _state.prefixes and t.startswith(tuple(_state.prefixes))
         )
         run_sync(lambda: _delete_topics(bootstrap, created))
 
@@ -115,10 +121,18 @@ def stack() -> Endpoints:
     return _bring_up()
 
 
+def new_topic_prefix(kind: str = "t") -> str:
+    """A Kafka topic prefix unique to this test run and this use, e.g. ``e2e1a2b3c4d5e6f7a8.``;
+    the topics under it are deleted when the run ends."""
+    prefix = f"{kind}{_RUN_ID}{uuid.uuid4().hex[:8]}."
+    _state.prefixes.add(prefix)
+    return prefix
+
+
 @pytest.fixture
 def topic_prefix() -> str:
     """A Kafka topic prefix unique to this test run and this test."""
-    return f"t{_RUN_ID}{uuid.uuid4().hex[:8]}."
+    return new_topic_prefix()
 
 
 @pytest.fixture

@@ -21,7 +21,10 @@ from notifications.app import renderer_for
 from notifications.preview import write_previews
 from notifications.settings import NotificationsSettings
 
-pytestmark = pytest.mark.integration  # needs Java and Maven Central's jars (cached)
+pytestmark = [
+    pytest.mark.integration,  # needs Java and Maven Central's jars (cached)
+    pytest.mark.timeout(900),  # one JVM for every email: a minute, more when loaded
+]
 
 ACCEPTED = Path(__file__).with_name("accepted.json")
 

@@ -26,6 +26,7 @@ from fastapi import FastAPI
 from jg_auth.testing import verifier_for_tests
 from jg_devstack import Endpoints
 from jg_devstack.databases import create_database_async, drop_database_async
+from jg_devstack.pytest_plugin import new_topic_prefix
 from jg_events import (
     CustomerContact,
     Envelope,
@@ -431,7 +432,7 @@ async def running(
 
 
 def unique_prefix() -> str:
-    return f"tpay{uuid.uuid4().hex[:10]}."
+    return new_topic_prefix("tpay")
 
 
 @pytest.fixture(scope="module")
