@@ -15,6 +15,8 @@
   :class:`~jg_web.http.Problem`, :func:`~jg_web.http.install_error_handlers` with the French
   wording of pydantic errors, :class:`~jg_web.http.JsonBodies`, the 415 guard). Imported from
   its module (it needs jg_auth).
+- :mod:`jg_web.business_days`: the French business-day calendar (``is_business_day``,
+  ``add_business_days``, the public holidays including the three after Easter).
 
 In a service's ``create_app``::
 
