@@ -29,7 +29,7 @@ import re
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from jg_events import Envelope, Event, Topic
+from jg_events import Envelope, Event, Topic, envelope_type
 
 from .consumer import handles, subscribe
 
@@ -63,7 +63,7 @@ def bind(event_cls: type[Event], handler: Handler[C], ctx: C) -> Callable[..., A
     FastStream reads the parameter's annotation (through ``__signature__``) to decode and
     validate the message; the name and the docstring document it in AsyncAPI and the logs.
     """
-    envelope_type = Envelope[event_cls]  # type: ignore[valid-type]  # a class object, not a static type
+    envelope_cls = envelope_type(event_cls)
 
     async def call(envelope: Any) -> None:
         await handler(ctx, envelope)
@@ -72,11 +72,11 @@ def bind(event_cls: type[Event], handler: Handler[C], ctx: C) -> Callable[..., A
     call.__name__ = call.__qualname__ = name
     call.__doc__ = handler.__doc__
     call.__module__ = getattr(handler, "__module__", call.__module__)
-    call.__annotations__ = {"envelope": envelope_type, "return": None}
+    call.__annotations__ = {"envelope": envelope_cls, "return": None}
     call.__signature__ = inspect.Signature(  # type: ignore[attr-defined]  # read by inspect
         [
             inspect.Parameter(
-                "envelope", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=envelope_type
+                "envelope", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=envelope_cls
             )
         ],
         return_annotation=None,

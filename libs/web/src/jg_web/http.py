@@ -25,8 +25,9 @@ service has always used (``errors`` in checkout, ``details`` elsewhere)::
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Literal
 
@@ -75,7 +76,7 @@ class Problem:
     field: str
     code: str
     message: str
-    extra: Mapping[str, str] = field(default_factory=dict)
+    extra: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
     def as_json(self) -> dict[str, str]:
         return {"field": self.field, "code": self.code, "message": self.message, **self.extra}
@@ -235,7 +236,7 @@ def install_error_handlers(
         return shape.response(exc.status_code, exc.code, exc.message, headers=exc.headers)
 
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        detail = exc.detail
+        detail: Any = exc.detail  # a str for Starlette, a dict for jg_auth and some routes
         if isinstance(detail, dict) and "code" in detail and "message" in detail:
             code, message = str(detail["code"]), str(detail["message"])
         else:
