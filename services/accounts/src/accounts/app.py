@@ -10,7 +10,8 @@ from pathlib import Path
 
 import asyncpg
 import structlog
-from fastapi import Depends, FastAPI
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import JSONResponse
 from jg_events import Topic
 from jg_messaging import (
     CorrelationMiddleware,
@@ -19,15 +20,17 @@ from jg_messaging import (
     install_data_error_handler,
     install_unavailable_handler,
     migrate,
+    register_handlers,
 )
 from jg_web import BodyLimit, input_guard
+from jg_web.http import install_error_handlers
 
 from accounts import repository
-from accounts.errors import install_error_handlers
-from accounts.handlers import SERVICE, register_handlers
+from accounts.handlers import DESCRIPTION, HANDLERS, SERVICE, TITLE
 from accounts.routes import Accounts, accounts_router
-from accounts.security import Keyring, Passwords, utcnow
+from accounts.security import HashingBusyError, Keyring, Passwords, utcnow
 from accounts.settings import AccountsSettings
+from accounts.usecases.context import Context
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 HOUSEKEEPING_INTERVAL = 600.0
@@ -42,7 +45,9 @@ def create_app(settings: AccountsSettings | None = None) -> FastAPI:
     accounts = Accounts(
         settings=settings, runtime=runtime, keyring=keyring, passwords=Passwords(settings)
     )
-    register_handlers(runtime, keyring)
+    register_handlers(
+        runtime, Context(runtime, keyring), HANDLERS, title=TITLE, description=DESCRIPTION
+    )
     runtime.declare_publications(Topic.ACCOUNTS_CUSTOMERS)
 
     @contextlib.asynccontextmanager
@@ -73,16 +78,39 @@ def create_app(settings: AccountsSettings | None = None) -> FastAPI:
         lifespan=lifespan,
         dependencies=[Depends(input_guard())],  # path and query values: jg_web's text rule
     )
+    envelope = install_error_handlers(
+        app,
+        problems_key="details",
+        invalid_code="validation_error",
+        invalid_message=INVALID_MESSAGE,
+        extra={HashingBusyError: _hashing_busy},
+    )
     # Bodies are capped as they are read, before any parsing or password hashing.
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, envelope=envelope)
     app.add_middleware(CorrelationMiddleware)
-    install_error_handlers(app)
     install_unavailable_handler(app)
     install_data_error_handler(app)
     app.include_router(health_router(runtime))
     app.include_router(accounts_router(accounts))
     app.state.accounts = accounts
     return app
+
+
+INVALID_MESSAGE = "Certaines informations sont invalides."
+BUSY_RETRY_AFTER_SECONDS = 5
+
+
+async def _hashing_busy(_: Request, exc: HashingBusyError) -> JSONResponse:
+    """503 + Retry-After: the password hashing queue is full (see security.Passwords)."""
+    return JSONResponse(
+        {
+            "code": "busy",
+            "message": "Notre service est très sollicité en ce moment. Veuillez réessayer dans "
+            "quelques secondes.",
+        },
+        status_code=503,
+        headers={"Retry-After": str(BUSY_RETRY_AFTER_SECONDS)},
+    )
 
 
 async def _housekeeping(runtime: ServiceRuntime, settings: AccountsSettings) -> None:

@@ -249,7 +249,7 @@ def wait_before_next_try(failures: Sequence[datetime], now: datetime, policy: Ba
     beyond = len(recent) - policy.free_failures + 1
     if beyond < 1:
         return 0.0
-    delay = min(policy.max_delay, policy.base_delay * (2 ** (beyond - 1)))
+    delay = min(policy.max_delay, policy.base_delay * (2.0 ** (beyond - 1)))
     wait = (recent[-1] + delay - now).total_seconds()
     return max(0.0, wait)
 

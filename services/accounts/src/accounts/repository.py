@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeAlias
 from uuid import UUID
 
 import asyncpg
 from jg_events import CustomerErasureRequested, Envelope
 from jg_messaging import outbox
 
-Conn = asyncpg.Connection | asyncpg.pool.PoolConnectionProxy
+Conn: TypeAlias = asyncpg.Connection | asyncpg.pool.PoolConnectionProxy
 
 # A "live" customer can log in and act: neither erased nor waiting for erasure.
 
@@ -165,7 +165,7 @@ async def mark_email_verified(conn: Conn, customer_id: UUID, now: datetime) -> b
         customer_id,
         now,
     )
-    return status.split()[-1] != "0"
+    return str(status).split()[-1] != "0"
 
 
 async def mark_erasure_requested(conn: Conn, customer_id: UUID, by: str, now: datetime) -> None:
@@ -670,7 +670,7 @@ async def add_invoice(conn: Conn, order_id: UUID, invoice: dict[str, Any]) -> No
 async def customer_orders(
     conn: Conn, customer_id: UUID, *, limit: int, offset: int
 ) -> list[asyncpg.Record]:
-    return await conn.fetch(
+    rows: list[asyncpg.Record] = await conn.fetch(
         """SELECT o.*, (SELECT count(*) FROM order_invoices i WHERE i.order_id = o.order_id)
                        AS invoice_count
            FROM order_history o WHERE o.customer_id = $1
@@ -680,6 +680,7 @@ async def customer_orders(
         limit,
         offset,
     )
+    return rows
 
 
 async def count_customer_orders(conn: Conn, customer_id: UUID) -> int:
@@ -700,13 +701,15 @@ async def customer_order(conn: Conn, customer_id: UUID, order_id: UUID) -> async
 
 
 async def order_timeline(conn: Conn, order_id: UUID) -> list[asyncpg.Record]:
-    return await conn.fetch(
+    rows: list[asyncpg.Record] = await conn.fetch(
         "SELECT * FROM order_timeline WHERE order_id = $1 ORDER BY at, step", order_id
     )
+    return rows
 
 
 async def order_invoices(conn: Conn, order_id: UUID) -> list[asyncpg.Record]:
-    return await conn.fetch(
+    rows: list[asyncpg.Record] = await conn.fetch(
         "SELECT * FROM order_invoices WHERE order_id = $1 ORDER BY issue_date, invoice_number",
         order_id,
     )
+    return rows

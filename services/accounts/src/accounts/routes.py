@@ -33,10 +33,10 @@ from jg_events import (
     PasswordResetRequested,
 )
 from jg_messaging import ServiceRuntime
-from jg_web import delivery_problem
+from jg_web import COUNTRY_NOT_DELIVERED, delivery_problem
+from jg_web.http import ApiError, Problem
 
 from accounts import domain, repository
-from accounts.errors import ApiError
 from accounts.schemas import (
     Accepted,
     ConfirmToken,
@@ -106,7 +106,9 @@ def _error(*codes: int, body: bool = False) -> dict[int | str, dict[str, Any]]:
         unreadable = "The body is not readable JSON (not UTF-8)."
         texts[400] = f"{texts[400]} Or: {unreadable}" if 400 in codes else unreadable
         codes = (*codes, 400)
-    extra = {c: {"model": ErrorBody, "description": texts[c]} for c in codes}
+    extra: dict[int | str, dict[str, Any]] = {
+        c: {"model": ErrorBody, "description": texts[c]} for c in codes
+    }
     return {**_ERRORS, **extra}
 
 
@@ -197,8 +199,8 @@ def _policy_error(problems: list[domain.PasswordProblem], field_name: str) -> Ap
         422,
         "password_policy",
         "Le mot de passe ne respecte pas les règles de sécurité.",
-        details=[
-            {"field": field_name, "message": domain.PASSWORD_MESSAGES[p], "rule": p.value}
+        problems=[
+            Problem(field_name, p.value, domain.PASSWORD_MESSAGES[p], {"rule": p.value})
             for p in problems
         ],
     )
@@ -495,7 +497,7 @@ def accounts_router(ctx: Accounts) -> APIRouter:
                 "email_taken",
                 "Un compte existe déjà avec cette adresse e-mail. Connectez-vous ou utilisez "
                 "« Mot de passe perdu ? ».",
-                details=[{"field": "email", "message": "Adresse déjà utilisée."}],
+                problems=[Problem("email", "email_taken", "Adresse déjà utilisée.")],
             ) from error
         log.info("customer_registered", customer_id=str(row["id"]))
         return tokens
@@ -599,7 +601,7 @@ def accounts_router(ctx: Accounts) -> APIRouter:
                     422,
                     "validation_error",
                     "Certaines informations sont invalides.",
-                    details=[{"field": name, "message": "Ce champ est obligatoire."}],
+                    problems=[Problem(name, "missing", "Ce champ est obligatoire.")],
                 )
         new_address = body.billing_address.to_address() if body.billing_address else None
         if new_address is not None:
@@ -609,7 +611,9 @@ def accounts_router(ctx: Accounts) -> APIRouter:
                     422,
                     "validation_error",
                     "Certaines informations sont invalides.",
-                    details=[{"field": "billing_address.country_code", "message": reason}],
+                    problems=[
+                        Problem("billing_address.country_code", COUNTRY_NOT_DELIVERED, reason)
+                    ],
                 )
         now = utcnow()
         async with ctx.runtime.messaging.transaction() as uow:
@@ -659,7 +663,7 @@ def accounts_router(ctx: Accounts) -> APIRouter:
                 422,
                 "validation_error",
                 "Certaines informations sont invalides.",
-                details=[{"field": "new_email", "message": "C'est déjà votre adresse e-mail."}],
+                problems=[Problem("new_email", "same_email", "C'est déjà votre adresse e-mail.")],
             )
         token, token_hash = domain.new_token()
         now = utcnow()
