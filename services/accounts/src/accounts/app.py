@@ -27,7 +27,7 @@ from jg_web.http import install_error_handlers
 
 from accounts import repository
 from accounts.handlers import DESCRIPTION, HANDLERS, SERVICE, TITLE
-from accounts.routes import Accounts, accounts_router
+from accounts.routes import ROUTERS
 from accounts.security import HashingBusyError, Keyring, Passwords, utcnow
 from accounts.settings import AccountsSettings
 from accounts.usecases.context import Context
@@ -42,12 +42,8 @@ def create_app(settings: AccountsSettings | None = None) -> FastAPI:
     settings = settings or AccountsSettings()
     runtime = ServiceRuntime(SERVICE, settings, MIGRATIONS)  # no connection opened here
     keyring = Keyring(settings)
-    accounts = Accounts(
-        settings=settings, runtime=runtime, keyring=keyring, passwords=Passwords(settings)
-    )
-    register_handlers(
-        runtime, Context(runtime, keyring), HANDLERS, title=TITLE, description=DESCRIPTION
-    )
+    ctx = Context(runtime, keyring, settings, Passwords(settings))  # what the use cases need
+    register_handlers(runtime, ctx, HANDLERS, title=TITLE, description=DESCRIPTION)
     runtime.declare_publications(Topic.ACCOUNTS_CUSTOMERS)
 
     @contextlib.asynccontextmanager
@@ -59,7 +55,7 @@ def create_app(settings: AccountsSettings | None = None) -> FastAPI:
             await keyring.load(conn)
         finally:
             await conn.close()
-        await accounts.passwords.warm_up()
+        await ctx.passwords.warm_up()
         async with runtime.running():
             housekeeping = asyncio.create_task(_housekeeping(runtime, settings))
             try:
@@ -91,8 +87,9 @@ def create_app(settings: AccountsSettings | None = None) -> FastAPI:
     install_unavailable_handler(app)
     install_data_error_handler(app)
     app.include_router(health_router(runtime))
-    app.include_router(accounts_router(accounts))
-    app.state.accounts = accounts
+    for router in ROUTERS:
+        app.include_router(router)
+    app.state.accounts = ctx  # routes get it through Depends (routes.dependencies.context)
     return app
 
 

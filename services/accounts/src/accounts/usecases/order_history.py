@@ -93,6 +93,40 @@ def _estimate(event: Any) -> dict[str, str]:
     return {"earliest": estimate.earliest.isoformat(), "latest": estimate.latest.isoformat()}
 
 
+def _shipped(e: Shipped) -> OrderFact:
+    return OrderFact(
+        TimelineStep.SHIPPED,
+        e.shipped_at,
+        detail={"carrier": e.carrier.value, "tracking_number": e.tracking_number},
+        columns={
+            "carrier": e.carrier.value,
+            "tracking_number": e.tracking_number,
+            "tracking_url": e.tracking_url,
+            "shipped_at": e.shipped_at,
+        },
+        estimate=_estimate(e),
+    )
+
+
+def _invoice_issued(e: InvoiceIssued, at: datetime) -> OrderFact:
+    credit = e.kind is InvoiceKind.CREDIT_NOTE
+    return OrderFact(
+        TimelineStep.CREDIT_NOTE_ISSUED if credit else TimelineStep.INVOICE_ISSUED,
+        at,
+        detail={"invoice_number": e.invoice_number},
+        invoice={
+            "invoice_number": e.invoice_number,
+            "kind": e.kind.value,
+            "corrects_invoice_number": e.corrects_invoice_number,
+            "issue_date": e.issue_date,
+            "total_excl_vat": e.total_excl_vat,
+            "total_vat": e.total_vat,
+            "total_incl_vat": e.total_incl_vat,
+            "download_path": e.download_path,
+        },
+    )
+
+
 def order_fact(envelope: Envelope[Any]) -> OrderFact:
     """Translate an order event into what the history keeps (no names, emails or addresses)."""
     at = envelope.occurred_at
@@ -117,18 +151,7 @@ def order_fact(envelope: Envelope[Any]) -> OrderFact:
                 TimelineStep.BACKORDERED, at, detail={"items": items}, estimate=_estimate(e)
             )
         case Shipped() as e:
-            return OrderFact(
-                TimelineStep.SHIPPED,
-                e.shipped_at,
-                detail={"carrier": e.carrier.value, "tracking_number": e.tracking_number},
-                columns={
-                    "carrier": e.carrier.value,
-                    "tracking_number": e.tracking_number,
-                    "tracking_url": e.tracking_url,
-                    "shipped_at": e.shipped_at,
-                },
-                estimate=_estimate(e),
-            )
+            return _shipped(e)
         case Delivered() as e:
             return OrderFact(
                 TimelineStep.DELIVERED,
@@ -139,22 +162,7 @@ def order_fact(envelope: Envelope[Any]) -> OrderFact:
                 },
             )
         case InvoiceIssued() as e:
-            credit = e.kind is InvoiceKind.CREDIT_NOTE
-            return OrderFact(
-                TimelineStep.CREDIT_NOTE_ISSUED if credit else TimelineStep.INVOICE_ISSUED,
-                at,
-                detail={"invoice_number": e.invoice_number},
-                invoice={
-                    "invoice_number": e.invoice_number,
-                    "kind": e.kind.value,
-                    "corrects_invoice_number": e.corrects_invoice_number,
-                    "issue_date": e.issue_date,
-                    "total_excl_vat": e.total_excl_vat,
-                    "total_vat": e.total_vat,
-                    "total_incl_vat": e.total_incl_vat,
-                    "download_path": e.download_path,
-                },
-            )
+            return _invoice_issued(e, at)
         case RefundIssued() as e:
             return OrderFact(TimelineStep.REFUNDED, at, detail={"amount": str(e.amount)})
     raise TypeError(f"not an order-history event: {envelope.type}")
@@ -174,7 +182,7 @@ async def apply_order_fact(
         customer_id = await repository.verified_owner_of(conn, email)
     else:
         account = await repository.customer(conn, customer_id)
-        if account is not None and account["erasure_requested_at"] is not None:
+        if account is not None and account.erasure_requested_at is not None:
             return  # erased, or being erased: keep nothing
     reported = STEP_STATUS_LOWER_BOUND[fact.step]
     await repository.insert_order(
@@ -187,13 +195,13 @@ async def apply_order_fact(
     )
     row = await repository.order_for_update(conn, payload.order_id)
     assert row is not None
-    current = OrderStatus(row["status"])
+    current = OrderStatus(row.status)
     status = next_status(current, reported)
     changes: dict[str, Any] = {"status": status.value, **(fact.columns or {})}
     if fact.estimate is not None and status == reported:
         changes["delivery_estimate"] = fact.estimate
     snapshot = fact.snapshot
-    if snapshot is not None and (row["revision"] is None or snapshot.revision >= row["revision"]):
+    if snapshot is not None and (row.revision is None or snapshot.revision >= row.revision):
         changes.update(
             {
                 "revision": snapshot.revision,
