@@ -78,15 +78,14 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     handed out (:func:`new_topic_prefix`) go: unprefixed topics (``jg.*``, those of `make run`)
     and those of another test run going on at the same time are never touched.
     """
-    if _state.endpoints is None or _state.topics_before is None:
+    before = _state.topics_before
+    if _state.endpoints is None or before is None:
         return
     with contextlib.suppress(Exception):
         bootstrap = _state.endpoints.kafka_bootstrap
-        created = sorted(
-            t
-            for t in _topics(bootstrap) - _state.topics_before
-            if _state.prefixes and t.startswith(tuple(_state.prefixes))
-        )
+        now = _topics(bootstrap) or set()
+        mine = tuple(_state.prefixes)
+        created = sorted(t for t in now - before if mine and t.startswith(mine))
         run_sync(lambda: _delete_topics(bootstrap, created))
 
 

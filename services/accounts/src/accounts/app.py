@@ -10,7 +10,8 @@ from pathlib import Path
 
 import asyncpg
 import structlog
-from fastapi import Depends, FastAPI
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import JSONResponse
 from jg_events import Topic
 from jg_messaging import (
     CorrelationMiddleware,
@@ -19,15 +20,17 @@ from jg_messaging import (
     install_data_error_handler,
     install_unavailable_handler,
     migrate,
+    register_handlers,
 )
 from jg_web import BodyLimit, input_guard
+from jg_web.http import install_error_handlers
 
 from accounts import repository
-from accounts.errors import install_error_handlers
-from accounts.handlers import SERVICE, register_handlers
-from accounts.routes import Accounts, accounts_router
-from accounts.security import Keyring, Passwords, utcnow
+from accounts.handlers import DESCRIPTION, HANDLERS, SERVICE, TITLE
+from accounts.routes import ROUTERS
+from accounts.security import HashingBusyError, Keyring, Passwords, utcnow
 from accounts.settings import AccountsSettings
+from accounts.usecases.context import Context
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 HOUSEKEEPING_INTERVAL = 600.0
@@ -39,10 +42,8 @@ def create_app(settings: AccountsSettings | None = None) -> FastAPI:
     settings = settings or AccountsSettings()
     runtime = ServiceRuntime(SERVICE, settings, MIGRATIONS)  # no connection opened here
     keyring = Keyring(settings)
-    accounts = Accounts(
-        settings=settings, runtime=runtime, keyring=keyring, passwords=Passwords(settings)
-    )
-    register_handlers(runtime, keyring)
+    ctx = Context(runtime, keyring, settings, Passwords(settings))  # what the use cases need
+    register_handlers(runtime, ctx, HANDLERS, title=TITLE, description=DESCRIPTION)
     runtime.declare_publications(Topic.ACCOUNTS_CUSTOMERS)
 
     @contextlib.asynccontextmanager
@@ -54,7 +55,7 @@ def create_app(settings: AccountsSettings | None = None) -> FastAPI:
             await keyring.load(conn)
         finally:
             await conn.close()
-        await accounts.passwords.warm_up()
+        await ctx.passwords.warm_up()
         async with runtime.running():
             housekeeping = asyncio.create_task(_housekeeping(runtime, settings))
             try:
@@ -73,16 +74,40 @@ def create_app(settings: AccountsSettings | None = None) -> FastAPI:
         lifespan=lifespan,
         dependencies=[Depends(input_guard())],  # path and query values: jg_web's text rule
     )
+    envelope = install_error_handlers(
+        app,
+        problems_key="details",
+        invalid_code="validation_error",
+        invalid_message=INVALID_MESSAGE,
+        extra={HashingBusyError: _hashing_busy},
+    )
     # Bodies are capped as they are read, before any parsing or password hashing.
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, envelope=envelope)
     app.add_middleware(CorrelationMiddleware)
-    install_error_handlers(app)
     install_unavailable_handler(app)
     install_data_error_handler(app)
     app.include_router(health_router(runtime))
-    app.include_router(accounts_router(accounts))
-    app.state.accounts = accounts
+    for router in ROUTERS:
+        app.include_router(router)
+    app.state.accounts = ctx  # routes get it through Depends (routes.dependencies.context)
     return app
+
+
+INVALID_MESSAGE = "Certaines informations sont invalides."
+BUSY_RETRY_AFTER_SECONDS = 5
+
+
+async def _hashing_busy(_: Request, exc: HashingBusyError) -> JSONResponse:
+    """503 + Retry-After: the password hashing queue is full (see security.Passwords)."""
+    return JSONResponse(
+        {
+            "code": "busy",
+            "message": "Notre service est très sollicité en ce moment. Veuillez réessayer dans "
+            "quelques secondes.",
+        },
+        status_code=503,
+        headers={"Retry-After": str(BUSY_RETRY_AFTER_SECONDS)},
+    )
 
 
 async def _housekeeping(runtime: ServiceRuntime, settings: AccountsSettings) -> None:

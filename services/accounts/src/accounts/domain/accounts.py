@@ -1,8 +1,5 @@
-"""Accounts' rules: pure and synchronous (no I/O), unit tested.
-
-Emails, the password policy, secret tokens, slowing down failed logins, rate limits, customer
-numbers, links, client addresses, and the order-history statuses.
-"""
+"""The account's rules: emails, the password policy, secret tokens, slowing down failed
+logins, rate limits, customer numbers, links, client addresses, profile changes, erasure."""
 
 from __future__ import annotations
 
@@ -19,6 +16,7 @@ from enum import StrEnum
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from email_validator import EmailNotValidError, validate_email
+from jg_events import Address, CustomerField
 
 # --- emails ----------------------------------------------------------------------------------
 
@@ -249,7 +247,7 @@ def wait_before_next_try(failures: Sequence[datetime], now: datetime, policy: Ba
     beyond = len(recent) - policy.free_failures + 1
     if beyond < 1:
         return 0.0
-    delay = min(policy.max_delay, policy.base_delay * (2 ** (beyond - 1)))
+    delay = min(policy.max_delay, policy.base_delay * (2.0 ** (beyond - 1)))
     wait = (recent[-1] + delay - now).total_seconds()
     return max(0.0, wait)
 
@@ -333,107 +331,73 @@ def client_address(
     return address
 
 
-# --- order history ---------------------------------------------------------------------------
+# --- decisions of the use cases ---------------------------------------------------------------
 
 
-class OrderStatus(StrEnum):
-    """Where an order stands, as "Mes commandes" shows it."""
-
-    PLACED = "placed"
-    CONFIRMED = "confirmed"
-    RELEASED = "released"
-    BACKORDERED = "backordered"
-    PROCESSING = "processing"
-    SHIPPED = "shipped"
-    DELIVERED = "delivered"
-    CANCELLED = "cancelled"
-    PAYMENT_REFUSED = "payment_refused"
-
-
-STATUS_LABELS: dict[OrderStatus, str] = {
-    OrderStatus.PLACED: "Paiement en cours de validation",
-    OrderStatus.CONFIRMED: "Commande validée",
-    OrderStatus.RELEASED: "Transmise à notre équipe logistique",
-    OrderStatus.BACKORDERED: "En cours de réapprovisionnement",
-    OrderStatus.PROCESSING: "En cours de traitement",
-    OrderStatus.SHIPPED: "Expédiée",
-    OrderStatus.DELIVERED: "Livrée",
-    OrderStatus.CANCELLED: "Annulée",
-    OrderStatus.PAYMENT_REFUSED: "Paiement refusé",
-}
-
-# Events of one order arrive on several topics, so not necessarily in order: the status only
-# moves forward along this ranking; cancellation and refusal end the order.
-_RANK: dict[OrderStatus, int] = {
-    OrderStatus.PLACED: 0,
-    OrderStatus.CONFIRMED: 1,
-    OrderStatus.RELEASED: 2,
-    OrderStatus.BACKORDERED: 3,
-    OrderStatus.PROCESSING: 4,
-    OrderStatus.SHIPPED: 5,
-    OrderStatus.DELIVERED: 6,
-    OrderStatus.CANCELLED: 100,
-    OrderStatus.PAYMENT_REFUSED: 100,
-}
+def login_wait(
+    by_email: Sequence[datetime],
+    by_address: Sequence[datetime],
+    now: datetime,
+    *,
+    per_email: Backoff,
+    per_address: Backoff,
+) -> float:
+    """Seconds a login must wait: the longer of the email's and the client address's
+    slow-downs (each counts the recent failures of its subject)."""
+    return max(
+        wait_before_next_try(by_email, now, per_email),
+        wait_before_next_try(by_address, now, per_address),
+    )
 
 
-def next_status(current: OrderStatus | None, reported: OrderStatus) -> OrderStatus:
-    """The status after an event reporting ``reported`` (never moves backwards)."""
-    if current is None:
-        return reported
-    if _RANK[current] >= 100:
-        return current
-    return reported if _RANK[reported] > _RANK[current] else current
+def same_email(new_email: str, current_email: str) -> bool:
+    """An email change to the address the account already has (both normalised)."""
+    return new_email == current_email
 
 
-class TimelineStep(StrEnum):
-    """One line of an order's timeline."""
+@dataclass(frozen=True)
+class ProfileFields:
+    """The fields of the profile a customer changes themselves."""
 
-    PLACED = "placed"
-    CONFIRMED = "confirmed"
-    MODIFIED = "modified"
-    CANCELLED = "cancelled"
-    RELEASED = "released"
-    PAYMENT_REFUSED = "payment_refused"
-    BACKORDERED = "backordered"
-    PROCESSING = "processing"
-    SHIPPED = "shipped"
-    DELIVERED = "delivered"
-    INVOICE_ISSUED = "invoice_issued"
-    CREDIT_NOTE_ISSUED = "credit_note_issued"
-    REFUNDED = "refunded"
+    first_name: str
+    last_name: str
+    billing_address: Address | None
 
 
-TIMELINE_LABELS: dict[TimelineStep, str] = {
-    TimelineStep.PLACED: "Commande passée",
-    TimelineStep.CONFIRMED: "Paiement accepté, commande validée",
-    TimelineStep.MODIFIED: "Commande modifiée",
-    TimelineStep.CANCELLED: "Commande annulée",
-    TimelineStep.RELEASED: "Commande transmise à notre équipe logistique",
-    TimelineStep.PAYMENT_REFUSED: "Paiement refusé",
-    TimelineStep.BACKORDERED: "Article(s) en cours de réapprovisionnement",
-    TimelineStep.PROCESSING: "Commande en cours de traitement",
-    TimelineStep.SHIPPED: "Colis remis au transporteur",
-    TimelineStep.DELIVERED: "Colis livré",
-    TimelineStep.INVOICE_ISSUED: "Facture disponible",
-    TimelineStep.CREDIT_NOTE_ISSUED: "Avoir disponible",
-    TimelineStep.REFUNDED: "Remboursement effectué",
-}
+@dataclass(frozen=True)
+class ProfileChange:
+    """A change as asked: None for a name leaves it; the address changes only when given
+    (``address_given``), and given as None it is removed."""
 
-STEP_STATUS: dict[TimelineStep, OrderStatus] = {
-    TimelineStep.PLACED: OrderStatus.PLACED,
-    TimelineStep.CONFIRMED: OrderStatus.CONFIRMED,
-    TimelineStep.CANCELLED: OrderStatus.CANCELLED,
-    TimelineStep.RELEASED: OrderStatus.RELEASED,
-    TimelineStep.PAYMENT_REFUSED: OrderStatus.PAYMENT_REFUSED,
-    TimelineStep.BACKORDERED: OrderStatus.BACKORDERED,
-    TimelineStep.PROCESSING: OrderStatus.PROCESSING,
-    TimelineStep.SHIPPED: OrderStatus.SHIPPED,
-    TimelineStep.DELIVERED: OrderStatus.DELIVERED,
-}
-"""The status a timeline step reports, when it reports one."""
+    first_name: str | None = None
+    last_name: str | None = None
+    billing_address: Address | None = None
+    address_given: bool = False
 
 
-def invoice_download_url(payment_public_url: str, download_path: str) -> str:
-    """Absolute link to an invoice PDF on payment's HTTP API."""
-    return payment_public_url.rstrip("/") + download_path
+def apply_profile_change(
+    current: ProfileFields, change: ProfileChange
+) -> tuple[ProfileFields, list[CustomerField]]:
+    """The profile after ``change``, and the fields that really differ (in the order
+    first name, last name, billing address)."""
+    updated = ProfileFields(
+        first_name=change.first_name if change.first_name is not None else current.first_name,
+        last_name=change.last_name if change.last_name is not None else current.last_name,
+        billing_address=change.billing_address if change.address_given else current.billing_address,
+    )
+    changed = [
+        name
+        for name, differs in (
+            (CustomerField.FIRST_NAME, updated.first_name != current.first_name),
+            (CustomerField.LAST_NAME, updated.last_name != current.last_name),
+            (CustomerField.BILLING_ADDRESS, updated.billing_address != current.billing_address),
+        )
+        if differs
+    ]
+    return updated, changed
+
+
+def erasure_to_request(erasure_requested_at: datetime | None) -> bool:
+    """An erasure request for an account is made once: a second one (customer service asking
+    again) changes nothing and announces nothing."""
+    return erasure_requested_at is None
