@@ -21,8 +21,10 @@ from jg_messaging import (
 from jg_web import BodyLimit, RouteLimit, UploadSlots, input_guard
 
 from fulfillment import domain
-from fulfillment.handlers import SERVICE, Context, register_handlers
-from fulfillment.routes import customer_router, install_error_handlers, operator_router
+from fulfillment.context import SERVICE, Context
+from fulfillment.handlers import register_handlers
+from fulfillment.routes import customer, operator
+from fulfillment.routes.errors import install_error_handlers
 from fulfillment.settings import FulfillmentSettings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -62,7 +64,6 @@ def create_app(
     register_handlers(ctx)
     runtime.declare_publications(Topic.LOGISTICS_REQUESTS, Topic.FULFILLMENT_ORDERS)
     verifier = verifier or AuthSettings().verifier()
-    principal = bearer_principal(verifier, settings.storefront_token)
 
     app = FastAPI(
         title="JapanGoodz fulfillment",
@@ -72,6 +73,8 @@ def create_app(
         dependencies=[Depends(input_guard())],  # path and query values: jg_web's text rule
     )
     app.state.runtime = runtime
+    app.state.context = ctx  # routes.deps.context
+    app.state.principal = bearer_principal(verifier, settings.storefront_token)  # deps.caller
     app.state.upload_slots = UploadSlots(
         settings.upload_concurrency, wait_seconds=settings.upload_wait_seconds
     )
@@ -86,7 +89,7 @@ def create_app(
     install_data_error_handler(app)
     app.add_exception_handler(AuthError, auth_error_handler)
     app.include_router(health_router(runtime))
-    app.include_router(customer_router(ctx, principal))
-    app.include_router(operator_router(ctx))
+    app.include_router(customer.router)
+    app.include_router(operator.router)
 
     return app
