@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import structlog
 from jg_events import Delivered, Envelope, ItemQuantity, ParcelDelivered, ParcelPickedUp, Shipped
+from jg_messaging import UnitOfWork
 
 from fulfillment import domain, repository
 from fulfillment.context import Context
@@ -57,46 +58,57 @@ async def record_pick_up(ctx: Context, event: Envelope[ParcelPickedUp]) -> None:
         if isinstance(shipment, domain.Refusal):
             await refuse_report(uow, event, shipment, order_id=order.order_id)
             return
-        number = shipment.tracking_number
-        for sku, quantity in shipment.quantities.items():
-            await repository.change_on_hand(
-                conn,
-                sku,
-                -quantity,
-                reason="shipment",
-                reference=f"{order.order_number} {number}",
-                release_reserved=quantity,
-            )
-        await repository.ship_items(conn, order.order_id, shipment.quantities)
-        await repository.insert_parcel(
+        await _ship(ctx, uow, order, report, shipment, progress)
+
+
+async def _ship(
+    ctx: Context,
+    uow: UnitOfWork,
+    order: repository.Order,
+    report: ParcelPickedUp,
+    shipment: domain.Shipment,
+    progress: dict[str, domain.ItemProgress],
+) -> None:
+    """The items leave the stock and the order; the parcel is recorded; Shipped."""
+    conn = uow.conn
+    number = shipment.tracking_number
+    for sku, quantity in shipment.quantities.items():
+        await repository.change_on_hand(
             conn,
-            order.order_id,
+            sku,
+            -quantity,
+            reason="shipment",
+            reference=f"{order.order_number} {number}",
+            release_reserved=quantity,
+        )
+    await repository.ship_items(conn, order.order_id, shipment.quantities)
+    await repository.insert_parcel(
+        conn,
+        order.order_id,
+        tracking_number=number,
+        carrier=report.carrier.value,
+        tracking_url=shipment.tracking_url,
+        items=[{"sku": sku, "quantity": q} for sku, q in shipment.quantities.items()],
+        picked_up_at=report.picked_up_at,
+    )
+    await repository.set_order_status(conn, order.order_id, domain.OrderStatus.SHIPPED, ctx.clock())
+    await uow.publish(
+        Shipped(
+            order_id=order.order_id,
+            order_number=order.order_number,
+            customer=order.contact,
+            carrier=report.carrier,
             tracking_number=number,
-            carrier=report.carrier.value,
             tracking_url=shipment.tracking_url,
-            items=[{"sku": sku, "quantity": q} for sku, q in shipment.quantities.items()],
-            picked_up_at=report.picked_up_at,
+            items=tuple(
+                ItemQuantity(sku=sku, name=progress[sku].name, quantity=quantity)
+                for sku, quantity in shipment.quantities.items()
+            ),
+            shipped_at=report.picked_up_at,
+            delivery_estimate=shipment.estimate,
         )
-        await repository.set_order_status(
-            conn, order.order_id, domain.OrderStatus.SHIPPED, ctx.clock()
-        )
-        await uow.publish(
-            Shipped(
-                order_id=order.order_id,
-                order_number=order.order_number,
-                customer=order.contact,
-                carrier=report.carrier,
-                tracking_number=number,
-                tracking_url=shipment.tracking_url,
-                items=tuple(
-                    ItemQuantity(sku=sku, name=progress[sku].name, quantity=quantity)
-                    for sku, quantity in shipment.quantities.items()
-                ),
-                shipped_at=report.picked_up_at,
-                delivery_estimate=shipment.estimate,
-            )
-        )
-        log.info("parcel_shipped", order_id=str(order.order_id), tracking_number=number)
+    )
+    log.info("parcel_shipped", order_id=str(order.order_id), tracking_number=number)
 
 
 async def record_delivery(ctx: Context, event: Envelope[ParcelDelivered]) -> None:
