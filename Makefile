@@ -19,9 +19,10 @@ install: ## Install uv if missing (from PyPI), then every workspace package from
 		python3 -m pip install --quiet uv || python3 -m pip install --quiet --break-system-packages uv
 	$(UV) sync --frozen --all-packages
 
-lint: install ## ruff check + ruff format --check
+lint: install ## ruff check + ruff format --check + mypy --strict (the packages listed in pyproject.toml's [tool.mypy])
 	$(UV_RUN) ruff check .
 	$(UV_RUN) ruff format --check .
+	$(UV_RUN) mypy
 
 format: install ## ruff format + ruff check --fix
 	$(UV_RUN) ruff format .
@@ -40,7 +41,7 @@ test: install up deploy-check ## Everything: deployment checks, then unit, integ
 	$(UV_RUN) pytest $(TEST_DIRS) --ignore=tests/deploy --ignore=tests/chaos --ignore=tests/fuzz
 
 test-unit: install ## Unit tests only (no service needed)
-	$(UV_RUN) pytest -m unit $(TEST_DIRS) --ignore=tests/chaos --ignore=tests/fuzz
+	$(UV_RUN) pytest -m unit $(TEST_DIRS) --ignore=tests/chaos --ignore=tests/fuzz --ignore=tests/deploy
 
 test-integration: install up ## Integration tests against the real stack
 	$(UV_RUN) pytest -m integration $(TEST_DIRS) --ignore=tests/chaos --ignore=tests/fuzz

@@ -18,7 +18,7 @@ from jg_events.examples import example_envelope
 
 from .conftest import Built, built, compose_raw, service_settings, services
 
-pytestmark = pytest.mark.unit
+pytestmark = pytest.mark.deploy
 
 PATHS = ["base", "overlays/dev", "overlays/prod"]
 KEY_SETTING = re.compile(r"^[A-Z]+_LINK_SEALING_KEY$")

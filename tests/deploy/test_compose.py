@@ -13,7 +13,7 @@ from jg_events import all_topics
 
 from .conftest import COMPOSE_FILE, ENV_EXAMPLE, compose_project, compose_raw, services
 
-pytestmark = pytest.mark.unit
+pytestmark = pytest.mark.deploy
 
 INFRASTRUCTURE = {"kafka", "kafka-topics", "postgres", "localstripe", "mailpit"}
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?+])([^}]*))?\}|\$([A-Za-z_]\w*)")

@@ -20,7 +20,7 @@ import pytest
 
 from .conftest import BIN, ROOT, run, services
 
-pytestmark = pytest.mark.unit
+pytestmark = pytest.mark.deploy
 
 DOCKERFILE = ROOT / "Dockerfile"
 LOCALSTRIPE_DOCKERFILE = ROOT / "deploy" / "docker" / "localstripe.Dockerfile"

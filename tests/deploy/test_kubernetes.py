@@ -30,7 +30,7 @@ from .conftest import (
     services,
 )
 
-pytestmark = pytest.mark.unit
+pytestmark = pytest.mark.deploy
 
 KUBERNETES_VERSION = "1.33.0"
 PATHS = ["base", *(f"overlays/{o}" for o in OVERLAYS)]

@@ -14,7 +14,7 @@ import pytest
 
 from .conftest import built, container, provided_env
 
-pytestmark = pytest.mark.unit
+pytestmark = pytest.mark.deploy
 
 _UNITS = {"": 1, "Ki": 1024, "Mi": 1024**2, "Gi": 1024**3, "k": 1000, "M": 1000**2, "G": 1000**3}
 

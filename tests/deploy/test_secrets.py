@@ -15,7 +15,7 @@ import pytest
 
 from .conftest import ROOT, Built, built, yaml_docs
 
-pytestmark = pytest.mark.unit
+pytestmark = pytest.mark.deploy
 
 PROD_ENVIRONMENT = {
     "STRIPE_API_KEY": "sk_live_example",

@@ -30,7 +30,7 @@ from .conftest import (
     services,
 )
 
-pytestmark = pytest.mark.unit
+pytestmark = pytest.mark.deploy
 
 # Kafka credentials: only meaningful with JG_KAFKA_SECURITY_PROTOCOL=SASL_SSL/SSL, which the
 # kafka-auth component (prod) sets and provides them with; base, dev and compose run PLAINTEXT.

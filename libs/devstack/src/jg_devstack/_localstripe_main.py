@@ -52,7 +52,7 @@ def main() -> None:
     # most of its CPU, and a backlog after a restart starves every answer. The state is written
     # at most once a second instead, and at shutdown (SIGTERM); a kill -9 loses at most the
     # last second.
-    dirty = {"store": None}
+    dirty: dict[str, Any] = {"store": None}
 
     def dump_to_disk(self: Any) -> None:
         dirty["store"] = self
@@ -80,7 +80,7 @@ def main() -> None:
     # JG_STRIPE_STANDIN_LATENCY_MS plays the real Stripe API's latency: every answer waits.
     latency = float(os.environ.get("JG_STRIPE_STANDIN_LATENCY_MS", "0") or 0) / 1000
 
-    @web.middleware
+    @web.middleware  # type: ignore[untyped-decorator]  # aiohttp types middlewares loosely
     async def slow(request: Any, handler: Any) -> Any:
         await asyncio.sleep(latency)
         return await handler(request)

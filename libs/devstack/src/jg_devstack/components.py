@@ -489,7 +489,8 @@ class Postgres(Component):
         except (OSError, asyncpg.PostgresError, TimeoutError):
             return False
         try:
-            return await conn.fetchval("SELECT 1") == 1
+            answer: object = await conn.fetchval("SELECT 1")
+            return answer == 1
         finally:
             await conn.close()
 

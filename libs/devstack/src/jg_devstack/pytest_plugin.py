@@ -74,13 +74,13 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     Kafka then takes minutes to start again after a crash. Unprefixed topics (``jg.*``, those
     of `make run`) are never touched.
     """
-    if _state.endpoints is None or _state.topics_before is None:
+    before = _state.topics_before
+    if _state.endpoints is None or before is None:
         return
     with contextlib.suppress(Exception):
         bootstrap = _state.endpoints.kafka_bootstrap
-        created = sorted(
-            t for t in _topics(bootstrap) - _state.topics_before if not t.startswith(("jg.", "_"))
-        )
+        now = _topics(bootstrap) or set()
+        created = sorted(t for t in now - before if not t.startswith(("jg.", "_")))
         run_sync(lambda: _delete_topics(bootstrap, created))
 
 

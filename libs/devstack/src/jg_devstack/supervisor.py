@@ -11,7 +11,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from jg_devstack import config
 from jg_devstack.components import StackError, all_components
@@ -192,7 +192,7 @@ async def supervise(
         for index, (name, command) in enumerate(commands.items())
     ]
     stopper = asyncio.create_task(stop.wait())
-    all_done = asyncio.gather(*keepers)
+    all_done: asyncio.Future[Any] = asyncio.gather(*keepers)
     await asyncio.wait({stopper, all_done}, return_when=asyncio.FIRST_COMPLETED)
     stopper.cancel()
     await _stop_all(list(running.values()), grace)

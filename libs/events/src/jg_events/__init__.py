@@ -65,6 +65,7 @@ from jg_events.envelope import (
     Envelope,
     Event,
     UtcDatetime,
+    envelope_type,
     kafka_headers,
 )
 from jg_events.fulfillment import (
@@ -247,6 +248,7 @@ __all__ = [
     "all_topics",
     "breaking_changes",
     "dead_letter_topic",
+    "envelope_type",
     "event_class",
     "events_on",
     "format_money",

@@ -14,7 +14,7 @@ caused by another); read them with :func:`jg_events.registry.parse`.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any, ClassVar, Generic, TypeVar
+from typing import Annotated, Any, ClassVar, Generic, TypeVar, cast
 from uuid import UUID, uuid4
 
 from pydantic import (
@@ -40,6 +40,7 @@ __all__ = [
     "Envelope",
     "Event",
     "UtcDatetime",
+    "envelope_type",
     "kafka_headers",
 ]
 
@@ -201,7 +202,7 @@ class Envelope(BaseModel, Generic[P]):
 
         ``event_id`` defaults to a new UUID and ``occurred_at`` to now (UTC).
         """
-        envelope_cls: type[Envelope[E]] = Envelope[type(payload)]  # type: ignore[misc]
+        envelope_cls = envelope_type(type(payload))
         return envelope_cls(
             event_id=event_id or uuid4(),
             type=payload.event_type,
@@ -233,6 +234,12 @@ class Envelope(BaseModel, Generic[P]):
     def to_json_bytes(self) -> bytes:
         """The Kafka message value (UTF-8 JSON)."""
         return self.model_dump_json().encode()
+
+
+def envelope_type(event_cls: type[E]) -> type[Envelope[E]]:
+    """``Envelope[event_cls]`` for a class known at run time (pydantic builds the model once
+    per class); static ``Envelope[OrderPlaced]`` in annotations needs no helper."""
+    return cast("type[Envelope[E]]", Envelope.__class_getitem__(event_cls))
 
 
 def kafka_headers(envelope: Envelope[Any]) -> dict[str, str]:

@@ -17,7 +17,7 @@ from typing import Annotated, Any, Union
 from pydantic import Discriminator, Tag, ValidationError
 
 from jg_events.accounts import ACCOUNT_EVENTS
-from jg_events.envelope import Envelope, Event
+from jg_events.envelope import Envelope, Event, envelope_type
 from jg_events.fulfillment import FULFILLMENT_EVENTS
 from jg_events.logistics import LOGISTICS_EVENTS
 from jg_events.orders import ORDER_EVENTS
@@ -122,7 +122,7 @@ def parse(raw: bytes | bytearray | str | Mapping[str, Any]) -> Envelope[Any]:
     version = data.get("schema_version")
     if not isinstance(event_type, str) or not isinstance(version, int) or isinstance(version, bool):
         raise InvalidEventError("envelope has no string 'type' and integer 'schema_version'")
-    envelope_cls = Envelope[event_class(event_type, version)]  # type: ignore[misc]
+    envelope_cls = envelope_type(event_class(event_type, version))
     try:
         if isinstance(raw, Mapping):
             return envelope_cls.model_validate(raw)
@@ -149,9 +149,9 @@ def topic_message_type(topic: Topic | str) -> Any:
     lists every message of the topic; dispatch on ``type(envelope.payload)``.
     """
     members = [
-        Annotated[Envelope[cls], Tag(f"{cls.event_type}.v{cls.schema_version}")]  # type: ignore[misc]
+        Annotated[envelope_type(cls), Tag(f"{cls.event_type}.v{cls.schema_version}")]
         for cls in events_on(topic)
     ]
     if len(members) == 1:
-        return Envelope[events_on(topic)[0]]  # type: ignore[misc]
+        return envelope_type(events_on(topic)[0])
     return Annotated[Union[tuple(members)], Discriminator(_tag_of)]  # noqa: UP007

@@ -5,6 +5,7 @@ correlation ids in logs, typed settings and the runtime that wires them into a F
 """
 
 from . import outbox
+from .clock import utcnow
 from .consumer import (
     ConsumerHealth,
     RetryPolicy,
@@ -17,6 +18,7 @@ from .consumer import (
 from .correlation import CORRELATION_HEADER, CorrelationMiddleware, bind, new_correlation_id
 from .db import create_pool, migrate
 from .failures import Dependency, Failure, Kind, PermanentError, TransientError, classify
+from .handlers import Handler, register_handlers
 from .http_errors import install_data_error_handler, install_unavailable_handler
 from .logs import configure_logging
 from .relay import OutboxRelay, OutboxStatus, idempotent_producer
@@ -32,6 +34,7 @@ __all__ = [
     "Dependency",
     "Environment",
     "Failure",
+    "Handler",
     "Kind",
     "Messaging",
     "OutboxRelay",
@@ -59,7 +62,9 @@ __all__ = [
     "migrate",
     "new_correlation_id",
     "outbox",
+    "register_handlers",
     "require_https",
     "serve",
     "subscribe",
+    "utcnow",
 ]

@@ -101,11 +101,11 @@ class RetryPolicy:
     wait_max_delay: float = 30.0
 
     def delay(self, attempt: int) -> float:
-        return min(self.max_delay, self.first_delay * 2 ** (attempt - 1))
+        return min(self.max_delay, self.first_delay * 2.0 ** (attempt - 1))
 
     def wait_delay(self, attempt: int) -> float:
         """Pause before trying again while a dependency is unavailable (capped, never ends)."""
-        return min(self.wait_max_delay, self.wait_first_delay * 2 ** min(attempt - 1, 30))
+        return min(self.wait_max_delay, self.wait_first_delay * 2.0 ** min(attempt - 1, 30))
 
 
 @dataclass(frozen=True)

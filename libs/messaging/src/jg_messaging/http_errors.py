@@ -107,7 +107,8 @@ async def _data_error(request: Request, exc: Exception) -> Response:
     error = RequestValidationError(
         [{"type": code, "loc": ("body",), "msg": message, "input": None}]
     )
-    return await handler(request, error)
+    answer: Response = await handler(request, error)
+    return answer
 
 
 def install_data_error_handler(app: FastAPI) -> None:

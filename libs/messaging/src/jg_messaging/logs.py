@@ -63,12 +63,16 @@ def configure_logging(service: str, *, level: str = "INFO", json: bool | None = 
 
 
 def _add_service(service: str) -> Processor:
-    def processor(_: object, __: str, event_dict: structlog.types.EventDict) -> object:
+    def processor(
+        _: object, __: str, event_dict: structlog.types.EventDict
+    ) -> structlog.types.EventDict:
         event_dict.setdefault("service", service)
         return event_dict
 
     return processor
 
 
-def _identity(_: object, __: str, event_dict: structlog.types.EventDict) -> object:
+def _identity(
+    _: object, __: str, event_dict: structlog.types.EventDict
+) -> structlog.types.EventDict:
     return event_dict

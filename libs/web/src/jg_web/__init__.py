@@ -11,6 +11,12 @@
 - :mod:`jg_web.limits`: :class:`BodyLimit`, the ASGI middleware that caps request bodies on
   the bytes actually read (413), per route class, with :class:`UploadSlots` for uploads.
 - :mod:`jg_web.errors`: the JSON error envelope (``{"code", "message", ...}``).
+- :mod:`jg_web.http`: the error answers of a service, once (:class:`~jg_web.http.ApiError`,
+  :class:`~jg_web.http.Problem`, :func:`~jg_web.http.install_error_handlers` with the French
+  wording of pydantic errors, :class:`~jg_web.http.JsonBodies`, the 415 guard). Imported from
+  its module (it needs jg_auth).
+- :mod:`jg_web.business_days`: the French business-day calendar (``is_business_day``,
+  ``add_business_days``, the public holidays including the three after Easter).
 
 In a service's ``create_app``::
 
