@@ -2,13 +2,12 @@
 
 Each ``on_<event>(ctx, envelope)`` calls one use case, which applies the event in one unit of
 work (inbox + state + outbox). ``HANDLERS`` maps each event type consumed to its handler;
-``register_handlers`` subscribes them on the service's one consumer.
+``app.py`` registers the table with ``jg_messaging.register_handlers``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from collections.abc import Mapping
 
 from jg_events import (
     CustomerErasureRequested,
@@ -19,14 +18,13 @@ from jg_events import (
     ParcelPickedUp,
     ReturnReceived,
     StockReplenished,
-    Topic,
 )
-from jg_messaging import handles, subscribe
+from jg_messaging import Handler
 
 from fulfillment.context import SERVICE, Context
 from fulfillment.usecases import erasure, returns, shipping, stock
 
-__all__ = ["CONSUMED", "HANDLERS", "SERVICE", "Context", "register_handlers"]
+__all__ = ["DESCRIPTION", "HANDLERS", "SERVICE", "Context"]
 
 
 async def on_order_released(ctx: Context, envelope: Envelope[OrderReleased]) -> None:
@@ -61,9 +59,7 @@ async def on_customer_erasure_requested(
     await erasure.erase_customer(ctx, envelope)
 
 
-Handler = Callable[[Context, Envelope[Any]], Awaitable[None]]
-
-HANDLERS: Mapping[type[Event], Handler] = {
+HANDLERS: Mapping[type[Event], Handler[Context]] = {
     OrderReleased: on_order_released,
     ParcelPickedUp: on_parcel_picked_up,
     ParcelDelivered: on_parcel_delivered,
@@ -71,37 +67,14 @@ HANDLERS: Mapping[type[Event], Handler] = {
     StockReplenished: on_stock_replenished,
     CustomerErasureRequested: on_customer_erasure_requested,
 }
+"""What fulfillment consumes, registered by ``app.py`` with jg_messaging's register_handlers:
+one subscriber (group ``fulfillment``) over jg.checkout.orders, jg.logistics.reports and
+jg.accounts.customers."""
 
-CONSUMED = (Topic.CHECKOUT_ORDERS, Topic.LOGISTICS_REPORTS, Topic.ACCOUNTS_CUSTOMERS)
-
-
-def register_handlers(ctx: Context) -> None:
-    """Fulfillment's subscriber: one consumer (group ``fulfillment``) for the three topics."""
-    events = subscribe(
-        ctx.runtime.broker,
-        *CONSUMED,
-        service=SERVICE,
-        topic_prefix=ctx.settings.platform.topic_prefix,
-        title="fulfillment inputs",
-        description="Released orders (jg.checkout.orders), the logistics team's reports "
-        "(jg.logistics.reports: parcels picked up and delivered, returns received, stock "
-        "replenished) and erasure requests (jg.accounts.customers). A report that does not "
-        "validate goes to jg.fulfillment.dead-letter; one for an unknown order or out of "
-        "sequence is refused and recorded (GET /operator/rejected-reports).",
-    )
-    for event_type, handler in HANDLERS.items():
-        events(filter=handles(event_type))(_consumer(ctx, event_type, handler))
-
-
-def _consumer(
-    ctx: Context, event_type: type[Event], handler: Handler
-) -> Callable[[Envelope[Any]], Awaitable[None]]:
-    """The subscriber's function for one event type: decodes ``Envelope[event_type]``."""
-
-    async def consume(event: Envelope[Any]) -> None:
-        await handler(ctx, event)
-
-    consume.__annotations__ = {"event": Envelope[event_type], "return": None}  # type: ignore[valid-type]
-    consume.__name__ = consume.__qualname__ = handler.__name__.removeprefix("on_")
-    consume.__doc__ = handler.__doc__
-    return consume
+DESCRIPTION = (
+    "Released orders (jg.checkout.orders), the logistics team's reports "
+    "(jg.logistics.reports: parcels picked up and delivered, returns received, stock "
+    "replenished) and erasure requests (jg.accounts.customers). A report that does not "
+    "validate goes to jg.fulfillment.dead-letter; one for an unknown order or out of "
+    "sequence is refused and recorded (GET /operator/rejected-reports)."
+)

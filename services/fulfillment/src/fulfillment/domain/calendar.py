@@ -1,46 +1,30 @@
 """Calendar: French business days, delivery estimates, the withdrawal deadline
-(Code de la consommation L221-18 and L221-19), the clock."""
+(Code de la consommation L221-18 and L221-19). The business-day calendar
+itself is jg_web's."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from functools import cache
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import holidays
 from jg_events import Carrier, DeliveryEstimate
+from jg_web import business_days
+from jg_web.business_days import is_business_day
 
 PARIS = ZoneInfo("Europe/Paris")
 WITHDRAWAL_DAYS = 14
 """L221-18: fourteen days from the receipt of the goods (of the last item)."""
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-@cache
-def _french_holidays() -> holidays.HolidayBase:
-    return holidays.country_holidays("FR")
-
-
-def is_business_day(day: date) -> bool:
-    """Monday to Friday, French public holidays excluded."""
-    return day.weekday() < 5 and day not in _french_holidays()
-
-
 def add_business_days(start: date, days: int) -> date:
-    """The date ``days`` business days after ``start`` (``start`` itself is not counted)."""
+    """The date ``days`` business days after ``start`` (``start`` itself is not counted).
+
+    The calendar is jg_web's (French public holidays); fulfillment only counts forwards.
+    """
     if days < 0:
         raise ValueError("days must be >= 0")
-    current = start
-    remaining = days
-    while remaining:
-        current += timedelta(days=1)
-        if is_business_day(current):
-            remaining -= 1
-    return current
+    return business_days.add_business_days(start, days)
 
 
 def paris_date(moment: datetime) -> date:

@@ -15,11 +15,12 @@ from uuid import UUID
 from fastapi import APIRouter, File, Form, Path, status
 from jg_events import ClaimKind
 from jg_web import SafeMultilineText, SafeText, SafeUpload, SingleLine
+from jg_web.http import ApiError
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from fulfillment import domain
 from fulfillment.routes.deps import Caller, Ctx
-from fulfillment.routes.errors import ERRORS, UNREADABLE, ApiError, ErrorBody
+from fulfillment.routes.errors import ERRORS, UNREADABLE, ErrorBody
 from fulfillment.routes.views import ClaimView, OrderView, ReturnView, claim_view, order_view
 from fulfillment.routes.views import return_view as _return_view
 from fulfillment.usecases import claims, queries, returns

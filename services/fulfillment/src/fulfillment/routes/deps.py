@@ -10,9 +10,9 @@ from typing import Annotated, cast
 from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from jg_auth import Principal
+from jg_web.http import ApiError
 
 from fulfillment.context import Context
-from fulfillment.routes.errors import ApiError
 
 # jg_auth's scheme (same name and description): the storefront's token or a customer's.
 _bearer = HTTPBearer(

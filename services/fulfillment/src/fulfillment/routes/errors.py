@@ -1,5 +1,6 @@
-"""The HTTP error envelope: ``{"code", "message", "details"?}``, validation errors listing
-per-field details, and the use cases' refusals mapped to their statuses."""
+"""Fulfillment's HTTP errors on jg_web.http: ``{"code", "message", "details"?}``, the problems
+of a request under ``details``, each ``{"field", "code", "message"}``; the use cases' refusals
+(:class:`~fulfillment.usecases.CommandError`) answered with their status."""
 
 from __future__ import annotations
 
@@ -8,11 +9,16 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from jg_web.errors import error_body
+from jg_web.http import ApiError, Problem, install_error_handlers, problem_from_pydantic
 from pydantic import BaseModel, Field
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from fulfillment.domain import Problem
 from fulfillment.usecases import CommandError, Failure
+
+__all__ = ["ERRORS", "UNREADABLE", "ApiError", "ErrorBody", "install"]
+
+INVALID_MESSAGE = "La requête contient des erreurs."
+STATUS: dict[Failure, int] = {Failure.NOT_FOUND: 404, Failure.CONFLICT: 409, Failure.INVALID: 422}
 
 
 class FieldProblem(BaseModel):
@@ -29,80 +35,41 @@ class ErrorBody(BaseModel):
     )
 
 
-class ApiError(Exception):
-    def __init__(
-        self,
-        status_code: int,
-        code: str,
-        message: str,
-        details: list[FieldProblem] | None = None,
-        extra: dict[str, Any] | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.status_code = status_code
-        self.code = code
-        self.message = message
-        self.details = details
-        self.extra = extra or {}
+def _answer(
+    status: int, code: str, message: str, problems: list[Problem], extra: dict[str, Any]
+) -> JSONResponse:
+    body: dict[str, Any] = error_body(code, message)
+    if problems:
+        body["details"] = [p.as_json() for p in problems]
+    body.update(extra)
+    return JSONResponse(body, status_code=status)
 
 
-STATUS: dict[Failure, int] = {Failure.NOT_FOUND: 404, Failure.CONFLICT: 409, Failure.INVALID: 422}
+async def _refused(_: Request, exc: CommandError) -> JSONResponse:
+    problems = [Problem(p.field, p.code, p.message) for p in exc.problems]
+    return _answer(STATUS[exc.failure], exc.code, exc.message, problems, exc.extra)
 
 
-def _field(problem: Problem) -> FieldProblem:
-    return FieldProblem(field=problem.field, code=problem.code, message=problem.message)
+def _field(problem: Problem) -> Problem:
+    """Fulfillment names a field without its location (``sku``, not ``path.sku``)."""
+    parts = [p for p in problem.field.split(".") if p not in ("body", "query", "path")]
+    return Problem(".".join(parts) or "body", problem.code, problem.message, problem.extra)
 
 
-def _error_response(error: ApiError) -> JSONResponse:
-    body: dict[str, Any] = {"code": error.code, "message": error.message}
-    if error.details:
-        body["details"] = [d.model_dump() for d in error.details]
-    body.update(error.extra)
-    return JSONResponse(body, status_code=error.status_code)
+async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+    problems = [_field(problem_from_pydantic(error)) for error in exc.errors()]
+    return _answer(422, "invalid_request", INVALID_MESSAGE, problems, {})
 
 
-def install_error_handlers(app: FastAPI) -> None:
-    async def api_error(_: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, ApiError)
-        return _error_response(exc)
-
-    async def rejected(_: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, CommandError)
-        details = [_field(p) for p in exc.problems] or None
-        return _error_response(
-            ApiError(STATUS[exc.failure], exc.code, exc.message, details, exc.extra)
-        )
-
-    async def validation_error(_: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, RequestValidationError)
-        details = [
-            FieldProblem(
-                field=".".join(str(p) for p in err["loc"] if p not in ("body", "query", "path"))
-                or "body",
-                code=str(err["type"]),
-                message=str(err["msg"]),
-            )
-            for err in exc.errors()
-        ]
-        return _error_response(
-            ApiError(422, "invalid_request", "La requête contient des erreurs.", details)
-        )
-
-    async def http_error(_: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, StarletteHTTPException)
-        if isinstance(exc.detail, dict) and "code" in exc.detail:
-            return JSONResponse(exc.detail, status_code=exc.status_code, headers=exc.headers)
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-        return JSONResponse(
-            {"code": code, "message": str(exc.detail)},
-            status_code=exc.status_code,
-            headers=exc.headers,
-        )
-
-    app.add_exception_handler(ApiError, api_error)
-    app.add_exception_handler(CommandError, rejected)
-    app.add_exception_handler(RequestValidationError, validation_error)
-    app.add_exception_handler(StarletteHTTPException, http_error)
+def install(app: FastAPI) -> None:
+    """jg_web's handlers (ApiError, 404/405, jg_auth's 401) in fulfillment's shape, and
+    fulfillment's own: refused commands, and validation problems named by field only."""
+    install_error_handlers(
+        app,
+        problems_key="details",
+        invalid_message=INVALID_MESSAGE,
+        extra={CommandError: _refused, RequestValidationError: _invalid},
+    )
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {
