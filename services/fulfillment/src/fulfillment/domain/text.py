@@ -33,7 +33,7 @@ def french_date(day: date) -> str:
 def french_money(amount: Decimal) -> str:
     """``1 234,50 €``."""
     whole, _, cents = f"{amount.quantize(Decimal('0.01')):f}".partition(".")
-    groups = []
+    groups: list[str] = []
     while len(whole) > 3:
         groups.insert(0, whole[-3:])
         whole = whole[:-3]

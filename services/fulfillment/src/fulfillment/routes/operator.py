@@ -3,7 +3,7 @@ backorder queue, refused logistics reports, claims and their resolution."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Path, Query, Response
@@ -32,7 +32,9 @@ _Label = Annotated[str, StringConstraints(min_length=1, max_length=200), SingleL
 SkuPath = Annotated[str, Path(min_length=1, max_length=64, description="Product reference.")]
 ClaimId = Annotated[UUID, Path(description="Claim id (from ClaimOpened).")]
 PhotoId = Annotated[UUID, Path(description="Photo id (from the claim's photos).")]
-BELOW_RESERVED = {409: {"model": ErrorBody, "description": "Below the reserved items"}}
+BELOW_RESERVED: dict[int | str, dict[str, Any]] = {
+    409: {"model": ErrorBody, "description": "Below the reserved items"}
+}
 
 router = APIRouter(
     prefix="/operator",

@@ -245,8 +245,8 @@ async def receive_return(ctx: Context, event: Envelope[ReturnReceived]) -> None:
             return
         order = await repository.get_order(uow.conn, report.order_id)
         if order is None:
-            refusal = domain.unknown_order(report.order_id)
-            await refuse_report(uow, event, refusal, order_id=report.order_id)
+            unknown = domain.unknown_order(report.order_id)
+            await refuse_report(uow, event, unknown, order_id=report.order_id)
             return
         ret = await repository.get_return(uow.conn, report.return_id, for_update=True)
         if ret is not None and ret.order_id != order.order_id:
@@ -254,10 +254,10 @@ async def receive_return(ctx: Context, event: Envelope[ReturnReceived]) -> None:
         refusal = domain.check_return_receipt(
             report.return_id, order.order_number, ret.status if ret else None
         )
-        if refusal is not None or ret is None:
-            assert refusal is not None
+        if refusal is not None:
             await refuse_report(uow, event, refusal, order_id=order.order_id)
             return
+        assert ret is not None  # check_return_receipt refuses an unknown return
         outcome = domain.settle_received_return(
             [_accepted_line(item) for item in ret.items],
             [
