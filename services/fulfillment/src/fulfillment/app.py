@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 from fastapi import Depends, FastAPI
-from jg_auth import AuthError, AuthSettings, TokenVerifier, auth_error_handler, bearer_principal
+from jg_auth import AuthSettings, TokenVerifier, bearer_principal
 from jg_events import Topic
 from jg_messaging import (
     CorrelationMiddleware,
@@ -17,12 +17,15 @@ from jg_messaging import (
     install_data_error_handler,
     install_unavailable_handler,
     lifespan,
+    register_handlers,
+    utcnow,
 )
 from jg_web import BodyLimit, RouteLimit, UploadSlots, input_guard
 
-from fulfillment import domain
-from fulfillment.handlers import SERVICE, Context, register_handlers
-from fulfillment.routes import customer_router, install_error_handlers, operator_router
+from fulfillment.context import SERVICE, Context
+from fulfillment.handlers import DESCRIPTION as HANDLERS_DESCRIPTION
+from fulfillment.handlers import HANDLERS
+from fulfillment.routes import customer, errors, operator
 from fulfillment.settings import FulfillmentSettings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -53,16 +56,17 @@ def create_app(
     settings: FulfillmentSettings | None = None,
     *,
     verifier: TokenVerifier | None = None,
-    clock: Callable[[], datetime] = domain.utc_now,
+    clock: Callable[[], datetime] = utcnow,
 ) -> FastAPI:
     """The fulfillment service. Opens no connection: the lifespan does."""
     settings = settings or FulfillmentSettings()
     runtime = ServiceRuntime(SERVICE, settings, MIGRATIONS)
     ctx = Context(runtime=runtime, settings=settings, clock=clock)
-    register_handlers(ctx)
+    register_handlers(
+        runtime, ctx, HANDLERS, title="fulfillment inputs", description=HANDLERS_DESCRIPTION
+    )
     runtime.declare_publications(Topic.LOGISTICS_REQUESTS, Topic.FULFILLMENT_ORDERS)
     verifier = verifier or AuthSettings().verifier()
-    principal = bearer_principal(verifier, settings.storefront_token)
 
     app = FastAPI(
         title="JapanGoodz fulfillment",
@@ -72,6 +76,8 @@ def create_app(
         dependencies=[Depends(input_guard())],  # path and query values: jg_web's text rule
     )
     app.state.runtime = runtime
+    app.state.context = ctx  # routes.deps.context
+    app.state.principal = bearer_principal(verifier, settings.storefront_token)  # deps.caller
     app.state.upload_slots = UploadSlots(
         settings.upload_concurrency, wait_seconds=settings.upload_wait_seconds
     )
@@ -81,12 +87,11 @@ def create_app(
         routes=[claim_uploads(settings, app.state.upload_slots)],
     )
     app.add_middleware(CorrelationMiddleware)
-    install_error_handlers(app)
+    errors.install(app)
     install_unavailable_handler(app)
     install_data_error_handler(app)
-    app.add_exception_handler(AuthError, auth_error_handler)
     app.include_router(health_router(runtime))
-    app.include_router(customer_router(ctx, principal))
-    app.include_router(operator_router(ctx))
+    app.include_router(customer.router)
+    app.include_router(operator.router)
 
     return app
