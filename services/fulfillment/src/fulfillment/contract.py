@@ -46,7 +46,7 @@ DOC_PATH = Path(__file__).resolve().parents[4] / "docs" / "logistics-contract.md
 
 def _type_of(prop: dict[str, Any]) -> str:
     if "$ref" in prop:
-        return prop["$ref"].rsplit("/", 1)[-1]
+        return str(prop["$ref"]).rsplit("/", 1)[-1]
     if "anyOf" in prop:
         kinds = [_type_of(p) for p in prop["anyOf"]]
         return " or ".join(k for k in kinds)
