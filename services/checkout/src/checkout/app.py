@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import datetime
 from pathlib import Path
 
@@ -21,6 +21,7 @@ from jg_messaging import (
     utcnow,
 )
 from jg_web import INVALID_COUNTRY_CODE, BodyLimit, input_guard
+from jg_web.errors import Envelope
 from jg_web.http import JsonBodies, install_error_handlers
 
 from checkout import routes
@@ -101,6 +102,20 @@ def create_app(
     app.state.principal = jg_auth.bearer_principal(verifier, settings.storefront_token)
     app.state.scheduler = scheduler
     app.state.settings = settings
+    envelope = install_errors(app)
+    app.add_middleware(JsonBodies, envelope=envelope)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, envelope=envelope)
+    app.add_middleware(CorrelationMiddleware)
+    app.include_router(health_router(runtime))
+    app.include_router(routes.catalogue.router)
+    app.include_router(routes.orders.router)
+    return app
+
+
+def install_errors(app: FastAPI) -> Envelope:
+    """jg_web.http's handlers in checkout's shape (``errors``, always a list), checkout's field
+    messages and its own exceptions; 503 when the database is away, 422 for a text value
+    PostgreSQL refuses. Returns the envelope of the answers given by middleware."""
     envelope = install_error_handlers(
         app,
         problems_key="errors",
@@ -115,13 +130,7 @@ def create_app(
     )
     install_unavailable_handler(app)
     install_data_error_handler(app)
-    app.add_middleware(JsonBodies, envelope=envelope)
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, envelope=envelope)
-    app.add_middleware(CorrelationMiddleware)
-    app.include_router(health_router(runtime))
-    app.include_router(routes.catalogue.router)
-    app.include_router(routes.orders.router)
-    return app
+    return envelope
 
 
 # --- checkout's own answers, in its envelope ({"code", "message", "errors": [...]}) ---------
@@ -132,10 +141,10 @@ def _answer(
     code: str,
     message: str,
     problems: list[dict[str, str]] | None = None,
-    headers: dict[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
     body = {"code": code, "message": message, "errors": problems or []}
-    return JSONResponse(body, status_code=status, headers=headers)
+    return JSONResponse(body, status_code=status, headers=dict(headers) if headers else None)
 
 
 async def _rejected(_: Request, exc: OrderRejectedError) -> JSONResponse:

@@ -131,6 +131,13 @@ def _columns(order: Order) -> dict[str, Any]:
         "released_at": order.released_at,
         "delivery_earliest": order.delivery.earliest if order.delivery else None,
         "delivery_latest": order.delivery.latest if order.delivery else None,
+        **_documents(order),
+    }
+
+
+def _documents(order: Order) -> dict[str, str | None]:
+    """The order's parts stored as JSON documents (jsonb columns), None when absent."""
+    return {
         "next_action": _dump(
             {
                 "type": order.next_action.type,
@@ -262,25 +269,33 @@ def _order(row: asyncpg.Record) -> Order:
         released_at=row["released_at"],
         delivery=delivery,
         next_action=NextAction(**next_action) if next_action else None,
-        authorized_content=AuthorizedContent(
-            revision=covered["revision"],
-            lines=tuple(OrderLine.model_validate(line) for line in covered["lines"]),
-            shipping_method=ShippingMethod.model_validate(covered["shipping_method"]),
-        )
-        if covered
-        else None,
+        authorized_content=_authorized_content(covered),
         refusal=Refusal(reason=refusal["reason"], at=datetime.fromisoformat(refusal["at"]))
         if refusal
         else None,
-        cancellation=Cancellation(
-            reason=CancellationReason(cancellation["reason"]),
-            cancelled_by=CancelledBy(cancellation["cancelled_by"]),
-            note=cancellation["note"],
-            at=datetime.fromisoformat(cancellation["at"]),
-        )
-        if cancellation
-        else None,
+        cancellation=_cancellation(cancellation),
         tracking=Tracking(**tracking) if tracking else None,
+    )
+
+
+def _authorized_content(covered: dict[str, Any] | None) -> AuthorizedContent | None:
+    if not covered:
+        return None
+    return AuthorizedContent(
+        revision=covered["revision"],
+        lines=tuple(OrderLine.model_validate(line) for line in covered["lines"]),
+        shipping_method=ShippingMethod.model_validate(covered["shipping_method"]),
+    )
+
+
+def _cancellation(stored: dict[str, Any] | None) -> Cancellation | None:
+    if not stored:
+        return None
+    return Cancellation(
+        reason=CancellationReason(stored["reason"]),
+        cancelled_by=CancelledBy(stored["cancelled_by"]),
+        note=stored["note"],
+        at=datetime.fromisoformat(stored["at"]),
     )
 
 

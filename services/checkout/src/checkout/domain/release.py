@@ -55,7 +55,7 @@ def release_retry_delay(failures: int, *, first: float, maximum: float) -> float
     """
     if failures < 1:
         raise ValueError("a retry delay follows at least one failure")
-    return min(maximum, first * 2 ** min(failures - 1, 62))
+    return min(maximum, first * 2.0 ** min(failures - 1, 62))
 
 
 def release_failed(

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
 from uuid import UUID
 
-from jg_events import Address, Money, PaymentMethodType, VatRate
-from pydantic import BaseModel, Field
+from jg_events import Address, Money, PaymentMethodType, Totals, VatRate
+from pydantic import BaseModel, Field, JsonValue
 
 from checkout.domain import (
     STATUS_LABELS,
@@ -15,6 +14,7 @@ from checkout.domain import (
     Product,
     ProductCategory,
     ShippingOption,
+    Status,
     TimelineEntry,
 )
 
@@ -163,24 +163,16 @@ class TimelineEntryOut(BaseModel):
     label: str = Field(description="What happened, in French.")
 
 
-ORDER_STATUSES = Literal[
-    "pending_payment",
-    "payment_action_required",
-    "payment_refused",
-    "confirmed",
-    "cancelled",
-    "released",
-    "backordered",
-    "processing",
-    "shipped",
-    "delivered",
-]
+# The statuses, from the domain, as a plain string enumeration in OpenAPI.
+STATUS_VALUES: list[JsonValue] = [s.value for s in Status]
 
 
 class OrderOut(BaseModel):
     id: UUID = Field(description="Order id (use it in /orders/{id}).")
     number: str = Field(description="Human order number, e.g. 'JG-2026-000123'.")
-    status: ORDER_STATUSES = Field(description="Where the order is in its life.")
+    status: str = Field(
+        description="Where the order is in its life.", json_schema_extra={"enum": STATUS_VALUES}
+    )
     status_label: str = Field(description="The status in French.")
     revision: int = Field(description="0 when placed, +1 per modification.")
     modifiable: bool = Field(description="PATCH is accepted now.")
@@ -222,37 +214,11 @@ def order_view(order: Order, entries: list[TimelineEntry]) -> OrderOut:
         released_at=order.released_at,
         customer=CustomerOut(**order.customer.model_dump()),
         lines=[LineOut(**line.model_dump()) for line in order.lines],
-        totals=TotalsOut(
-            subtotal=order.totals.subtotal,
-            shipping=order.totals.shipping,
-            total=order.totals.total,
-            vat=order.totals.vat,
-            total_excl_vat=order.totals.total - order.totals.vat,
-            vat_breakdown=[
-                VatLineOut(
-                    rate=v.rate,
-                    goods=v.goods,
-                    shipping=v.shipping,
-                    total_incl_vat=v.total_incl_vat,
-                    total_excl_vat=v.total_excl_vat,
-                    vat=v.vat,
-                )
-                for v in order.totals.vat_breakdown
-            ],
-        ),
+        totals=totals_view(order.totals),
         shipping_method=ShippingOut(**order.shipping_method.model_dump()),
         shipping_address=order.shipping_address,
         billing_address=order.billing_address,
-        payment=PaymentOut(
-            method_type=order.payment_method_type,
-            authorized=order.amount_authorized,
-            next_action=NextActionOut(type=order.next_action.type, url=order.next_action.url)
-            if order.next_action
-            else None,
-            payment_intent_id=order.next_action.payment_intent_id if order.next_action else None,
-            client_secret=order.next_action.client_secret if order.next_action else None,
-            refusal_reason=order.refusal.reason if order.refusal else None,
-        ),
+        payment=payment_view(order),
         delivery_estimate=DeliveryOut(
             earliest=order.delivery.earliest, latest=order.delivery.latest
         )
@@ -296,4 +262,39 @@ def shipping_method_view(option: ShippingOption) -> ShippingMethodOut:
         vat_rate=option.vat_rate,
         transit_days_min=option.transit_days_min,
         transit_days_max=option.transit_days_max,
+    )
+
+
+def totals_view(totals: Totals) -> TotalsOut:
+    return TotalsOut(
+        subtotal=totals.subtotal,
+        shipping=totals.shipping,
+        total=totals.total,
+        vat=totals.vat,
+        total_excl_vat=totals.total - totals.vat,
+        vat_breakdown=[
+            VatLineOut(
+                rate=v.rate,
+                goods=v.goods,
+                shipping=v.shipping,
+                total_incl_vat=v.total_incl_vat,
+                total_excl_vat=v.total_excl_vat,
+                vat=v.vat,
+            )
+            for v in totals.vat_breakdown
+        ],
+    )
+
+
+def payment_view(order: Order) -> PaymentOut:
+    """The payment's state; the 3-D Secure step while it is pending."""
+    return PaymentOut(
+        method_type=order.payment_method_type,
+        authorized=order.amount_authorized,
+        next_action=NextActionOut(type=order.next_action.type, url=order.next_action.url)
+        if order.next_action
+        else None,
+        payment_intent_id=order.next_action.payment_intent_id if order.next_action else None,
+        client_secret=order.next_action.client_secret if order.next_action else None,
+        refusal_reason=order.refusal.reason if order.refusal else None,
     )
