@@ -1,23 +1,19 @@
 """Event handlers: payment outcomes, fulfillment progress and GDPR erasure.
 
-Each handler applies its event once (inbox), under the order's row lock, in one transaction
-with the events it publishes (outbox).
+Each ``on_<event>(ctx, envelope)`` calls one use case, which applies the event once (inbox),
+under the order's row lock, in one transaction with the events it publishes (outbox).
+``HANDLERS`` maps each event type consumed to its handler; ``app.py`` registers the table with
+``jg_messaging.register_handlers``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import timedelta
-from typing import Any
-
-import structlog
 from jg_events import (
     Backordered,
-    CancellationReason,
-    CancelledBy,
     CustomerErasureRequested,
     Delivered,
     Envelope,
+    Event,
     OrderProcessing,
     PaymentActionRequired,
     PaymentAuthenticationExpired,
@@ -26,198 +22,96 @@ from jg_events import (
     PaymentCaptured,
     PaymentRefused,
     Shipped,
-    Topic,
 )
-from jg_messaging import PermanentError, ServiceRuntime, handles, subscribe
+from jg_messaging import Handler
 
-from checkout import domain, repository, store
-from checkout.domain import NextAction, Order, Outcome, Status, Tracking
-from checkout.settings import CheckoutSettings
+from checkout.context import SERVICE, Context
+from checkout.usecases import erasure, payments, progress
 
-log = structlog.get_logger(__name__)
+__all__ = ["DESCRIPTION", "HANDLERS", "SERVICE", "Context"]
 
-SERVICE = "checkout"
-CONSUMED = (
-    Topic.PAYMENT_PAYMENTS,
-    Topic.FULFILLMENT_ORDERS,
-    Topic.LOGISTICS_REQUESTS,
-    Topic.ACCOUNTS_CUSTOMERS,
+
+async def on_payment_authorized(ctx: Context, envelope: Envelope[PaymentAuthorized]) -> None:
+    """The current amount is held: confirm the order (OrderConfirmed), open its window."""
+    await payments.record_authorization(ctx, envelope)
+
+
+async def on_payment_action_required(
+    ctx: Context, envelope: Envelope[PaymentActionRequired]
+) -> None:
+    """3-D Secure: show the customer the step to complete."""
+    await payments.request_authentication(ctx, envelope)
+
+
+async def on_payment_authentication_expired(
+    ctx: Context, envelope: Envelope[PaymentAuthenticationExpired]
+) -> None:
+    """A modification's new total was never authenticated: back to the held content."""
+    await payments.expire_authentication(ctx, envelope)
+
+
+async def on_payment_refused(ctx: Context, envelope: Envelope[PaymentRefused]) -> None:
+    """The current amount was refused: the order ends (payment_refused)."""
+    await payments.record_refusal(ctx, envelope)
+
+
+async def on_payment_captured(ctx: Context, envelope: Envelope[PaymentCaptured]) -> None:
+    """The amount was captured (after the hand-off)."""
+    await payments.record_capture(ctx, envelope)
+
+
+async def on_payment_cancelled(ctx: Context, envelope: Envelope[PaymentCancelled]) -> None:
+    """A hold was released; an expired one cancels an order not yet released."""
+    await payments.record_cancelled_payment(ctx, envelope)
+
+
+async def on_order_processing(ctx: Context, envelope: Envelope[OrderProcessing]) -> None:
+    """The logistics team prepares the order."""
+    await progress.record_processing(ctx, envelope)
+
+
+async def on_backordered(ctx: Context, envelope: Envelope[Backordered]) -> None:
+    """Items are missing: backordered, with a new delivery estimate."""
+    await progress.record_backorder(ctx, envelope)
+
+
+async def on_shipped(ctx: Context, envelope: Envelope[Shipped]) -> None:
+    """The parcel left with the carrier: shipped, with its tracking."""
+    await progress.record_shipment(ctx, envelope)
+
+
+async def on_delivered(ctx: Context, envelope: Envelope[Delivered]) -> None:
+    """The parcel was delivered."""
+    await progress.record_delivery(ctx, envelope)
+
+
+async def on_customer_erasure_requested(
+    ctx: Context, envelope: Envelope[CustomerErasureRequested]
+) -> None:
+    """GDPR erasure: pseudonymise the customer's orders, cancel those not yet released."""
+    await erasure.erase_customer(ctx, envelope)
+
+
+HANDLERS: dict[type[Event], Handler[Context]] = {
+    PaymentAuthorized: on_payment_authorized,
+    PaymentActionRequired: on_payment_action_required,
+    PaymentAuthenticationExpired: on_payment_authentication_expired,
+    PaymentRefused: on_payment_refused,
+    PaymentCaptured: on_payment_captured,
+    PaymentCancelled: on_payment_cancelled,
+    OrderProcessing: on_order_processing,
+    Backordered: on_backordered,
+    Shipped: on_shipped,
+    Delivered: on_delivered,
+    CustomerErasureRequested: on_customer_erasure_requested,
+}
+"""What checkout consumes, registered by ``app.py`` with jg_messaging's register_handlers: one
+subscriber (group ``checkout``) over jg.payment.payments, jg.fulfillment.orders,
+jg.logistics.requests and jg.accounts.customers."""
+
+DESCRIPTION = (
+    "Payment outcomes (jg.payment.payments), fulfillment's progress (jg.fulfillment.orders, "
+    "jg.logistics.requests) and erasure requests (jg.accounts.customers), each applied once "
+    "to its order. An event for an unknown order, or one that does not validate, goes to "
+    "jg.checkout.dead-letter."
 )
-
-
-def register_handlers(runtime: ServiceRuntime, settings: CheckoutSettings) -> None:
-    events = subscribe(
-        runtime.broker, *CONSUMED, service=SERVICE, topic_prefix=settings.platform.topic_prefix
-    )
-    payments = fulfillment = logistics = customers = events
-    delay = timedelta(seconds=settings.release_delay_seconds)
-    days = (settings.delivery_business_days_min, settings.delivery_business_days_max)
-
-    async def apply(event: Envelope[Any], decide: Callable[[Order], Outcome]) -> None:
-        async with runtime.messaging.handling(event) as uow:
-            if uow.already_processed:
-                return
-            order = await repository.get_order(uow.conn, event.payload.order_id, for_update=True)
-            if order is None:
-                raise PermanentError(f"unknown order {event.payload.order_id}")
-            outcome = decide(order)
-            if outcome.order is None:
-                log.info("event_changes_nothing", order_id=str(order.id), status=order.status)
-            await store.save(uow, outcome)
-
-    @payments(filter=handles(PaymentAuthorized))
-    async def on_payment_authorized(event: Envelope[PaymentAuthorized]) -> None:
-        p = event.payload
-        await apply(
-            event,
-            lambda order: domain.payment_authorized(
-                order,
-                order_revision=p.order_revision,
-                now=domain.utcnow(),
-                release_delay=delay,
-                delivery_days=days,
-            ),
-        )
-
-    @payments(filter=handles(PaymentActionRequired))
-    async def on_payment_action_required(event: Envelope[PaymentActionRequired]) -> None:
-        p = event.payload
-        action = NextAction(
-            type=p.next_action_type,
-            url=p.next_action_url,
-            payment_intent_id=p.payment_intent_id,
-            client_secret=p.client_secret,
-        )
-        await apply(
-            event,
-            lambda order: domain.payment_action_required(
-                order, order_revision=p.order_revision, action=action, now=domain.utcnow()
-            ),
-        )
-
-    @payments(filter=handles(PaymentAuthenticationExpired))
-    async def on_payment_authentication_expired(
-        event: Envelope[PaymentAuthenticationExpired],
-    ) -> None:
-        p = event.payload
-        await apply(
-            event,
-            lambda order: domain.authentication_expired(
-                order,
-                order_revision=p.order_revision,
-                held_revision=p.held_revision,
-                now=domain.utcnow(),
-            ),
-        )
-
-    @payments(filter=handles(PaymentRefused))
-    async def on_payment_refused(event: Envelope[PaymentRefused]) -> None:
-        p = event.payload
-        await apply(
-            event,
-            lambda order: domain.payment_refused(
-                order, order_revision=p.order_revision, reason=p.reason.value, now=domain.utcnow()
-            ),
-        )
-
-    @payments(filter=handles(PaymentCaptured))
-    async def on_payment_captured(event: Envelope[PaymentCaptured]) -> None:
-        await apply(event, lambda order: domain.payment_captured(order, now=domain.utcnow()))
-
-    @payments(filter=handles(PaymentCancelled))
-    async def on_payment_cancelled(event: Envelope[PaymentCancelled]) -> None:
-        reason = event.payload.reason.value
-        revision = event.payload.order_revision
-        await apply(
-            event,
-            lambda order: domain.payment_cancelled(
-                order, reason=reason, now=domain.utcnow(), order_revision=revision
-            ),
-        )
-
-    @logistics(filter=handles(OrderProcessing))
-    async def on_order_processing(event: Envelope[OrderProcessing]) -> None:
-        await apply(
-            event,
-            lambda order: domain.progress(
-                order,
-                Status.PROCESSING,
-                label="Commande en cours de traitement",
-                now=domain.utcnow(),
-            ),
-        )
-
-    @fulfillment(filter=handles(Backordered))
-    async def on_backordered(event: Envelope[Backordered]) -> None:
-        p = event.payload
-        await apply(
-            event,
-            lambda order: domain.progress(
-                order,
-                Status.BACKORDERED,
-                label="Article(s) en cours de réapprovisionnement",
-                now=domain.utcnow(),
-                delivery=p.delivery_estimate,
-                detail={"skus": [line.sku for line in p.missing_lines]},
-            ),
-        )
-
-    @fulfillment(filter=handles(Shipped))
-    async def on_shipped(event: Envelope[Shipped]) -> None:
-        p = event.payload
-        tracking = Tracking(carrier=p.carrier.value, number=p.tracking_number, url=p.tracking_url)
-        await apply(
-            event,
-            lambda order: domain.progress(
-                order,
-                Status.SHIPPED,
-                label="Colis remis au transporteur",
-                now=p.shipped_at,
-                tracking=tracking,
-                delivery=p.delivery_estimate,
-                detail={"tracking_number": p.tracking_number},
-            ),
-        )
-
-    @fulfillment(filter=handles(Delivered))
-    async def on_delivered(event: Envelope[Delivered]) -> None:
-        p = event.payload
-        await apply(
-            event,
-            lambda order: domain.progress(
-                order, Status.DELIVERED, label="Colis livré", now=p.delivered_at
-            ),
-        )
-
-    @customers(filter=handles(CustomerErasureRequested))
-    async def on_customer_erasure_requested(event: Envelope[CustomerErasureRequested]) -> None:
-        p = event.payload
-        async with runtime.messaging.handling(event) as uow:
-            if uow.already_processed:
-                return
-            # Always the account's orders; guest orders placed with its address only when the
-            # customer proved they own it (anyone may sign up with a stranger's address).
-            ids = await repository.orders_of_customer(
-                uow.conn, p.customer_id, p.email if p.email_verified else None
-            )
-            now = domain.utcnow()
-            for order_id in ids:
-                order = await repository.get_order(uow.conn, order_id)
-                assert order is not None
-                erased = domain.pseudonymise(order)
-                await repository.update_order(uow.conn, erased)
-                if erased.cancellable:
-                    # Nothing may ship to an erased address: the hold is released instead.
-                    await store.save(
-                        uow,
-                        domain.cancel(
-                            erased,
-                            reason=CancellationReason.OTHER,
-                            cancelled_by=CancelledBy.SYSTEM,
-                            note="Suppression des données personnelles demandée",
-                            now=now,
-                        ),
-                    )
-            await repository.mark_erased(uow.conn, ids)
-            forgotten = await repository.forget_sent_messages(uow.conn, ids)
-            log.info("customer_erased", orders=len(ids), outbox_rows_deleted=forgotten)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -36,6 +37,29 @@ from checkout.domain import (
     Tracking,
     stored_totals,
 )
+
+# The status the release queries select, a constant (the partial index orders_release_due
+# matches it only when it is written in the query, not passed as a parameter).
+CONFIRMED = Status.CONFIRMED.value
+
+# --- Rows that are not the domain's ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DueOrder:
+    """An order whose release is due, and the correlation id its events carry."""
+
+    order_id: UUID
+    correlation_id: str
+
+
+@dataclass(frozen=True)
+class IdempotencyRecord:
+    """What an ``Idempotency-Key`` of a caller created: the request's digest and the order."""
+
+    request_hash: str
+    order_id: UUID
+
 
 # --- Catalogue -------------------------------------------------------------------------------
 
@@ -107,6 +131,13 @@ def _columns(order: Order) -> dict[str, Any]:
         "released_at": order.released_at,
         "delivery_earliest": order.delivery.earliest if order.delivery else None,
         "delivery_latest": order.delivery.latest if order.delivery else None,
+        **_documents(order),
+    }
+
+
+def _documents(order: Order) -> dict[str, str | None]:
+    """The order's parts stored as JSON documents (jsonb columns), None when absent."""
+    return {
         "next_action": _dump(
             {
                 "type": order.next_action.type,
@@ -238,25 +269,33 @@ def _order(row: asyncpg.Record) -> Order:
         released_at=row["released_at"],
         delivery=delivery,
         next_action=NextAction(**next_action) if next_action else None,
-        authorized_content=AuthorizedContent(
-            revision=covered["revision"],
-            lines=tuple(OrderLine.model_validate(line) for line in covered["lines"]),
-            shipping_method=ShippingMethod.model_validate(covered["shipping_method"]),
-        )
-        if covered
-        else None,
+        authorized_content=_authorized_content(covered),
         refusal=Refusal(reason=refusal["reason"], at=datetime.fromisoformat(refusal["at"]))
         if refusal
         else None,
-        cancellation=Cancellation(
-            reason=CancellationReason(cancellation["reason"]),
-            cancelled_by=CancelledBy(cancellation["cancelled_by"]),
-            note=cancellation["note"],
-            at=datetime.fromisoformat(cancellation["at"]),
-        )
-        if cancellation
-        else None,
+        cancellation=_cancellation(cancellation),
         tracking=Tracking(**tracking) if tracking else None,
+    )
+
+
+def _authorized_content(covered: dict[str, Any] | None) -> AuthorizedContent | None:
+    if not covered:
+        return None
+    return AuthorizedContent(
+        revision=covered["revision"],
+        lines=tuple(OrderLine.model_validate(line) for line in covered["lines"]),
+        shipping_method=ShippingMethod.model_validate(covered["shipping_method"]),
+    )
+
+
+def _cancellation(stored: dict[str, Any] | None) -> Cancellation | None:
+    if not stored:
+        return None
+    return Cancellation(
+        reason=CancellationReason(stored["reason"]),
+        cancelled_by=CancelledBy(stored["cancelled_by"]),
+        note=stored["note"],
+        at=datetime.fromisoformat(stored["at"]),
     )
 
 
@@ -280,22 +319,22 @@ async def lock_if_free(conn: asyncpg.Connection, order_id: UUID) -> Order | None
 
 async def due_for_release(
     conn: asyncpg.Connection, now: datetime, limit: int = 100
-) -> list[tuple[UUID, str]]:
+) -> list[DueOrder]:
     """Confirmed orders whose window is over and whose current amount is authorised.
 
     An order whose release failed is left out until its ``release_retry_at``, so it never
     holds up the others.
     """
     rows = await conn.fetch(
-        """SELECT id, correlation_id FROM orders
-           WHERE status = 'confirmed' AND release_at <= $1
+        f"""SELECT id, correlation_id FROM orders
+           WHERE status = '{CONFIRMED}' AND release_at <= $1
              AND authorized_revision IS NOT NULL AND authorized_revision >= amount_revision
              AND (release_retry_at IS NULL OR release_retry_at <= $1)
-           ORDER BY release_at LIMIT $2""",
+           ORDER BY release_at LIMIT $2""",  # noqa: S608  (a constant, not input)
         now,
         limit,
     )
-    return [(r["id"], r["correlation_id"]) for r in rows]
+    return [DueOrder(r["id"], r["correlation_id"]) for r in rows]
 
 
 async def lock_for_release(conn: asyncpg.Connection, order_id: UUID, now: datetime) -> int | None:
@@ -306,10 +345,10 @@ async def lock_for_release(conn: asyncpg.Connection, order_id: UUID, now: dateti
     release set a retry time still to come.
     """
     value = await conn.fetchval(
-        """SELECT release_attempts FROM orders
-           WHERE id = $1 AND status = 'confirmed'
+        f"""SELECT release_attempts FROM orders
+           WHERE id = $1 AND status = '{CONFIRMED}'
              AND (release_retry_at IS NULL OR release_retry_at <= $2)
-           FOR UPDATE SKIP LOCKED""",
+           FOR UPDATE SKIP LOCKED""",  # noqa: S608  (a constant, not input)
         order_id,
         now,
     )
@@ -391,13 +430,13 @@ async def claim_idempotency_key(
 
 async def idempotency_record(
     conn: asyncpg.Connection, scope: str, key: str
-) -> tuple[str, UUID] | None:
+) -> IdempotencyRecord | None:
     row = await conn.fetchrow(
         "SELECT request_hash, order_id FROM idempotency_keys WHERE scope = $1 AND key = $2",
         scope,
         key,
     )
-    return (row["request_hash"], row["order_id"]) if row else None
+    return IdempotencyRecord(row["request_hash"], row["order_id"]) if row else None
 
 
 # --- GDPR ------------------------------------------------------------------------------------

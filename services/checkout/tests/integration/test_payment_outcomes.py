@@ -22,6 +22,35 @@ from .conftest import authorized, contact_of
 pytestmark = pytest.mark.integration
 
 
+def assert_estimate_and_window(confirmation: Any, confirmed: Any) -> None:
+    validated_at = datetime.fromisoformat(confirmed["confirmed_at"])
+    expected = domain.delivery_estimate(validated_at)
+    assert confirmation.delivery_estimate == expected
+    assert confirmed["delivery_estimate"] == {
+        "earliest": expected.earliest.isoformat(),
+        "latest": expected.latest.isoformat(),
+    }
+    assert (confirmation.modifiable_until - validated_at).total_seconds() == pytest.approx(300)
+    assert (
+        confirmed["modifiable_until"]
+        == confirmation.modifiable_until.isoformat().replace("+00:00", "Z")
+        or datetime.fromisoformat(confirmed["modifiable_until"]) == confirmation.modifiable_until
+    )
+
+
+def assert_full_snapshot(confirmed_event: Any, order: Any) -> None:
+    confirmation = confirmed_event.payload
+    # the full snapshot the confirmation email needs
+    assert confirmation.order_number == order["number"]
+    assert str(confirmation.totals.total) == "101.50"
+    assert [line.sku for line in confirmation.lines] == ["MATCHA-KYOTO-100", "FUROSHIKI-SAKURA"]
+    assert confirmation.shipping_address.city == "Lyon"
+    assert confirmation.billing_address.line1 == "12 rue des Lilas"
+    assert confirmation.shipping_method.label.startswith("Livraison standard")
+    assert confirmation.customer.email == "camille.durand@example.fr"
+    assert confirmed_event.causation_id is not None  # caused by the PaymentAuthorized
+
+
 async def test_payment_authorized_confirms_the_order_with_the_delivery_estimate(
     start: Any,
 ) -> None:
@@ -55,28 +84,8 @@ async def test_payment_authorized_confirms_the_order_with_the_delivery_estimate(
     assert [e.type for e in events] == ["OrderPlaced", "OrderConfirmed"]
     confirmation = events[1].payload
     assert isinstance(confirmation, OrderConfirmed)
-    validated_at = datetime.fromisoformat(confirmed["confirmed_at"])
-    expected = domain.delivery_estimate(validated_at)
-    assert confirmation.delivery_estimate == expected
-    assert confirmed["delivery_estimate"] == {
-        "earliest": expected.earliest.isoformat(),
-        "latest": expected.latest.isoformat(),
-    }
-    assert (confirmation.modifiable_until - validated_at).total_seconds() == pytest.approx(300)
-    assert (
-        confirmed["modifiable_until"]
-        == confirmation.modifiable_until.isoformat().replace("+00:00", "Z")
-        or datetime.fromisoformat(confirmed["modifiable_until"]) == confirmation.modifiable_until
-    )
-    # the full snapshot the confirmation email needs
-    assert confirmation.order_number == order["number"]
-    assert str(confirmation.totals.total) == "101.50"
-    assert [line.sku for line in confirmation.lines] == ["MATCHA-KYOTO-100", "FUROSHIKI-SAKURA"]
-    assert confirmation.shipping_address.city == "Lyon"
-    assert confirmation.billing_address.line1 == "12 rue des Lilas"
-    assert confirmation.shipping_method.label.startswith("Livraison standard")
-    assert confirmation.customer.email == "camille.durand@example.fr"
-    assert events[1].causation_id is not None  # caused by the PaymentAuthorized
+    assert_estimate_and_window(confirmation, confirmed)
+    assert_full_snapshot(events[1], order)
     assert [e["kind"] for e in confirmed["timeline"]] == [
         "placed",
         "payment_action_required",
@@ -138,6 +147,20 @@ async def test_an_event_for_an_unknown_order_goes_to_the_dead_letter_topic(start
     assert "unknown order" in headers_of(dead[0])["dlq-error"]
 
 
+def assert_released_on_the_held_amount(events: Any, order: Any) -> None:
+    assert [e.type for e in events] == [
+        "OrderPlaced",
+        "OrderConfirmed",
+        "OrderModified",
+        "OrderModified",
+        "OrderReleased",
+    ]
+    undo = events[3].payload
+    assert undo.restores_authorized_revision == 0
+    assert undo.new_total == Decimal(order["totals"]["total"])
+    assert events[4].payload.totals.total == Decimal(order["totals"]["total"])
+
+
 async def test_a_raised_total_left_unauthenticated_goes_back_to_the_held_order_and_is_released(
     start: Any,
 ) -> None:
@@ -197,14 +220,4 @@ async def test_a_raised_total_left_unauthenticated_goes_back_to_the_held_order_a
     # Released on the held amount when the window ends, never left waiting.
     await checkout.wait_for_status(order["id"], "released", timeout=15)
     events = await checkout.events_of(order["id"], 5)
-    assert [e.type for e in events] == [
-        "OrderPlaced",
-        "OrderConfirmed",
-        "OrderModified",
-        "OrderModified",
-        "OrderReleased",
-    ]
-    undo = events[3].payload
-    assert undo.restores_authorized_revision == 0
-    assert undo.new_total == Decimal(order["totals"]["total"])
-    assert events[4].payload.totals.total == Decimal(order["totals"]["total"])
+    assert_released_on_the_held_amount(events, order)

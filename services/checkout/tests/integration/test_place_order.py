@@ -14,27 +14,7 @@ from .conftest import order_body
 pytestmark = pytest.mark.integration
 
 
-async def test_an_order_is_placed_and_order_placed_is_published_with_exact_totals(
-    start: Any,
-) -> None:
-    checkout = await start()
-    key = str(uuid.uuid4())
-    response = await checkout.http.post(
-        "/orders",
-        json=order_body(),
-        headers={"Idempotency-Key": key, "X-Correlation-ID": "storefront-req-42"},
-    )
-    assert response.status_code == 201, response.text
-    order = response.json()
-    assert response.headers["location"] == f"/orders/{order['id']}"
-    assert order["status"] == "pending_payment"
-    assert order["number"].startswith("JG-20") and len(order["number"]) == len("JG-2026-000001")
-    assert [
-        (li["sku"], li["quantity"], li["unit_price"], li["line_total"]) for li in order["lines"]
-    ] == [
-        ("MATCHA-KYOTO-100", 3, "24.90", "74.70"),
-        ("FUROSHIKI-SAKURA", 1, "16.90", "16.90"),
-    ]
+def assert_exact_totals(order: Any) -> None:
     # The matcha is tea (5.5 %), the furoshiki is not (20 %); the 9.90 of shipping is split
     # pro rata of the goods excluding VAT (70.81 and 14.08): 8.26 and 1.64.
     assert order["totals"] == {
@@ -63,7 +43,8 @@ async def test_an_order_is_placed_and_order_placed_is_published_with_exact_total
         ],
     }
 
-    (envelope,) = await checkout.published(1)
+
+def assert_order_placed(envelope: Any, order: Any) -> None:
     assert envelope.type == "OrderPlaced" and envelope.schema_version == 1
     assert envelope.key == order["id"]
     assert envelope.correlation_id == "storefront-req-42"
@@ -85,6 +66,33 @@ async def test_an_order_is_placed_and_order_placed_is_published_with_exact_total
     ]
     assert placed.shipping_method.code == "standard"
     assert placed.shipping_address.line2 == "Bâtiment B"
+
+
+async def test_an_order_is_placed_and_order_placed_is_published_with_exact_totals(
+    start: Any,
+) -> None:
+    checkout = await start()
+    key = str(uuid.uuid4())
+    response = await checkout.http.post(
+        "/orders",
+        json=order_body(),
+        headers={"Idempotency-Key": key, "X-Correlation-ID": "storefront-req-42"},
+    )
+    assert response.status_code == 201, response.text
+    order = response.json()
+    assert response.headers["location"] == f"/orders/{order['id']}"
+    assert order["status"] == "pending_payment"
+    assert order["number"].startswith("JG-20") and len(order["number"]) == len("JG-2026-000001")
+    assert [
+        (li["sku"], li["quantity"], li["unit_price"], li["line_total"]) for li in order["lines"]
+    ] == [
+        ("MATCHA-KYOTO-100", 3, "24.90", "74.70"),
+        ("FUROSHIKI-SAKURA", 1, "16.90", "16.90"),
+    ]
+    assert_exact_totals(order)
+
+    (envelope,) = await checkout.published(1)
+    assert_order_placed(envelope, order)
 
     # the storefront can read it back, with its timeline
     read = await checkout.get(order["id"])

@@ -12,6 +12,35 @@ from .conftest import now
 pytestmark = pytest.mark.integration
 
 
+def assert_events_of_the_kept_and_dropped_orders(events: Any, kept: Any, dropped: Any) -> None:
+    kept_events = [e for e in events if e.key == kept["id"]]
+    assert [e.type for e in kept_events] == [
+        "OrderPlaced",
+        "OrderConfirmed",
+        "OrderModified",
+        "OrderReleased",
+    ]
+    change = kept_events[2].payload
+    assert isinstance(change, OrderModified)
+    assert (str(change.previous_total), str(change.new_total), change.amount_changed) == (
+        "101.50",
+        "61.70",
+        True,
+    )
+    assert change.revision == 1
+    release = kept_events[3].payload
+    assert isinstance(release, OrderReleased)
+    assert release.revision == 1 and str(release.totals.total) == "61.70"
+    assert release.shipping_method.code == "express"
+
+    dropped_events = [e for e in events if e.key == dropped["id"]]
+    assert [e.type for e in dropped_events] == ["OrderPlaced", "OrderConfirmed", "OrderCancelled"]
+    cancellation = dropped_events[2].payload
+    assert isinstance(cancellation, OrderCancelled)
+    assert str(cancellation.total) == "101.50"
+    assert cancellation.cancelled_by.value == "customer"
+
+
 async def test_modify_and_cancel_work_before_release_and_are_refused_after(start: Any) -> None:
     checkout = await start(release_delay_seconds=3)
     kept = await checkout.confirmed()
@@ -71,32 +100,7 @@ async def test_modify_and_cancel_work_before_release_and_are_refused_after(start
     assert (response.status_code, response.json()["code"]) == (409, "order_cancelled")
 
     events = await checkout.published(7, settle=1.0)
-    kept_events = [e for e in events if e.key == kept["id"]]
-    assert [e.type for e in kept_events] == [
-        "OrderPlaced",
-        "OrderConfirmed",
-        "OrderModified",
-        "OrderReleased",
-    ]
-    change = kept_events[2].payload
-    assert isinstance(change, OrderModified)
-    assert (str(change.previous_total), str(change.new_total), change.amount_changed) == (
-        "101.50",
-        "61.70",
-        True,
-    )
-    assert change.revision == 1
-    release = kept_events[3].payload
-    assert isinstance(release, OrderReleased)
-    assert release.revision == 1 and str(release.totals.total) == "61.70"
-    assert release.shipping_method.code == "express"
-
-    dropped_events = [e for e in events if e.key == dropped["id"]]
-    assert [e.type for e in dropped_events] == ["OrderPlaced", "OrderConfirmed", "OrderCancelled"]
-    cancellation = dropped_events[2].payload
-    assert isinstance(cancellation, OrderCancelled)
-    assert str(cancellation.total) == "101.50"
-    assert cancellation.cancelled_by.value == "customer"
+    assert_events_of_the_kept_and_dropped_orders(events, kept, dropped)
 
 
 async def test_a_modification_is_refused_before_confirmation_but_a_cancel_is_not(

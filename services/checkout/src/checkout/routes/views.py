@@ -1,132 +1,22 @@
-"""HTTP request and response bodies (every field described in the OpenAPI document)."""
+"""HTTP answers (every field described in the OpenAPI document) and how an order is shown."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Literal
 from uuid import UUID
 
-from jg_events import Address, Money, PaymentMethodType, VatRate
-from jg_web import CountryCode, MultiLine, SingleLine
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StrictInt, StringConstraints
+from jg_events import Address, Money, PaymentMethodType, Totals, VatRate
+from pydantic import BaseModel, Field, JsonValue
 
-from checkout.domain import STATUS_LABELS, Order, ProductCategory, TimelineEntry
-
-# Every text field follows jg_web's rule (no NUL, lone surrogate or control character; line
-# breaks only in the cancellation note), checked on the value kept (after stripping).
-_Name = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), SingleLine
-]
-_Text = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), SingleLine
-]
-_Sku = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), SingleLine
-]
-_Code = Annotated[str, StringConstraints(min_length=1, max_length=64), SingleLine]
-
-
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-# --- Requests --------------------------------------------------------------------------------
-
-
-class ContactIn(_In):
-    email: EmailStr = Field(description="Email the order's emails are sent to.")
-    first_name: _Name = Field(description="Customer's first name.")
-    last_name: _Name = Field(description="Customer's last name.")
-    customer_id: UUID | None = Field(
-        default=None,
-        description="Account id of the signed-in customer (storefront token only; a customer "
-        "token sets it from the token). Null or absent for a guest order.",
-    )
-
-
-class AddressIn(_In):
-    first_name: _Name = Field(description="Recipient's first name.")
-    last_name: _Name = Field(description="Recipient's last name.")
-    company: _Text | None = Field(default=None, description="Company name, if any.")
-    line1: _Text = Field(description="Street address, first line.")
-    line2: _Text | None = Field(default=None, description="Street address, second line.")
-    postal_code: Annotated[
-        str,
-        StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9 -]{1,15}$"),
-    ] = Field(description="Postal code (five digits in France).")
-    city: _Name = Field(description="City.")
-    country_code: CountryCode = Field(
-        description="Country, ISO 3166-1 alpha-2 in capitals, e.g. 'FR'; one the shop delivers "
-        "to (CHECKOUT_COUNTRIES: by default the EU member states and Monaco)."
-    )
-    phone: Annotated[str, StringConstraints(pattern=r"^\+?[0-9][0-9 .()-]{2,30}$")] | None = Field(
-        default=None, description="Phone number for the carrier, E.164 preferred."
-    )
-
-    def to_address(self) -> Address:
-        return Address.model_validate(self.model_dump())
-
-
-class LineIn(_In):
-    sku: _Sku = Field(description="Catalogue reference of the product.")
-    quantity: StrictInt = Field(
-        description="Number of items, 1 to the configured maximum (10 by default)."
-    )
-
-
-class PaymentIn(_In):
-    type: PaymentMethodType = Field(
-        description="'card' (Visa, Mastercard, Maestro) or 'revolut_pay'."
-    )
-    stripe_payment_method_id: Annotated[
-        str, StringConstraints(pattern=r"^pm_[A-Za-z0-9_]{1,250}$")
-    ] = Field(description="Stripe PaymentMethod id created by the storefront ('pm_...').")
-
-
-class PlaceOrderRequest(_In):
-    """The storefront's cart at payment time. Prices are never taken from the request."""
-
-    contact: ContactIn = Field(description="Who placed the order (a guest gives an email).")
-    lines: list[LineIn] = Field(max_length=1000, description="Products and quantities.")
-    shipping_address: AddressIn = Field(description="Where the parcel goes.")
-    billing_address: AddressIn = Field(description="Address printed on the invoice.")
-    shipping_method: _Code = Field(
-        description="Code of a shipping method from GET /shipping-methods."
-    )
-    payment: PaymentIn = Field(description="How the customer pays.")
-
-
-class LineChange(_In):
-    sku: _Sku = Field(description="A product already in the order.")
-    quantity: StrictInt = Field(description="New quantity; 0 removes the line.")
-
-
-class ModifyOrderRequest(_In):
-    """What to change; an absent field is left as it is."""
-
-    shipping_address: AddressIn | None = Field(default=None, description="New shipping address.")
-    billing_address: AddressIn | None = Field(default=None, description="New billing address.")
-    shipping_method: _Code | None = Field(
-        default=None, description="Code of another shipping method."
-    )
-    lines: list[LineChange] | None = Field(
-        default=None,
-        max_length=1000,
-        description="New quantities of products already in the order (0 removes one); "
-        "products cannot be added.",
-    )
-    expected_revision: StrictInt | None = Field(
-        default=None,
-        description="If given, the change applies only if the order is still at this revision "
-        "(otherwise 409 revision_mismatch).",
-    )
-
-
-class CancelOrderRequest(_In):
-    note: (
-        Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000), MultiLine] | None
-    ) = Field(default=None, description="Optional message from the customer (several lines).")
-
+from checkout.domain import (
+    STATUS_LABELS,
+    Order,
+    Product,
+    ProductCategory,
+    ShippingOption,
+    Status,
+    TimelineEntry,
+)
 
 # --- Responses -------------------------------------------------------------------------------
 
@@ -273,24 +163,16 @@ class TimelineEntryOut(BaseModel):
     label: str = Field(description="What happened, in French.")
 
 
-ORDER_STATUSES = Literal[
-    "pending_payment",
-    "payment_action_required",
-    "payment_refused",
-    "confirmed",
-    "cancelled",
-    "released",
-    "backordered",
-    "processing",
-    "shipped",
-    "delivered",
-]
+# The statuses, from the domain, as a plain string enumeration in OpenAPI.
+STATUS_VALUES: list[JsonValue] = [s.value for s in Status]
 
 
 class OrderOut(BaseModel):
     id: UUID = Field(description="Order id (use it in /orders/{id}).")
     number: str = Field(description="Human order number, e.g. 'JG-2026-000123'.")
-    status: ORDER_STATUSES = Field(description="Where the order is in its life.")
+    status: str = Field(
+        description="Where the order is in its life.", json_schema_extra={"enum": STATUS_VALUES}
+    )
     status_label: str = Field(description="The status in French.")
     revision: int = Field(description="0 when placed, +1 per modification.")
     modifiable: bool = Field(description="PATCH is accepted now.")
@@ -316,7 +198,8 @@ class OrderOut(BaseModel):
     timeline: list[TimelineEntryOut] = Field(description="What happened and when, oldest first.")
 
 
-def order_out(order: Order, entries: list[TimelineEntry]) -> OrderOut:
+def order_view(order: Order, entries: list[TimelineEntry]) -> OrderOut:
+    """The order as the storefront shows it: status in French, totals, timeline..."""
     return OrderOut(
         id=order.id,
         number=order.number,
@@ -331,37 +214,11 @@ def order_out(order: Order, entries: list[TimelineEntry]) -> OrderOut:
         released_at=order.released_at,
         customer=CustomerOut(**order.customer.model_dump()),
         lines=[LineOut(**line.model_dump()) for line in order.lines],
-        totals=TotalsOut(
-            subtotal=order.totals.subtotal,
-            shipping=order.totals.shipping,
-            total=order.totals.total,
-            vat=order.totals.vat,
-            total_excl_vat=order.totals.total - order.totals.vat,
-            vat_breakdown=[
-                VatLineOut(
-                    rate=v.rate,
-                    goods=v.goods,
-                    shipping=v.shipping,
-                    total_incl_vat=v.total_incl_vat,
-                    total_excl_vat=v.total_excl_vat,
-                    vat=v.vat,
-                )
-                for v in order.totals.vat_breakdown
-            ],
-        ),
+        totals=totals_view(order.totals),
         shipping_method=ShippingOut(**order.shipping_method.model_dump()),
         shipping_address=order.shipping_address,
         billing_address=order.billing_address,
-        payment=PaymentOut(
-            method_type=order.payment_method_type,
-            authorized=order.amount_authorized,
-            next_action=NextActionOut(type=order.next_action.type, url=order.next_action.url)
-            if order.next_action
-            else None,
-            payment_intent_id=order.next_action.payment_intent_id if order.next_action else None,
-            client_secret=order.next_action.client_secret if order.next_action else None,
-            refusal_reason=order.refusal.reason if order.refusal else None,
-        ),
+        payment=payment_view(order),
         delivery_estimate=DeliveryOut(
             earliest=order.delivery.earliest, latest=order.delivery.latest
         )
@@ -383,4 +240,61 @@ def order_out(order: Order, entries: list[TimelineEntry]) -> OrderOut:
         if order.cancellation
         else None,
         timeline=[TimelineEntryOut(at=e.at, kind=e.kind, label=e.label) for e in entries],
+    )
+
+
+def product_view(product: Product) -> ProductOut:
+    return ProductOut(
+        sku=product.sku,
+        name=product.name,
+        price=product.price,
+        category=product.category,
+        vat_rate=product.vat_rate,
+        on_sale=product.on_sale,
+    )
+
+
+def shipping_method_view(option: ShippingOption) -> ShippingMethodOut:
+    return ShippingMethodOut(
+        code=option.code,
+        label=option.label,
+        price=option.price,
+        vat_rate=option.vat_rate,
+        transit_days_min=option.transit_days_min,
+        transit_days_max=option.transit_days_max,
+    )
+
+
+def totals_view(totals: Totals) -> TotalsOut:
+    return TotalsOut(
+        subtotal=totals.subtotal,
+        shipping=totals.shipping,
+        total=totals.total,
+        vat=totals.vat,
+        total_excl_vat=totals.total - totals.vat,
+        vat_breakdown=[
+            VatLineOut(
+                rate=v.rate,
+                goods=v.goods,
+                shipping=v.shipping,
+                total_incl_vat=v.total_incl_vat,
+                total_excl_vat=v.total_excl_vat,
+                vat=v.vat,
+            )
+            for v in totals.vat_breakdown
+        ],
+    )
+
+
+def payment_view(order: Order) -> PaymentOut:
+    """The payment's state; the 3-D Secure step while it is pending."""
+    return PaymentOut(
+        method_type=order.payment_method_type,
+        authorized=order.amount_authorized,
+        next_action=NextActionOut(type=order.next_action.type, url=order.next_action.url)
+        if order.next_action
+        else None,
+        payment_intent_id=order.next_action.payment_intent_id if order.next_action else None,
+        client_secret=order.next_action.client_secret if order.next_action else None,
+        refusal_reason=order.refusal.reason if order.refusal else None,
     )
