@@ -8,6 +8,8 @@ from uuid import UUID
 
 import asyncpg
 
+from notifications.domain import EmailStatus, FailureKind
+
 __all__ = [
     "ClaimedEmail",
     "NewEmail",
@@ -33,7 +35,7 @@ __all__ = [
 
 @dataclass(frozen=True)
 class NewEmail:
-    """A send intent, as the handler records it."""
+    """A send intent, as the use case records it (``usecases.emails``)."""
 
     event_id: UUID
     event_type: str
@@ -53,11 +55,11 @@ class NewEmail:
     attachment_path: str | None
     attachment_filename: str | None
     attachment_type: str | None
-    status: str
+    status: EmailStatus
     exempt_from_suppression: bool = False
     forget_after_send: bool = False
     last_error: str | None = None
-    failure_kind: str | None = None
+    failure_kind: FailureKind | None = None
 
 
 @dataclass(frozen=True)
@@ -116,11 +118,11 @@ async def insert_email(conn: asyncpg.Connection, email: NewEmail) -> bool:
         email.attachment_path,
         email.attachment_filename,
         email.attachment_type,
-        email.status,
+        str(email.status),
         email.exempt_from_suppression,
         email.forget_after_send,
         email.last_error,
-        email.failure_kind,
+        str(email.failure_kind) if email.failure_kind else None,
         email.event_occurred_at,
     )
     return bool(inserted)
@@ -390,7 +392,7 @@ async def mark_retry(
 
 
 async def mark_failed(
-    conn: asyncpg.Connection, email_id: int, lease_token: UUID, kind: str, error: str
+    conn: asyncpg.Connection, email_id: int, lease_token: UUID, kind: FailureKind, error: str
 ) -> bool:
     recorded = await conn.fetchval(
         """UPDATE notification_emails
@@ -402,7 +404,7 @@ async def mark_failed(
            RETURNING true""",
         email_id,
         lease_token,
-        kind,
+        str(kind),
         error[:2000],
     )
     return bool(recorded)

@@ -1,32 +1,19 @@
-"""Which email an event gives, to whom, and the rules around it. Pure: no I/O.
+"""Which email an event gives, to whom: :func:`plan_emails`. Pure: no I/O.
 
-- :func:`plan_emails` maps a customer-facing event to zero or more :class:`EmailPlan` (one per
-  template); the handler renders and records each one as a send intent. An account link
-  (reset, email change, verification) comes sealed for notifications: the plan carries it
-  opened with the link sealing key (:class:`jg_events.LinkSealer`, pure computation).
-- The Message-ID of an email is derived from (event id, template): every attempt to send the
-  same email carries the same Message-ID, so a resend after a crash is recognisable.
-- Erasure: the suppression list holds keyed hashes of addresses, never the addresses.
-- French labels of the enums the emails explain (refusal reasons, carriers, ...).
+An account link (reset, email change, verification) comes sealed for notifications: the plan
+carries it opened with the link sealing key (:class:`jg_events.LinkSealer`, pure computation).
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
 from dataclasses import dataclass
-from datetime import datetime
 from enum import StrEnum
-from uuid import UUID, uuid5
+from uuid import UUID
 
 from jg_events import (
     Backordered,
-    CancellationReason,
-    Carrier,
-    ClaimKind,
     ClaimOpened,
-    ClaimResolution,
     ClaimResolved,
     CustomerErased,
     CustomerErasureRequested,
@@ -51,9 +38,7 @@ from jg_events import (
     PaymentCancellationReason,
     PaymentCancelled,
     PaymentRefused,
-    RefundCause,
     RefundIssued,
-    RefusalReason,
     ReturnAccepted,
     ReturnRejected,
     Shipped,
@@ -66,14 +51,8 @@ __all__ = [
     "LinkUnavailableError",
     "Template",
     "account_link",
-    "confirmation_allowed",
-    "gives_up",
-    "is_deliverable_address",
-    "message_id",
+    "invoice_filename",
     "plan_emails",
-    "recipient_hash",
-    "retry_delay",
-    "suppression_lifted",
 ]
 
 
@@ -326,152 +305,3 @@ def plan_emails(event: Event, links: LinkSealer | None = None) -> list[EmailPlan
             ]
         case _:
             return []
-
-
-# --- Rules ------------------------------------------------------------------------------------
-
-
-def confirmation_allowed(confirmed_revision: int, refused_revision: int | None) -> bool:
-    """A confirmation never follows a refused payment of the same (or a later) revision."""
-    return refused_revision is None or refused_revision < confirmed_revision
-
-
-def suppression_lifted(requested_at: datetime, event: Event, occurred_at: datetime) -> bool:
-    """True when the customer gave us the address again after asking for erasure.
-
-    A new account with the same address, a customer asking to move their account to it, or a
-    new order placed with it, is a new relationship: its emails (the confirmation link the
-    address must follow, the order confirmation that is a legal duty) must go out again.
-    """
-    if isinstance(event, CustomerRegistered | EmailChangeRequested | EmailChangeRequestedV1):
-        return occurred_at > requested_at
-    if isinstance(event, OrderConfirmed):
-        return event.placed_at > requested_at
-    return False
-
-
-def message_id(event_id: UUID, template: str, domain: str) -> str:
-    """The stable Message-ID of the email ``template`` about event ``event_id``."""
-    return f"<{uuid5(_MESSAGE_ID_NAMESPACE, f'{event_id}/{template}')}@{domain}>"
-
-
-_MESSAGE_ID_NAMESPACE = UUID("8d1c43a4-5a61-4c33-9d8e-7c0b0f6a0a61")
-
-
-def normalise_address(address: str) -> str:
-    return address.strip().lower()
-
-
-def recipient_hash(address: str, key: bytes) -> str:
-    """Keyed hash of an address: lets us recognise it without keeping it."""
-    return hmac.new(key, normalise_address(address).encode(), hashlib.sha256).hexdigest()
-
-
-_LOCAL = r"[^\s@\"(),:;<>\[\]\\.]+(?:\.[^\s@\"(),:;<>\[\]\\.]+)*"
-_LABEL = r"[^\W_](?:[\w-]{0,61}[^\W_])?"
-_ADDRESS = re.compile(rf"^{_LOCAL}@(?:{_LABEL}\.)+[^\W\d_]{{2,63}}$")
-
-
-_NEVER_DELIVERED_TLDS = frozenset({"invalid"})
-"""RFC 6761: ``.invalid`` never resolves; it is the pseudonym domain of erased customers."""
-
-
-def is_deliverable_address(address: str) -> bool:
-    """A syntactically deliverable address (the relay decides the rest with a 5xx).
-
-    Not an address at ``.invalid``: checkout, payment and fulfillment put such a pseudonym
-    in place of an erased customer's email, and events about their orders still carry it.
-    """
-    return (
-        len(address) <= 254
-        and address.isprintable()
-        and _ADDRESS.match(address) is not None
-        and address.rsplit(".", 1)[-1].lower() not in _NEVER_DELIVERED_TLDS
-    )
-
-
-def retry_delay(attempt: int, *, first: float, maximum: float, jitter: float = 0.0) -> float:
-    """Seconds to wait after the ``attempt``-th transient failure (exponential, capped).
-
-    ``jitter`` in [-1, 1] spreads retries by up to 20 % so a recovered relay is not hit by
-    every queued email at the same instant.
-    """
-    base = min(maximum, first * 2 ** max(0, attempt - 1))
-    return max(0.0, base * (1 + 0.2 * max(-1.0, min(1.0, jitter))))
-
-
-def gives_up(*, outage: bool, deferred_for: float, give_up_after: float) -> bool:
-    """Does this transient failure end the email (``failed``, ``expired``)?
-
-    Only when the relay answered about this very message and has kept deferring it (a 4xx to
-    RCPT or DATA) for ``give_up_after`` seconds (``deferred_for``: since its first deferral).
-    An outage (the relay or payment unreachable, or refusing everything) never does: however
-    long it lasts, the email only waits.
-    """
-    return not outage and deferred_for >= give_up_after
-
-
-# --- French wording of what events say in codes -------------------------------------------------
-
-REFUSAL_REASONS: dict[RefusalReason, str] = {
-    RefusalReason.INCORRECT_CARD_DETAILS: "les coordonnées bancaires saisies sont incorrectes "
-    "(numéro de carte, date d'expiration ou cryptogramme visuel)",
-    RefusalReason.LIMIT_REACHED: "le plafond de paiement de votre carte est atteint",
-    RefusalReason.INSUFFICIENT_FUNDS: "les fonds disponibles sur votre compte sont insuffisants",
-    RefusalReason.AUTHENTICATION_FAILED: "l'authentification du paiement (3-D Secure) n'a pas "
-    "abouti",
-    RefusalReason.UNSUPPORTED_METHOD: "ce moyen de paiement ne fait pas partie de ceux que "
-    "propose notre boutique (cartes Visa, Mastercard et Maestro, ainsi que Revolut Pay)",
-    RefusalReason.OTHER: "votre banque a refusé le paiement sans nous en préciser la raison",
-}
-
-REFUSAL_ADVICE: dict[RefusalReason, str] = {
-    RefusalReason.INCORRECT_CARD_DETAILS: "Vérifiez le numéro, la date d'expiration et le "
-    "cryptogramme de votre carte avant de réessayer.",
-    RefusalReason.LIMIT_REACHED: "Votre banque peut relever temporairement ce plafond, ou "
-    "vous pouvez utiliser un autre moyen de paiement.",
-    RefusalReason.INSUFFICIENT_FUNDS: "Vous pouvez utiliser une autre carte ou Revolut Pay, "
-    "ou réessayer une fois votre compte approvisionné.",
-    RefusalReason.AUTHENTICATION_FAILED: "Lors de votre prochaine tentative, gardez votre "
-    "téléphone à portée de main pour valider le paiement dans l'application ou par le code "
-    "reçu de votre banque.",
-    RefusalReason.UNSUPPORTED_METHOD: "Choisissez une carte Visa, Mastercard ou Maestro, ou "
-    "Revolut Pay.",
-    RefusalReason.OTHER: "Votre banque pourra vous indiquer la raison de ce refus.",
-}
-
-CANCELLATION_REASONS: dict[CancellationReason, str] = {
-    CancellationReason.CUSTOMER_REQUEST: "à votre demande",
-    CancellationReason.CUSTOMER_SERVICE: "par notre service client",
-    CancellationReason.PAYMENT_NOT_COMPLETED: "car le paiement n'a pas été finalisé "
-    "(l'authentification demandée par votre banque n'a pas été effectuée)",
-    CancellationReason.OTHER: "",
-}
-
-CARRIERS: dict[Carrier, str] = {
-    Carrier.JAPAN_POST_EMS: "Japan Post (EMS)",
-    Carrier.DHL: "DHL Express",
-    Carrier.FEDEX: "FedEx",
-    Carrier.UPS: "UPS",
-    Carrier.COLISSIMO: "Colissimo",
-    Carrier.CHRONOPOST: "Chronopost",
-}
-
-CLAIM_KINDS: dict[ClaimKind, str] = {
-    ClaimKind.MISSING_ITEM: "article manquant",
-    ClaimKind.DAMAGED_ITEM: "article endommagé",
-}
-
-CLAIM_RESOLUTIONS: dict[ClaimResolution, str] = {
-    ClaimResolution.RESHIP: "nous vous renvoyons les articles concernés",
-    ClaimResolution.REFUND: "nous vous remboursons les articles concernés",
-    ClaimResolution.REJECTED: "nous ne sommes malheureusement pas en mesure d'y donner une "
-    "suite favorable",
-}
-
-REFUND_CAUSES: dict[RefundCause, str] = {
-    RefundCause.RETURN: "votre retour",
-    RefundCause.CLAIM: "votre réclamation",
-}
-
-PAYMENT_METHODS: dict[str, str] = {"card": "carte bancaire", "revolut_pay": "Revolut Pay"}
