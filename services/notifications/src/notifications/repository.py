@@ -295,31 +295,32 @@ async def claim_due(conn: asyncpg.Connection, *, limit: int, lease: float) -> li
             limit,
             lease,
         )
-    return [
-        ClaimedEmail(
-            id=r["id"],
-            event_id=r["event_id"],
-            template=r["template"],
-            message_id=r["message_id"],
-            recipient=r["recipient"],
-            recipient_name=r["recipient_name"],
-            subject=r["subject"] or "",
-            body_text=r["body_text"] or "",
-            body_html=r["body_html"] or "",
-            attachment_path=r["attachment_path"],
-            attachment_filename=r["attachment_filename"],
-            attachment_type=r["attachment_type"],
-            date_header=r["date_header"],
-            created_at=r["created_at"],
-            attempts=r["attempts"],
-            exempt_from_suppression=r["exempt_from_suppression"],
-            suppressed=r["suppressed"],
-            outcome_unknown=r["outcome_unknown"],
-            lease_token=r["lease_token"],
-            deferred_since=r["deferred_since"],
-        )
-        for r in sorted(rows, key=lambda r: r["id"])
-    ]
+    return [_claimed(r) for r in sorted(rows, key=lambda r: r["id"])]
+
+
+def _claimed(r: asyncpg.Record) -> ClaimedEmail:
+    return ClaimedEmail(
+        id=r["id"],
+        event_id=r["event_id"],
+        template=r["template"],
+        message_id=r["message_id"],
+        recipient=r["recipient"],
+        recipient_name=r["recipient_name"],
+        subject=r["subject"] or "",
+        body_text=r["body_text"] or "",
+        body_html=r["body_html"] or "",
+        attachment_path=r["attachment_path"],
+        attachment_filename=r["attachment_filename"],
+        attachment_type=r["attachment_type"],
+        date_header=r["date_header"],
+        created_at=r["created_at"],
+        attempts=r["attempts"],
+        exempt_from_suppression=r["exempt_from_suppression"],
+        suppressed=r["suppressed"],
+        outcome_unknown=r["outcome_unknown"],
+        lease_token=r["lease_token"],
+        deferred_since=r["deferred_since"],
+    )
 
 
 async def renew_lease(

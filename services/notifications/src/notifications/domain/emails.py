@@ -132,7 +132,9 @@ _ORDER_TEMPLATES: dict[type[Event], Template] = {
 }
 
 
-def _order_plan(event: OrderEvent, template: Template, **extra: object) -> EmailPlan:
+def _order_plan(
+    event: OrderEvent, template: Template, *, attachment: Attachment | None = None
+) -> EmailPlan:
     customer = event.customer
     return EmailPlan(
         template=template,
@@ -143,7 +145,7 @@ def _order_plan(event: OrderEvent, template: Template, **extra: object) -> Email
         ordering_key=f"order:{event.order_id}",
         order_id=event.order_id,
         customer_id=customer.customer_id,
-        **extra,  # type: ignore[arg-type]
+        attachment=attachment,
     )
 
 
@@ -194,8 +196,11 @@ def _account_plan(
     *,
     to_email: str | None = None,
     last_name: str | None = None,
-    **extra: object,
+    link: str | None = None,
+    erasure: bool = False,
 ) -> EmailPlan:
+    """``erasure``: the acknowledgement or confirmation of an erasure, exempt from the
+    suppression, forgetting its own address once sent."""
     name = f"{event.first_name} {last_name}" if last_name else event.first_name
     return EmailPlan(
         template=template,
@@ -205,7 +210,9 @@ def _account_plan(
         first_name=event.first_name,
         ordering_key=f"customer:{event.customer_id}",
         customer_id=event.customer_id,
-        **extra,  # type: ignore[arg-type]
+        link=link,
+        exempt_from_suppression=erasure,
+        forget_after_send=erasure,
     )
 
 
@@ -221,6 +228,12 @@ def plan_emails(event: Event, links: LinkSealer | None = None) -> list[EmailPlan
     ``links`` opens the sealed link of account events (:class:`LinkUnavailableError` if it
     cannot: no key, or another key than accounts').
     """
+    if isinstance(event, OrderEvent):
+        return _order_emails(event)
+    return _account_emails(event, links)
+
+
+def _order_emails(event: OrderEvent) -> list[EmailPlan]:
     match event:
         case PaymentCancelled(reason=reason):
             # A superseded hold (a modification re-authorised) or an expiry is no news for
@@ -239,69 +252,51 @@ def plan_emails(event: Event, links: LinkSealer | None = None) -> list[EmailPlan
             )
             attachment = Attachment(path=event.download_path, filename=invoice_filename(event))
             return [_order_plan(event, template, attachment=attachment)]
-        case OrderEvent() if type(event) in _ORDER_TEMPLATES:
+        case _ if type(event) in _ORDER_TEMPLATES:
             return [_order_plan(event, _ORDER_TEMPLATES[type(event)])]
+        case _:
+            return []
+
+
+def _account_emails(event: Event, links: LinkSealer | None) -> list[EmailPlan]:
+    match event:
         case CustomerRegistered():
             # With the link that verifies the address when accounts gave one.
-            return [
-                _account_plan(
-                    event,
-                    Template.WELCOME,
-                    last_name=event.last_name,
-                    link=account_link(event, links),
-                )
-            ]
+            link = account_link(event, links)
+            return [_account_plan(event, Template.WELCOME, last_name=event.last_name, link=link)]
         case PasswordResetRequested() | PasswordResetRequestedV1():
             return [_account_plan(event, Template.PASSWORD_RESET, link=account_link(event, links))]
         case EmailChangeRequested() | EmailChangeRequestedV1():
             # Only the new address, which must confirm; the current one is warned once the
             # change is confirmed (CustomerUpdated -> EMAIL_CHANGED), not at the request.
-            return [
-                _account_plan(
-                    event,
-                    Template.EMAIL_CHANGE_CONFIRMATION,
-                    to_email=event.new_email,
-                    link=account_link(event, links),
-                )
-            ]
+            template, to_email = Template.EMAIL_CHANGE_CONFIRMATION, event.new_email
+            link = account_link(event, links)
+            return [_account_plan(event, template, to_email=to_email, link=link)]
         case EmailVerificationRequested():
-            return [
-                _account_plan(event, Template.EMAIL_VERIFICATION, link=account_link(event, links))
-            ]
+            link = account_link(event, links)
+            return [_account_plan(event, Template.EMAIL_VERIFICATION, link=link)]
         case CustomerUpdated():
-            plans = []
-            if CustomerField.EMAIL in event.changed_fields and event.previous_email:
-                # The security notice goes to the address that is no longer in use.
-                plans.append(
-                    _account_plan(
-                        event,
-                        Template.EMAIL_CHANGED,
-                        to_email=event.previous_email,
-                        last_name=event.last_name,
-                    )
-                )
-            if CustomerField.PASSWORD in event.changed_fields:
-                plans.append(
-                    _account_plan(event, Template.PASSWORD_CHANGED, last_name=event.last_name)
-                )
-            return plans
+            return _profile_change_emails(event)
         case CustomerErasureRequested():
-            return [
-                _account_plan(
-                    event,
-                    Template.ERASURE_REQUESTED,
-                    exempt_from_suppression=True,
-                    forget_after_send=True,
-                )
-            ]
+            return [_account_plan(event, Template.ERASURE_REQUESTED, erasure=True)]
         case CustomerErased():
-            return [
-                _account_plan(
-                    event,
-                    Template.ERASURE_DONE,
-                    exempt_from_suppression=True,
-                    forget_after_send=True,
-                )
-            ]
+            return [_account_plan(event, Template.ERASURE_DONE, erasure=True)]
         case _:
             return []
+
+
+def _profile_change_emails(event: CustomerUpdated) -> list[EmailPlan]:
+    plans = []
+    if CustomerField.EMAIL in event.changed_fields and event.previous_email:
+        # The security notice goes to the address that is no longer in use.
+        plans.append(
+            _account_plan(
+                event,
+                Template.EMAIL_CHANGED,
+                to_email=event.previous_email,
+                last_name=event.last_name,
+            )
+        )
+    if CustomerField.PASSWORD in event.changed_fields:
+        plans.append(_account_plan(event, Template.PASSWORD_CHANGED, last_name=event.last_name))
+    return plans

@@ -18,7 +18,7 @@ import structlog
 from jg_messaging import utcnow
 
 from notifications import domain, repository
-from notifications.domain import FailureKind, FailureOutcome
+from notifications.domain import EmailStatus, FailureKind, FailureOutcome
 from notifications.mail import Failure
 from notifications.repository import ClaimedEmail
 from notifications.settings import NotificationsSettings
@@ -56,7 +56,7 @@ async def record_suppressed(
     pool: asyncpg.Pool, email: ClaimedEmail, bound: structlog.stdlib.BoundLogger
 ) -> None:
     """The address or the account asked for erasure meanwhile: not sent, forgotten."""
-    if await _under_lease(pool, email, bound, "suppressed", repository.mark_suppressed):
+    if await _under_lease(pool, email, bound, EmailStatus.SUPPRESSED, repository.mark_suppressed):
         bound.info("email_suppressed")
 
 
@@ -68,7 +68,7 @@ async def record_sent(
     def mark(conn: asyncpg.Connection, email_id: int, token: UUID) -> Awaitable[bool]:
         return repository.mark_sent(conn, email_id, token, response)
 
-    if await _under_lease(pool, email, bound, "sent", mark):
+    if await _under_lease(pool, email, bound, EmailStatus.SENT, mark):
         bound.info("email_sent")
 
 
@@ -99,7 +99,7 @@ async def record_failure(
     def mark(conn: asyncpg.Connection, email_id: int, token: UUID) -> Awaitable[bool]:
         return repository.mark_failed(conn, email_id, token, kind, failure.reason)
 
-    if not await _under_lease(pool, email, bound, "failed", mark):
+    if not await _under_lease(pool, email, bound, EmailStatus.FAILED, mark):
         return
     if outcome is FailureOutcome.FAILED:
         bound.error("email_failed_permanently", reason=failure.reason)
@@ -133,7 +133,7 @@ async def _retry(
             conn, email_id, token, failure.reason, delay, deferred=not failure.outage
         )
 
-    if await _under_lease(pool, email, bound, "retry", mark):
+    if await _under_lease(pool, email, bound, FailureOutcome.RETRY, mark):
         level = bound.error if waited >= DELAYED_ALERT_AFTER else bound.warning
         level(
             "email_retry_scheduled",
@@ -148,7 +148,7 @@ async def _under_lease(
     pool: asyncpg.Pool,
     email: ClaimedEmail,
     bound: structlog.stdlib.BoundLogger,
-    outcome: str,
+    outcome: EmailStatus | FailureOutcome,
     mark: Mark,
 ) -> bool:
     """Record an outcome under the email's lease; False (logged) if the lease was lost."""
