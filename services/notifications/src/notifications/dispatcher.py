@@ -1,9 +1,14 @@
 """The delivery loop: sends the recorded intents over SMTP, outside any transaction.
 
+Its database steps (claim, renewal, outcomes) are the use cases of
+:mod:`notifications.usecases.delivery`, each a short transaction of its own; this module holds
+the loop, the send slots, the lease clock and the SMTP call.
+
 Exactly once, as the customer sees it, with several replicas on one database:
 
-1. a handler records the intent (one row per event and template, with its Message-ID) in the
-   same transaction as the inbox record: a redelivered event finds both and does nothing;
+1. a handler's use case (:mod:`notifications.usecases.emails`) records the intent (one row
+   per event and template, with its Message-ID) in the same transaction as the inbox record:
+   a redelivered event finds both and does nothing;
 2. the dispatcher claims due rows in a short transaction (``FOR UPDATE SKIP LOCKED``), only as
    many as it has free send slots (``dispatch_concurrency``, at most ``dispatch_batch_size``
    per poll): no claimed row waits for a slot. Each claim gets a lease (``next_attempt_at =
