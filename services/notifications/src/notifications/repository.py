@@ -1,4 +1,9 @@
-"""PostgreSQL access (asyncpg, plain SQL). Every function takes the connection to use."""
+"""PostgreSQL access (asyncpg, plain SQL). Every function takes the connection to use.
+
+Statuses are :class:`~notifications.domain.EmailStatus` outside this module; the SQL spells
+them as literals (``status = 'pending'``) on purpose: the delivery queue's partial indexes
+(``WHERE status = 'pending'``) serve a prepared statement only when it says the same literal.
+"""
 
 from __future__ import annotations
 
