@@ -14,37 +14,29 @@ from jg_messaging import (
     health_router,
     install_data_error_handler,
     install_unavailable_handler,
+    register_handlers,
 )
 from jg_web import BodyLimit, input_guard, validation_error_handler
+from jg_web.http import install_error_handlers
 
+from notifications import routes
+from notifications.context import SERVICE, Context, renderer_for
 from notifications.dispatcher import Dispatcher
-from notifications.handlers import SERVICE, EmailRecorder, register_handlers
-from notifications.rendering import Renderer, Shop
-from notifications.routes import previews_router
+from notifications.handlers import DESCRIPTION, HANDLERS, TITLE
 from notifications.settings import NotificationsSettings
 
 __all__ = ["MIGRATIONS", "create_app", "renderer_for"]
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-
-
-def renderer_for(settings: NotificationsSettings) -> Renderer:
-    shop = Shop(
-        shop_url=settings.shop_url,
-        customer_space_url=settings.customer_space_url,
-        contact_email=settings.reply_to_address.addr_spec,
-        seller=settings.seller,
-        return_costs_borne_by_customer=settings.return_costs_borne_by_customer,
-    )
-    return Renderer(shop, timezone=settings.timezone)
+INVALID_MESSAGE = "La requête contient des erreurs."
 
 
 def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
     settings = settings or NotificationsSettings()
     runtime = ServiceRuntime(SERVICE, settings, MIGRATIONS)  # no connection opened here
-    renderer = renderer_for(settings)
     dispatcher = Dispatcher(settings)
-    register_handlers(runtime, EmailRecorder(runtime, settings, renderer, dispatcher.wake))
+    ctx = Context(runtime, settings, renderer_for(settings), wake=dispatcher.wake)
+    register_handlers(runtime, ctx, HANDLERS, title=TITLE, description=DESCRIPTION)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -61,14 +53,22 @@ def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
         lifespan=lifespan,
         dependencies=[Depends(input_guard())],  # path and query values: jg_web's text rule
     )
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    envelope = install_error_handlers(
+        app,
+        problems_key="details",
+        invalid_message=INVALID_MESSAGE,
+        # notifications' 422 names a path or query value without its "path."/"query." prefix
+        # ("template", "lang"), as jg_web's validation_error_handler does; jg_web.http keeps it.
+        extra={RequestValidationError: validation_error_handler},
+    )
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, envelope=envelope)
     app.add_middleware(CorrelationMiddleware)
-    app.add_exception_handler(RequestValidationError, validation_error_handler)
     install_unavailable_handler(app)
     install_data_error_handler(app)
     app.include_router(health_router(runtime))
     if settings.previews_on:
-        app.include_router(previews_router(renderer))
+        app.include_router(routes.router)
     app.state.runtime = runtime
+    app.state.context = ctx  # routes.renderer
     app.state.dispatcher = dispatcher
     return app

@@ -1,9 +1,14 @@
 """The delivery loop: sends the recorded intents over SMTP, outside any transaction.
 
+Its database steps (claim, renewal, outcomes) are the use cases of
+:mod:`notifications.usecases.delivery`, each a short transaction of its own; this module holds
+the loop, the send slots, the lease clock and the SMTP call.
+
 Exactly once, as the customer sees it, with several replicas on one database:
 
-1. a handler records the intent (one row per event and template, with its Message-ID) in the
-   same transaction as the inbox record: a redelivered event finds both and does nothing;
+1. a handler's use case (:mod:`notifications.usecases.emails`) records the intent (one row
+   per event and template, with its Message-ID) in the same transaction as the inbox record:
+   a redelivered event finds both and does nothing;
 2. the dispatcher claims due rows in a short transaction (``FOR UPDATE SKIP LOCKED``), only as
    many as it has free send slots (``dispatch_concurrency``, at most ``dispatch_batch_size``
    per poll): no claimed row waits for a slot. Each claim gets a lease (``next_attempt_at =
@@ -37,27 +42,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import random
-from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
-from uuid import UUID
 
 import asyncpg
 import structlog
 
-from notifications import repository
-from notifications.domain import gives_up, retry_delay
 from notifications.invoices import InvoiceClient
 from notifications.mail import OutgoingEmail, SmtpSender, build_message, classify
 from notifications.repository import ClaimedEmail
 from notifications.settings import NotificationsSettings
+from notifications.usecases import delivery
 
 __all__ = ["Dispatcher"]
 
 log = structlog.get_logger(__name__)
-
-# An email still not delivered this long after it was written is an error an operator sees.
-DELAYED_ALERT_AFTER = 3600.0
 
 
 class Dispatcher:
@@ -161,8 +158,7 @@ class Dispatcher:
             return 0, 0
         lease = self.settings.send_lease
         claimed_at = asyncio.get_running_loop().time()  # before the claim: a safe lower bound
-        async with self._pool.acquire() as conn:
-            claimed = await repository.claim_due(conn, limit=wanted, lease=lease)
+        claimed = await delivery.claim(self._pool, limit=wanted, lease=lease)
         for email in claimed:
             task = asyncio.create_task(
                 self.deliver(email, leased_until=claimed_at + lease),
@@ -196,8 +192,7 @@ class Dispatcher:
         )
         try:
             if email.recipient is None or (email.suppressed and not email.exempt_from_suppression):
-                if await self._record(email, bound, "suppressed", repository.mark_suppressed):
-                    bound.info("email_suppressed")
+                await delivery.record_suppressed(self._pool, email, bound)
                 return
             if email.outcome_unknown:
                 bound.warning("email_resent_after_unknown_outcome")
@@ -214,15 +209,11 @@ class Dispatcher:
             try:
                 response = sending.result()
             except Exception as exc:
-                await self._record_failure(email, exc, bound)
+                await delivery.record_failure(
+                    self._pool, email, classify(exc), self.settings, bound
+                )
                 return
-            if await self._record(
-                email,
-                bound,
-                "sent",
-                lambda conn, email_id, token: repository.mark_sent(conn, email_id, token, response),
-            ):
-                bound.info("email_sent")
+            await delivery.record_sent(self._pool, email, response, bound)
         except Exception as exc:  # the database is away: the lease runs out, the email is resent
             bound.error("email_outcome_not_recorded", error=repr(exc))
 
@@ -280,90 +271,10 @@ class Dispatcher:
                 return False
             try:
                 async with asyncio.timeout(leased_until - renewal_started):
-                    async with pool.acquire() as conn:
-                        renewed = await repository.renew_lease(
-                            conn, email.id, email.lease_token, lease
-                        )
+                    renewed = await delivery.renew_lease(pool, email, lease)
             except Exception as exc:  # TimeoutError included: the deadline check decides
                 bound.warning("email_lease_renewal_failed", error=repr(exc))
                 continue
             if not renewed:
                 return False
             leased_until = renewal_started + lease
-
-    async def _record(
-        self,
-        email: ClaimedEmail,
-        bound: structlog.stdlib.BoundLogger,
-        outcome: str,
-        mark: Callable[[asyncpg.Connection, int, UUID], Awaitable[bool]],
-    ) -> bool:
-        """Record an outcome under the email's lease; False (logged) if the lease was lost."""
-        assert self._pool is not None
-        async with self._pool.acquire() as conn:
-            recorded = await mark(conn, email.id, email.lease_token)
-        if not recorded:
-            bound.warning("email_outcome_discarded_lease_lost", outcome=outcome)
-        return recorded
-
-    async def _record_failure(
-        self, email: ClaimedEmail, exc: Exception, bound: structlog.stdlib.BoundLogger
-    ) -> None:
-        failure = classify(exc)
-        now = datetime.now(UTC)
-        waited = (now - email.created_at).total_seconds()
-        deferred_for = 0.0
-        if not failure.outage and email.deferred_since is not None:
-            deferred_for = (now - email.deferred_since).total_seconds()
-        if failure.permanent:
-            if await self._record(
-                email,
-                bound,
-                "failed",
-                lambda conn, email_id, token: repository.mark_failed(
-                    conn, email_id, token, "permanent", failure.reason
-                ),
-            ):
-                bound.error("email_failed_permanently", reason=failure.reason)
-        elif gives_up(
-            outage=failure.outage,
-            deferred_for=deferred_for,
-            give_up_after=self.settings.give_up_after,
-        ):
-            if await self._record(
-                email,
-                bound,
-                "failed",
-                lambda conn, email_id, token: repository.mark_failed(
-                    conn, email_id, token, "expired", failure.reason
-                ),
-            ):
-                bound.error(
-                    "email_given_up",
-                    reason=failure.reason,
-                    deferred_for_seconds=round(deferred_for),
-                    age_seconds=round(waited),
-                )
-        else:
-            delay = retry_delay(
-                email.attempts,
-                first=self.settings.retry_first_delay,
-                maximum=self.settings.retry_max_delay,
-                jitter=random.uniform(-1, 1),
-            )
-            if await self._record(
-                email,
-                bound,
-                "retry",
-                lambda conn, email_id, token: repository.mark_retry(
-                    conn, email_id, token, failure.reason, delay, deferred=not failure.outage
-                ),
-            ):
-                level = bound.error if waited >= DELAYED_ALERT_AFTER else bound.warning
-                level(
-                    "email_retry_scheduled",
-                    reason=failure.reason,
-                    retry_in=delay,
-                    outage=failure.outage,
-                    waiting_for_seconds=round(waited),
-                )

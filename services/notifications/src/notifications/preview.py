@@ -46,9 +46,12 @@ from jg_events import (
     Shipped,
 )
 from jg_events.examples import EXAMPLE_LINK_SEALING_KEY, example
+from jg_messaging import Environment, PlatformSettings
 
+from notifications.context import renderer_for
 from notifications.domain import EmailPlan, Template, plan_emails
 from notifications.rendering import RenderedEmail, Renderer
+from notifications.settings import NotificationsSettings
 
 __all__ = ["main", "preview_plans", "render_all", "write_previews"]
 
@@ -172,11 +175,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("outdir", type=Path, help="folder to write the previews into")
     args = parser.parse_args(argv)
-    from jg_messaging import Environment, PlatformSettings
-
-    from notifications.app import renderer_for
-    from notifications.settings import NotificationsSettings
-
     # Previews are a developer's tool: sample data, development settings.
     development = PlatformSettings(environment=Environment.DEVELOPMENT)
     written = write_previews(args.outdir, renderer_for(NotificationsSettings(platform=development)))

@@ -125,7 +125,8 @@ def full_date(value: date) -> str:
 
 
 def country(code: str) -> str:
-    return LOCALE.territories.get(code, code)
+    name: str = LOCALE.territories.get(code, code)
+    return name
 
 
 _CONTROL_OR_SPACES = re.compile(r"[\x00-\x20\x7f\u2028\u2029]+")

@@ -1,4 +1,9 @@
-"""PostgreSQL access (asyncpg, plain SQL). Every function takes the connection to use."""
+"""PostgreSQL access (asyncpg, plain SQL). Every function takes the connection to use.
+
+Statuses are :class:`~notifications.domain.EmailStatus` outside this module; the SQL spells
+them as literals (``status = 'pending'``) on purpose: the delivery queue's partial indexes
+(``WHERE status = 'pending'``) serve a prepared statement only when it says the same literal.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,8 @@ from datetime import datetime
 from uuid import UUID
 
 import asyncpg
+
+from notifications.domain import EmailStatus, FailureKind
 
 __all__ = [
     "ClaimedEmail",
@@ -33,7 +40,7 @@ __all__ = [
 
 @dataclass(frozen=True)
 class NewEmail:
-    """A send intent, as the handler records it."""
+    """A send intent, as the use case records it (``usecases.emails``)."""
 
     event_id: UUID
     event_type: str
@@ -53,11 +60,11 @@ class NewEmail:
     attachment_path: str | None
     attachment_filename: str | None
     attachment_type: str | None
-    status: str
+    status: EmailStatus
     exempt_from_suppression: bool = False
     forget_after_send: bool = False
     last_error: str | None = None
-    failure_kind: str | None = None
+    failure_kind: FailureKind | None = None
 
 
 @dataclass(frozen=True)
@@ -116,11 +123,11 @@ async def insert_email(conn: asyncpg.Connection, email: NewEmail) -> bool:
         email.attachment_path,
         email.attachment_filename,
         email.attachment_type,
-        email.status,
+        str(email.status),
         email.exempt_from_suppression,
         email.forget_after_send,
         email.last_error,
-        email.failure_kind,
+        str(email.failure_kind) if email.failure_kind else None,
         email.event_occurred_at,
     )
     return bool(inserted)
@@ -293,31 +300,32 @@ async def claim_due(conn: asyncpg.Connection, *, limit: int, lease: float) -> li
             limit,
             lease,
         )
-    return [
-        ClaimedEmail(
-            id=r["id"],
-            event_id=r["event_id"],
-            template=r["template"],
-            message_id=r["message_id"],
-            recipient=r["recipient"],
-            recipient_name=r["recipient_name"],
-            subject=r["subject"] or "",
-            body_text=r["body_text"] or "",
-            body_html=r["body_html"] or "",
-            attachment_path=r["attachment_path"],
-            attachment_filename=r["attachment_filename"],
-            attachment_type=r["attachment_type"],
-            date_header=r["date_header"],
-            created_at=r["created_at"],
-            attempts=r["attempts"],
-            exempt_from_suppression=r["exempt_from_suppression"],
-            suppressed=r["suppressed"],
-            outcome_unknown=r["outcome_unknown"],
-            lease_token=r["lease_token"],
-            deferred_since=r["deferred_since"],
-        )
-        for r in sorted(rows, key=lambda r: r["id"])
-    ]
+    return [_claimed(r) for r in sorted(rows, key=lambda r: r["id"])]
+
+
+def _claimed(r: asyncpg.Record) -> ClaimedEmail:
+    return ClaimedEmail(
+        id=r["id"],
+        event_id=r["event_id"],
+        template=r["template"],
+        message_id=r["message_id"],
+        recipient=r["recipient"],
+        recipient_name=r["recipient_name"],
+        subject=r["subject"] or "",
+        body_text=r["body_text"] or "",
+        body_html=r["body_html"] or "",
+        attachment_path=r["attachment_path"],
+        attachment_filename=r["attachment_filename"],
+        attachment_type=r["attachment_type"],
+        date_header=r["date_header"],
+        created_at=r["created_at"],
+        attempts=r["attempts"],
+        exempt_from_suppression=r["exempt_from_suppression"],
+        suppressed=r["suppressed"],
+        outcome_unknown=r["outcome_unknown"],
+        lease_token=r["lease_token"],
+        deferred_since=r["deferred_since"],
+    )
 
 
 async def renew_lease(
@@ -390,7 +398,7 @@ async def mark_retry(
 
 
 async def mark_failed(
-    conn: asyncpg.Connection, email_id: int, lease_token: UUID, kind: str, error: str
+    conn: asyncpg.Connection, email_id: int, lease_token: UUID, kind: FailureKind, error: str
 ) -> bool:
     recorded = await conn.fetchval(
         """UPDATE notification_emails
@@ -402,7 +410,7 @@ async def mark_failed(
            RETURNING true""",
         email_id,
         lease_token,
-        kind,
+        str(kind),
         error[:2000],
     )
     return bool(recorded)

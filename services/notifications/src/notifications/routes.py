@@ -1,72 +1,69 @@
-"""HTTP routes: the email previews (development only; /health and /ready come from jg_messaging)."""
+"""HTTP routes: the email previews (development only; /health and /ready come from jg_messaging).
+
+``router`` is included by ``app.py`` when previews are on; each route calls one use case of
+:mod:`notifications.usecases.previews` and shapes the answer.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Path
-from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from typing import Annotated, Any
 
-from notifications.domain import Template
-from notifications.preview import index_page, preview_plans
-from notifications.rendering import RenderedEmail, Renderer
+from fastapi import APIRouter, Depends, Path, Request
+from fastapi.responses import HTMLResponse, PlainTextResponse
 
-__all__ = ["previews_router"]
+from notifications.context import Context
+from notifications.rendering import Renderer
+from notifications.usecases.previews import preview_email, preview_index
 
-_TEMPLATE = Path(
-    description="Template name, e.g. 'order_confirmed' (the list is on GET /previews).",
-    examples=["order_confirmed"],
+__all__ = ["router"]
+
+
+def renderer(request: Request) -> Renderer:
+    """The service's renderer (``app.state.context``, set by ``create_app``)."""
+    ctx: Context = request.app.state.context
+    return ctx.renderer
+
+
+TemplateName = Annotated[
+    str,
+    Path(
+        description="Template name, e.g. 'order_confirmed' (the list is on GET /previews).",
+        examples=["order_confirmed"],
+    ),
+]
+RendererDep = Annotated[Renderer, Depends(renderer)]
+_UNKNOWN: dict[int | str, dict[str, Any]] = {
+    404: {"description": "Unknown template: JSON with 'code', 'message', 'templates'"}
+}
+
+router = APIRouter(prefix="/previews", tags=["previews (development)"])
+
+
+@router.get(
+    "",
+    summary="Every email, rendered with the example events (development only)",
+    response_class=HTMLResponse,
 )
+async def index(renderer: RendererDep) -> HTMLResponse:
+    return HTMLResponse(preview_index(renderer))
 
 
-def _unknown(template: str) -> JSONResponse:
-    return JSONResponse(
-        status_code=404,
-        content={
-            "code": "unknown_template",
-            "message": f"Aucun modèle d'e-mail ne s'appelle « {template} ».",
-            "templates": [t.value for t in Template],
-        },
-    )
+@router.get(
+    "/{template}.html",
+    summary="The HTML part of one email, exactly as sent (CSS inlined)",
+    response_class=HTMLResponse,
+    responses=_UNKNOWN,
+)
+async def html_part(template: TemplateName, renderer: RendererDep) -> HTMLResponse:
+    return HTMLResponse(preview_email(renderer, template).html)
 
 
-def previews_router(renderer: Renderer) -> APIRouter:
-    router = APIRouter(prefix="/previews", tags=["previews (development)"])
-
-    def render(template: str) -> RenderedEmail | None:
-        try:
-            name = Template(template)
-        except ValueError:
-            return None
-        return renderer.render(preview_plans()[name])
-
-    @router.get(
-        "",
-        summary="Every email, rendered with the example events (development only)",
-        response_class=HTMLResponse,
-    )
-    async def index() -> HTMLResponse:
-        rendered = {t: renderer.render(plan) for t, plan in preview_plans().items()}
-        return HTMLResponse(index_page(rendered, suffix="previews/"))
-
-    @router.get(
-        "/{template}.html",
-        summary="The HTML part of one email, exactly as sent (CSS inlined)",
-        response_class=HTMLResponse,
-        responses={404: {"description": "Unknown template: JSON with 'code' and 'message'"}},
-    )
-    async def html_part(template: str = _TEMPLATE) -> Response:
-        email = render(template)
-        return _unknown(template) if email is None else HTMLResponse(email.html)
-
-    @router.get(
-        "/{template}.txt",
-        summary="The plain-text part of one email, with its subject",
-        response_class=PlainTextResponse,
-        responses={404: {"description": "Unknown template: JSON with 'code' and 'message'"}},
-    )
-    async def text_part(template: str = _TEMPLATE) -> Response:
-        email = render(template)
-        if email is None:
-            return _unknown(template)
-        return PlainTextResponse(f"Objet : {email.subject}\n\n{email.text}")
-
-    return router
+@router.get(
+    "/{template}.txt",
+    summary="The plain-text part of one email, with its subject",
+    response_class=PlainTextResponse,
+    responses=_UNKNOWN,
+)
+async def text_part(template: TemplateName, renderer: RendererDep) -> PlainTextResponse:
+    email = preview_email(renderer, template)
+    return PlainTextResponse(f"Objet : {email.subject}\n\n{email.text}")
