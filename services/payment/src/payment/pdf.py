@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import io
 from decimal import Decimal
+from typing import Any
 from xml.sax.saxutils import escape
 
 from jg_events import InvoiceKind
 from jg_shop import french_date
-from reportlab.lib import colors
-from reportlab.lib.enums import TA_RIGHT
-from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
-from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.lib import colors  # type: ignore[import-untyped]  # reportlab ships no types
+from reportlab.lib.enums import TA_RIGHT  # type: ignore[import-untyped]  # reportlab ships no types
+from reportlab.lib.pagesizes import A4  # type: ignore[import-untyped]  # reportlab ships no types
+from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet  # type: ignore[import-untyped]  # reportlab ships no types
+from reportlab.lib.units import mm  # type: ignore[import-untyped]  # reportlab ships no types
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle  # type: ignore[import-untyped]  # reportlab ships no types
 
 from payment.invoicing import InvoiceDocument
 
@@ -35,7 +36,7 @@ def euros(amount: Decimal) -> str:
     """French money format: ``1 234,50 €``."""
     sign = "-" if amount < 0 else ""
     whole, cents = f"{abs(amount):.2f}".split(".")
-    groups = []
+    groups: list[str] = []
     while whole:
         groups.insert(0, whole[-3:])
         whole = whole[:-3]
@@ -69,7 +70,7 @@ def render_pdf(doc: InvoiceDocument) -> bytes:
         creator="JapanGoodz payment",
         invariant=True,
     )
-    story: list = []
+    story: list[Any] = []
 
     seller = doc.seller
     seller_block = "\n".join(
@@ -111,7 +112,7 @@ def render_pdf(doc: InvoiceDocument) -> bytes:
         facts.append(f"Avoir sur la facture n° {doc.corrects_invoice_number}")
     story += [_p("\n".join(facts)), Spacer(1, 6 * mm)]
 
-    rows: list[list] = [
+    rows: list[list[Any]] = [
         [
             _p("Désignation", _BOLD),
             _p("Qté", _BOLD_RIGHT),
@@ -145,7 +146,7 @@ def render_pdf(doc: InvoiceDocument) -> bytes:
     )
     story += [table, Spacer(1, 6 * mm)]
 
-    vat_rows: list[list] = [
+    vat_rows: list[list[Any]] = [
         [
             _p("Taux de TVA", _BOLD),
             _p("Base HT", _BOLD_RIGHT),

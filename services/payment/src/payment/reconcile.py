@@ -83,7 +83,7 @@ async def stripe_findings(
                WHERE a.payment_intent_id = $1""",
             intent_id,
         )
-        base = {
+        base: dict[str, Any] = {
             "payment_intent_id": intent_id,
             "stripe_status": status,
             "amount_cents": amount,

@@ -13,6 +13,7 @@ import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any, Self
 from uuid import UUID
 
@@ -21,7 +22,7 @@ from jg_events import CustomerContact
 from jg_events.orders import OrderSnapshot
 from jg_messaging import outbox
 
-from payment.domain import AttemptStatus, Desired, RefundStatus, to_cents
+from payment.domain import AttemptStatus, Desired, OrderState, RefundStatus, to_cents
 
 # --- Rows --------------------------------------------------------------------------------------
 
@@ -36,9 +37,12 @@ class _Row:
         for key, value in values.items():
             if isinstance(value, str) and key in cls._json_fields:
                 values[key] = json.loads(value)
+            elif key in cls._enum_fields:
+                values[key] = cls._enum_fields[key](value)
         return cls(**values)
 
     _json_fields: frozenset[str] = frozenset()
+    _enum_fields: dict[str, type[StrEnum]] = {}  # noqa: RUF012  # class-level constant
 
 
 @dataclass(frozen=True)
@@ -52,7 +56,7 @@ class OrderRow(_Row):
     total_cents: int
     payment_method_type: str
     stripe_payment_method_id: str
-    state: str
+    state: OrderState
     placed_at: datetime
     released_at: datetime | None
     cancelled_at: datetime | None
@@ -60,6 +64,7 @@ class OrderRow(_Row):
     stripe_customer_id: str | None = None
 
     _json_fields = frozenset({"customer", "snapshot"})
+    _enum_fields = {"state": OrderState}  # noqa: RUF012  # class-level constant
 
     @property
     def contact(self) -> CustomerContact:
@@ -239,14 +244,14 @@ async def set_stripe_customer(
     )
 
 
-async def set_order_state(conn: asyncpg.Connection, order_id: UUID, state: str) -> None:
-    column = {"released": "released_at", "cancelled": "cancelled_at"}[state]
+async def set_order_state(conn: asyncpg.Connection, order_id: UUID, state: OrderState) -> None:
+    column = {OrderState.RELEASED: "released_at", OrderState.CANCELLED: "cancelled_at"}[state]
     await conn.execute(
         f"""UPDATE payment_orders SET state = $2, {column} = coalesce({column}, now()),
                updated_at = now()
             WHERE order_id = $1""",
         order_id,
-        state,
+        state.value,
     )
 
 

@@ -165,7 +165,7 @@ class StripeGateway:
         )
 
     async def close(self) -> None:
-        await self._http.close_async()
+        await self._http.close_async()  # type: ignore[no-untyped-call]  # stripe leaves it unannotated
 
     # --- Reads -----------------------------------------------------------------------------
 
