@@ -55,8 +55,7 @@ def _p(text: str, style: ParagraphStyle = _BODY) -> Paragraph:
 def render_pdf(doc: InvoiceDocument) -> bytes:
     """The PDF of ``doc`` (A4, French)."""
     buffer = io.BytesIO()
-    credit = doc.kind is InvoiceKind.CREDIT_NOTE
-    title = "Avoir" if credit else "Facture"
+    title = "Avoir" if doc.kind is InvoiceKind.CREDIT_NOTE else "Facture"
     template = SimpleDocTemplate(
         buffer,
         pagesize=A4,
@@ -70,8 +69,21 @@ def render_pdf(doc: InvoiceDocument) -> bytes:
         creator="JapanGoodz payment",
         invariant=True,
     )
-    story: list[Any] = []
+    story: list[Any] = [
+        *_header(doc, title),
+        *_facts(doc),
+        *_lines(doc),
+        *_summary(doc),
+        _p(doc.payment_note),
+        Spacer(1, 10 * mm),
+        _footer(doc),
+    ]
+    template.build(story)
+    return buffer.getvalue()
 
+
+def _header(doc: InvoiceDocument, title: str) -> list[Any]:
+    """The title, the seller and the customer."""
     seller = doc.seller
     seller_block = "\n".join(
         [
@@ -100,8 +112,11 @@ def render_pdf(doc: InvoiceDocument) -> bytes:
             ]
         )
     )
-    story += [header, Spacer(1, 6 * mm)]
+    return [header, Spacer(1, 6 * mm)]
 
+
+def _facts(doc: InvoiceDocument) -> list[Any]:
+    """Dates, the order, the invoice a credit note corrects."""
     facts = [
         f"Date d'émission : {french_date(doc.issue_date)}",
     ]
@@ -110,8 +125,11 @@ def render_pdf(doc: InvoiceDocument) -> bytes:
     facts.append(f"Commande n° {doc.order_number}")
     if doc.corrects_invoice_number:
         facts.append(f"Avoir sur la facture n° {doc.corrects_invoice_number}")
-    story += [_p("\n".join(facts)), Spacer(1, 6 * mm)]
+    return [_p("\n".join(facts)), Spacer(1, 6 * mm)]
 
+
+def _lines(doc: InvoiceDocument) -> list[Any]:
+    """One row per line: designation, quantity, unit price, VAT rate, totals."""
     rows: list[list[Any]] = [
         [
             _p("Désignation", _BOLD),
@@ -144,8 +162,12 @@ def render_pdf(doc: InvoiceDocument) -> bytes:
             ]
         )
     )
-    story += [table, Spacer(1, 6 * mm)]
+    return [table, Spacer(1, 6 * mm)]
 
+
+def _summary(doc: InvoiceDocument) -> list[Any]:
+    """The VAT breakdown by rate and the totals."""
+    credit = doc.kind is InvoiceKind.CREDIT_NOTE
     vat_rows: list[list[Any]] = [
         [
             _p("Taux de TVA", _BOLD),
@@ -178,14 +200,14 @@ def render_pdf(doc: InvoiceDocument) -> bytes:
     totals_table.setStyle(TableStyle([("LINEABOVE", (0, 2), (-1, 2), 0.8, colors.black)]))
     summary = Table([[vat_table, totals_table]], colWidths=[100 * mm, 74 * mm])
     summary.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
-    story += [summary, Spacer(1, 8 * mm), _p(doc.payment_note), Spacer(1, 10 * mm)]
+    return [summary, Spacer(1, 8 * mm)]
 
-    story.append(
-        _p(
-            f"{seller.name}, {seller.legal_form} - {seller.rcs} - SIREN {seller.siren} - "
-            f"TVA {seller.vat_number} - " + ", ".join(seller.address_lines),
-            _SMALL,
-        )
+
+def _footer(doc: InvoiceDocument) -> Paragraph:
+    """The seller's legal mentions."""
+    seller = doc.seller
+    return _p(
+        f"{seller.name}, {seller.legal_form} - {seller.rcs} - SIREN {seller.siren} - "
+        f"TVA {seller.vat_number} - " + ", ".join(seller.address_lines),
+        _SMALL,
     )
-    template.build(story)
-    return buffer.getvalue()

@@ -32,6 +32,7 @@ from payment.domain.documents import may_read_document
 from payment.domain.intents import (
     IntentView,
     NextAction,
+    WebhookOutcome,
     next_action_url,
     usable_client_secret,
 )
@@ -88,6 +89,7 @@ __all__ = [
     "Source",
     "Step",
     "Transition",
+    "WebhookOutcome",
     "call_to_make",
     "cancellation_reason",
     "capture_amount",

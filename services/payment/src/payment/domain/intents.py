@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
@@ -93,3 +94,17 @@ def next_action_url(
     if action is not None and action.url:
         return action.url
     return template.format(order_id=order_id, payment_intent_id=payment_intent_id)
+
+
+class WebhookOutcome(StrEnum):
+    """What payment did with a verified Stripe event (recorded, and answered to Stripe)."""
+
+    RECEIVED = "received"  # recorded, not applied yet (the transaction is still open)
+    APPLIED = "applied"
+    NO_CHANGE = "no_change"
+    DUPLICATE = "duplicate"  # this event id was handled before
+    IGNORED = "ignored"  # a type payment does not use
+    UNKNOWN_INTENT = "unknown_intent"
+    UNKNOWN_REFUND = "unknown_refund"
+    READ_BACK = "read_back"  # a charge event without its refunds: they are read back
+    MALFORMED = "malformed"  # signed by Stripe yet not shaped like its objects

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Self
@@ -24,7 +24,7 @@ class _Row:
     def of(cls, record: asyncpg.Record | None) -> Self | None:
         if record is None:
             return None
-        names = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+        names = set(getattr(cls, "__dataclass_fields__", {}))  # the subclass's columns
         values = {k: v for k, v in record.items() if k in names}
         for key, value in values.items():
             if isinstance(value, str) and key in cls._json_fields:

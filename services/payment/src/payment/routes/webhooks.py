@@ -123,5 +123,5 @@ async def stripe_webhook(
         received=True,
         event_id=receipt.event_id,
         event_type=receipt.event_type,
-        outcome=receipt.outcome,
+        outcome=receipt.outcome.value,
     )

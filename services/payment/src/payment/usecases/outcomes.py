@@ -240,18 +240,7 @@ def payment_event(
                 card_last4=attempt.card_last4,
             )
         case Outcome.ACTION_REQUIRED:
-            return PaymentActionRequired(
-                **common,
-                payment_intent_id=intent_of(attempt),
-                amount=amount,
-                order_revision=attempt.revision,
-                next_action_type=attempt.next_action_type or "unknown",
-                next_action_url=attempt.next_action_url
-                or ctx.settings.authentication_url_template.format(
-                    order_id=order.order_id, payment_intent_id=intent_of(attempt)
-                ),
-                client_secret=attempt.client_secret,
-            )
+            return _action_required(ctx, attempt, order, common)
         case Outcome.REFUSED:
             return PaymentRefused(
                 **common,
@@ -280,3 +269,21 @@ def payment_event(
                 ),
                 order_revision=attempt.revision,
             )
+
+
+def _action_required(
+    ctx: Context, attempt: AttemptRow, order: OrderRow, common: dict[str, Any]
+) -> PaymentActionRequired:
+    """The customer must authenticate: where (Stripe's URL, else the storefront's page)."""
+    return PaymentActionRequired(
+        **common,
+        payment_intent_id=intent_of(attempt),
+        amount=domain.from_cents(attempt.amount_cents),
+        order_revision=attempt.revision,
+        next_action_type=attempt.next_action_type or "unknown",
+        next_action_url=attempt.next_action_url
+        or ctx.settings.authentication_url_template.format(
+            order_id=order.order_id, payment_intent_id=intent_of(attempt)
+        ),
+        client_secret=attempt.client_secret,
+    )

@@ -14,7 +14,7 @@ from jg_web.http import ApiError
 
 from payment import repository
 from payment.context import Context
-from payment.domain import IntentView, RefundStatus, Source
+from payment.domain import IntentView, RefundStatus, Source, WebhookOutcome
 from payment.repository import AttemptRow
 from payment.stripe_gateway import RefundView
 from payment.usecases.attempts import drive
@@ -30,7 +30,7 @@ class Receipt:
 
     event_id: str
     event_type: str
-    outcome: str
+    outcome: WebhookOutcome
 
 
 async def receive_stripe_webhook(ctx: Context, payload: bytes, signature: str | None) -> Receipt:
@@ -57,41 +57,41 @@ async def receive_stripe_webhook(ctx: Context, payload: bytes, signature: str | 
         "stripe_webhook_handled",
         stripe_event_id=receipt.event_id,
         stripe_event_type=receipt.event_type,
-        outcome=outcome,
+        outcome=outcome.value,
     )
     return receipt
 
 
-async def handle_stripe_event(ctx: Context, event: dict[str, Any]) -> str:
+async def handle_stripe_event(ctx: Context, event: dict[str, Any]) -> WebhookOutcome:
     """Apply a verified Stripe event once; returns what was done (for the log and reply)."""
     event_id = str(event.get("id") or "")
     event_type = str(event.get("type") or "")
     data = event.get("data")
     obj = data.get("object") if isinstance(data, dict) else None
     if not event_id or not isinstance(obj, dict):
-        return "malformed"
+        return WebhookOutcome.MALFORMED
     try:
         intent_view, refund_views = stripe_views(event_type, obj)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         # Signed by Stripe yet not shaped like its objects: nothing to apply, no retry.
         log.warning("stripe_event_malformed", stripe_event_id=event_id, error=repr(exc))
-        return "malformed"
+        return WebhookOutcome.MALFORMED
     causation = f"stripe:{event_id}"
     follow: list[UUID] = []
     refunds_to_read: list[UUID] = []
     async with ctx.pool.acquire() as conn, conn.transaction():
         fresh = await repository.record_webhook_event(
-            conn, event_id, event_type, obj.get("id"), "received"
+            conn, event_id, event_type, obj.get("id"), WebhookOutcome.RECEIVED.value
         )
         if not fresh:
-            return "duplicate"
+            return WebhookOutcome.DUPLICATE
         if intent_view is not None:
             outcome, follow = await _intent_event(ctx, conn, intent_view, causation)
         elif refund_views is not None:
             outcome, refunds_to_read = await _refund_event(ctx, conn, obj, refund_views, causation)
         else:
-            outcome = "ignored"
-        await repository.set_webhook_outcome(conn, event_id, outcome)
+            outcome = WebhookOutcome.IGNORED
+        await repository.set_webhook_outcome(conn, event_id, outcome.value)
     if follow:
         await drive(ctx, follow)
     for refund_request_id in refunds_to_read:
@@ -101,10 +101,10 @@ async def handle_stripe_event(ctx: Context, event: dict[str, Any]) -> str:
 
 async def _intent_event(
     ctx: Context, conn: asyncpg.Connection, view: IntentView, causation: str
-) -> tuple[str, list[UUID]]:
+) -> tuple[WebhookOutcome, list[UUID]]:
     attempt = await _attempt_for(conn, view)
     if attempt is None:
-        return "unknown_intent", []
+        return WebhookOutcome.UNKNOWN_INTENT, []
     before = attempt.status
     follow = await apply_result(
         ctx,
@@ -116,7 +116,8 @@ async def _intent_event(
     )
     after = await repository.get_attempt(conn, attempt.id)
     assert after is not None
-    return ("applied" if after.status != before else "no_change"), follow
+    changed = after.status != before
+    return (WebhookOutcome.APPLIED if changed else WebhookOutcome.NO_CHANGE), follow
 
 
 async def _attempt_for(conn: asyncpg.Connection, view: IntentView) -> AttemptRow | None:
@@ -144,7 +145,7 @@ async def _refund_event(
     obj: dict[str, Any],
     views: list[RefundView],
     causation: str,
-) -> tuple[str, list[UUID]]:
+) -> tuple[WebhookOutcome, list[UUID]]:
     to_read: list[UUID] = []
     if obj.get("object") == "charge" and not views and isinstance(obj.get("payment_intent"), str):
         # Recent API versions leave the refunds out of charge events: read them back.
@@ -166,8 +167,8 @@ async def _refund_event(
         if await apply_refund(ctx, conn, row, view, causation_id=causation):
             applied += 1
     if applied:
-        return "applied", to_read
-    return ("read_back" if to_read else "unknown_refund"), to_read
+        return WebhookOutcome.APPLIED, to_read
+    return (WebhookOutcome.READ_BACK if to_read else WebhookOutcome.UNKNOWN_REFUND), to_read
 
 
 def stripe_views(
