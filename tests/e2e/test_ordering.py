@@ -21,7 +21,7 @@ from jg_devstack.drivers import (
 )
 from jg_devstack.launcher import Platform
 from jg_shop import french_date
-from payment.testing import failed_intent, signed_webhook, stripe_event
+from payment_webhooks import failed_intent, signed_webhook, stripe_event
 
 
 def cents(amount: str) -> int:

@@ -1,10 +1,10 @@
-"""The one place that wires the payment service."""
+"""create_app(settings): the one place that wires the payment service."""
 
 from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 from fastapi import Depends, FastAPI
@@ -16,29 +16,48 @@ from jg_messaging import (
     health_router,
     install_data_error_handler,
     install_unavailable_handler,
+    register_handlers,
 )
 from jg_web import BodyLimit, RouteLimit, input_guard
 
-from payment.handlers import SERVICE, register_handlers
-from payment.routes import install_error_handlers, invoices_router, webhooks_router
+from payment.context import SERVICE, Context
+from payment.handlers import DESCRIPTION as HANDLERS_DESCRIPTION
+from payment.handlers import HANDLERS
+from payment.routes import errors, invoices, webhooks
 from payment.settings import PaymentSettings
 from payment.stripe_gateway import StripeGateway
 from payment.sync import StripeSync
-from payment.workflow import PaymentWorkflow
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
+DESCRIPTION = (
+    "Stripe authorisations, captures, cancellations and refunds driven by the order's events; "
+    "Stripe's webhooks; invoices and credit notes (one continuous series, PDF) for the "
+    "customer and internal callers."
+)
 
-class _Gateway:
-    """Holds the Stripe client, created when the service starts and closed when it stops."""
 
-    def __init__(self) -> None:
-        self.gateway: StripeGateway | None = None
+def _lifespan(
+    ctx: Context, sync: StripeSync
+) -> Callable[[FastAPI], contextlib.AbstractAsyncContextManager[None]]:
+    """Open the Stripe client, then the runtime (pool, migrations, relay, broker), then the
+    synchronisation pass; close them in the reverse order."""
 
-    def __call__(self) -> StripeGateway:
-        if self.gateway is None:
-            raise RuntimeError("the service is not started")
-        return self.gateway
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        gateway = ctx.stripe.gateway = StripeGateway(ctx.settings)
+        try:
+            async with ctx.runtime.running():
+                await sync.start()
+                try:
+                    yield
+                finally:
+                    await sync.stop()
+        finally:
+            await gateway.close()
+            ctx.stripe.gateway = None
+
+    return lifespan
 
 
 def create_app(
@@ -50,51 +69,38 @@ def create_app(
     """
     settings = settings or PaymentSettings()
     runtime = ServiceRuntime(SERVICE, settings, MIGRATIONS)
-    holder = _Gateway()
-    workflow = PaymentWorkflow(lambda: runtime.pool, holder, settings)
-    register_handlers(runtime, workflow)
+    ctx = Context(runtime=runtime, settings=settings)
+    register_handlers(
+        runtime, ctx, HANDLERS, title="payment inputs", description=HANDLERS_DESCRIPTION
+    )
     runtime.declare_publications(Topic.PAYMENT_PAYMENTS)
-    sync = StripeSync(workflow, settings.stripe_sync_interval)
-    principal = bearer_principal(verifier or AuthSettings().verifier(), settings.internal_token)
-
-    @contextlib.asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        holder.gateway = StripeGateway(settings)
-        try:
-            async with runtime.running():
-                await sync.start()
-                try:
-                    yield
-                finally:
-                    await sync.stop()
-        finally:
-            await holder.gateway.close()
-            holder.gateway = None
+    sync = StripeSync(ctx, settings.stripe_sync_interval)
 
     app = FastAPI(
         title="JapanGoodz payment",
         version="1.0.0",
-        description="Stripe authorisations, captures, cancellations and refunds driven by the "
-        "order's events; Stripe's webhooks; invoices and credit notes (one continuous series, "
-        "PDF) for the customer and internal callers.",
-        lifespan=lifespan,
+        description=DESCRIPTION,
+        lifespan=_lifespan(ctx, sync),
         dependencies=[Depends(input_guard())],  # path and query values: jg_web's text rule
     )
-    install_error_handlers(app)
+    app.state.runtime = runtime
+    app.state.context = ctx  # routes.deps.context
+    app.state.principal = bearer_principal(  # routes.deps.caller
+        verifier or AuthSettings().verifier(), settings.internal_token
+    )
+    app.state.sync = sync
+    app.state.settings = settings
+    errors.install(app)
     install_unavailable_handler(app)
     install_data_error_handler(app)
-    webhooks = RouteLimit(
+    webhook_bodies = RouteLimit(
         methods=frozenset({"POST"}),
         path=re.compile(r"/webhooks/stripe/?"),
         max_bytes=settings.max_webhook_body_bytes,
     )
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, routes=[webhooks])
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, routes=[webhook_bodies])
     app.add_middleware(CorrelationMiddleware)
     app.include_router(health_router(runtime))
-    app.include_router(webhooks_router(workflow))
-    app.include_router(invoices_router(workflow, principal))
-    app.state.runtime = runtime
-    app.state.workflow = workflow
-    app.state.sync = sync
-    app.state.settings = settings
+    app.include_router(webhooks.router)
+    app.include_router(invoices.router)
     return app

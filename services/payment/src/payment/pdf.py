@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import io
 from decimal import Decimal
+from typing import Any
 from xml.sax.saxutils import escape
 
 from jg_events import InvoiceKind
 from jg_shop import french_date
-from reportlab.lib import colors
-from reportlab.lib.enums import TA_RIGHT
-from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
-from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.lib import colors  # type: ignore[import-untyped]  # reportlab ships no types
+from reportlab.lib.enums import TA_RIGHT  # type: ignore[import-untyped]  # reportlab ships no types
+from reportlab.lib.pagesizes import A4  # type: ignore[import-untyped]  # reportlab ships no types
+from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet  # type: ignore[import-untyped]  # reportlab ships no types
+from reportlab.lib.units import mm  # type: ignore[import-untyped]  # reportlab ships no types
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle  # type: ignore[import-untyped]  # reportlab ships no types
 
 from payment.invoicing import InvoiceDocument
 
@@ -35,7 +36,7 @@ def euros(amount: Decimal) -> str:
     """French money format: ``1 234,50 €``."""
     sign = "-" if amount < 0 else ""
     whole, cents = f"{abs(amount):.2f}".split(".")
-    groups = []
+    groups: list[str] = []
     while whole:
         groups.insert(0, whole[-3:])
         whole = whole[:-3]
@@ -54,8 +55,7 @@ def _p(text: str, style: ParagraphStyle = _BODY) -> Paragraph:
 def render_pdf(doc: InvoiceDocument) -> bytes:
     """The PDF of ``doc`` (A4, French)."""
     buffer = io.BytesIO()
-    credit = doc.kind is InvoiceKind.CREDIT_NOTE
-    title = "Avoir" if credit else "Facture"
+    title = "Avoir" if doc.kind is InvoiceKind.CREDIT_NOTE else "Facture"
     template = SimpleDocTemplate(
         buffer,
         pagesize=A4,
@@ -69,8 +69,21 @@ def render_pdf(doc: InvoiceDocument) -> bytes:
         creator="JapanGoodz payment",
         invariant=True,
     )
-    story: list = []
+    story: list[Any] = [
+        *_header(doc, title),
+        *_facts(doc),
+        *_lines(doc),
+        *_summary(doc),
+        _p(doc.payment_note),
+        Spacer(1, 10 * mm),
+        _footer(doc),
+    ]
+    template.build(story)
+    return buffer.getvalue()
 
+
+def _header(doc: InvoiceDocument, title: str) -> list[Any]:
+    """The title, the seller and the customer."""
     seller = doc.seller
     seller_block = "\n".join(
         [
@@ -99,8 +112,11 @@ def render_pdf(doc: InvoiceDocument) -> bytes:
             ]
         )
     )
-    story += [header, Spacer(1, 6 * mm)]
+    return [header, Spacer(1, 6 * mm)]
 
+
+def _facts(doc: InvoiceDocument) -> list[Any]:
+    """Dates, the order, the invoice a credit note corrects."""
     facts = [
         f"Date d'émission : {french_date(doc.issue_date)}",
     ]
@@ -109,9 +125,12 @@ def render_pdf(doc: InvoiceDocument) -> bytes:
     facts.append(f"Commande n° {doc.order_number}")
     if doc.corrects_invoice_number:
         facts.append(f"Avoir sur la facture n° {doc.corrects_invoice_number}")
-    story += [_p("\n".join(facts)), Spacer(1, 6 * mm)]
+    return [_p("\n".join(facts)), Spacer(1, 6 * mm)]
 
-    rows: list[list] = [
+
+def _lines(doc: InvoiceDocument) -> list[Any]:
+    """One row per line: designation, quantity, unit price, VAT rate, totals."""
+    rows: list[list[Any]] = [
         [
             _p("Désignation", _BOLD),
             _p("Qté", _BOLD_RIGHT),
@@ -143,9 +162,13 @@ def render_pdf(doc: InvoiceDocument) -> bytes:
             ]
         )
     )
-    story += [table, Spacer(1, 6 * mm)]
+    return [table, Spacer(1, 6 * mm)]
 
-    vat_rows: list[list] = [
+
+def _summary(doc: InvoiceDocument) -> list[Any]:
+    """The VAT breakdown by rate and the totals."""
+    credit = doc.kind is InvoiceKind.CREDIT_NOTE
+    vat_rows: list[list[Any]] = [
         [
             _p("Taux de TVA", _BOLD),
             _p("Base HT", _BOLD_RIGHT),
@@ -177,14 +200,14 @@ def render_pdf(doc: InvoiceDocument) -> bytes:
     totals_table.setStyle(TableStyle([("LINEABOVE", (0, 2), (-1, 2), 0.8, colors.black)]))
     summary = Table([[vat_table, totals_table]], colWidths=[100 * mm, 74 * mm])
     summary.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
-    story += [summary, Spacer(1, 8 * mm), _p(doc.payment_note), Spacer(1, 10 * mm)]
+    return [summary, Spacer(1, 8 * mm)]
 
-    story.append(
-        _p(
-            f"{seller.name}, {seller.legal_form} - {seller.rcs} - SIREN {seller.siren} - "
-            f"TVA {seller.vat_number} - " + ", ".join(seller.address_lines),
-            _SMALL,
-        )
+
+def _footer(doc: InvoiceDocument) -> Paragraph:
+    """The seller's legal mentions."""
+    seller = doc.seller
+    return _p(
+        f"{seller.name}, {seller.legal_form} - {seller.rcs} - SIREN {seller.siren} - "
+        f"TVA {seller.vat_number} - " + ", ".join(seller.address_lines),
+        _SMALL,
     )
-    template.build(story)
-    return buffer.getvalue()

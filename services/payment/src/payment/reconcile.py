@@ -33,11 +33,15 @@ from typing import Any
 
 import asyncpg
 
+from payment import repository
+from payment.domain import AttemptStatus, Desired
 from payment.settings import PaymentSettings
 from payment.stripe_gateway import StripeCallError, StripeGateway
 
 _HOLDING = ("requires_capture",)
 _TAKEN = ("succeeded",)
+# Attempts whose hold payment released or is releasing.
+_RELEASED = frozenset({AttemptStatus.CANCELLED, AttemptStatus.REFUSED, AttemptStatus.CANCELLING})
 
 
 @dataclass(frozen=True)
@@ -74,131 +78,97 @@ async def stripe_findings(
         status = str(intent.get("status") or "")
         if created < threshold or status not in _HOLDING + _TAKEN:
             continue
-        intent_id = str(intent["id"])
-        amount = int(intent.get("amount_received") or intent.get("amount") or 0)
-        metadata = intent.get("metadata") or {}
-        row = await conn.fetchrow(
-            """SELECT a.status, a.desired, o.order_id, o.order_number, o.state
-               FROM payment_attempts a JOIN payment_orders o USING (order_id)
-               WHERE a.payment_intent_id = $1""",
-            intent_id,
+        finding = _intent_finding(
+            intent, status, await repository.intent_record(conn, str(intent["id"]))
         )
-        base = {
-            "payment_intent_id": intent_id,
-            "stripe_status": status,
-            "amount_cents": amount,
-        }
-        if row is None:
-            findings.append(
-                Finding(
-                    "stripe_payment_without_order",
-                    "money held or taken at Stripe for no order payment knows"
-                    + (
-                        f" (metadata order_id {metadata['order_id']})"
-                        if "order_id" in metadata
-                        else ""
-                    ),
-                    order_id=metadata.get("order_id"),
-                    **base,
-                )
-            )
-            continue
-        ours = {"order_id": str(row["order_id"]), "order_number": row["order_number"], **base}
-        if status in _HOLDING and (
-            row["status"] in ("cancelled", "refused", "cancelling") or row["desired"] == "cancelled"
-        ):
-            findings.append(
-                Finding(
-                    "stripe_hold_not_released",
-                    f"payment records the attempt as {row['status']} (order {row['state']})",
-                    **ours,
-                )
-            )
-        elif status in _TAKEN and row["status"] != "captured":
-            findings.append(
-                Finding(
-                    "stripe_capture_not_recorded",
-                    f"payment records the attempt as {row['status']} (order {row['state']})",
-                    **ours,
-                )
-            )
+        if finding is not None:
+            findings.append(finding)
     return findings
+
+
+def _intent_finding(
+    intent: dict[str, Any], status: str, record: repository.IntentRecord | None
+) -> Finding | None:
+    """What an intent holding or having taken money says when payment does not explain it."""
+    intent_id = str(intent["id"])
+    amount = int(intent.get("amount_received") or intent.get("amount") or 0)
+    metadata = intent.get("metadata") or {}
+    base: dict[str, Any] = {
+        "payment_intent_id": intent_id,
+        "stripe_status": status,
+        "amount_cents": amount,
+    }
+    if record is None:
+        return Finding(
+            "stripe_payment_without_order",
+            "money held or taken at Stripe for no order payment knows"
+            + (f" (metadata order_id {metadata['order_id']})" if "order_id" in metadata else ""),
+            order_id=metadata.get("order_id"),
+            **base,
+        )
+    ours: dict[str, Any] = {
+        "order_id": str(record.order_id),
+        "order_number": record.order_number,
+        **base,
+    }
+    explained = f"payment records the attempt as {record.status} (order {record.order_state})"
+    if status in _HOLDING and (record.status in _RELEASED or record.desired is Desired.CANCELLED):
+        return Finding("stripe_hold_not_released", explained, **ours)
+    if status in _TAKEN and record.status is not AttemptStatus.CAPTURED:
+        return Finding("stripe_capture_not_recorded", explained, **ours)
+    return None
+
+
+def _last_error(problem: str | None) -> str:
+    return f"; last error: {problem}" if problem else ""
 
 
 async def database_findings(conn: asyncpg.Connection, stuck_after: timedelta) -> list[Finding]:
     """Orders, steps and refunds that should have finished by now."""
-    findings: list[Finding] = []
-    rows = await conn.fetch(
-        """SELECT DISTINCT ON (o.order_id) o.order_id, o.order_number, o.state, a.status,
-                  a.payment_intent_id, a.amount_cents, a.updated_at, a.last_error
-           FROM payment_orders o LEFT JOIN payment_attempts a USING (order_id)
-           WHERE o.state = 'open'
-           ORDER BY o.order_id, a.revision DESC""",
-    )
     cutoff = datetime.now(UTC) - stuck_after
-    for row in rows:
-        pending = row["status"] in (None, "authorizing", "awaiting", "requires_action")
-        if pending and (row["updated_at"] is None or row["updated_at"] < cutoff):
-            findings.append(
-                Finding(
-                    "order_without_payment_outcome",
-                    f"authorisation {row['status'] or 'never started'}"
-                    + (f"; last error: {row['last_error']}" if row["last_error"] else ""),
-                    order_id=str(row["order_id"]),
-                    order_number=row["order_number"],
-                    payment_intent_id=row["payment_intent_id"],
-                    amount_cents=row["amount_cents"],
-                )
-            )
-    rows = await conn.fetch(
-        """SELECT o.order_id, o.order_number, o.released_at FROM payment_orders o
-           WHERE o.state = 'released' AND o.released_at < $1
-             AND NOT EXISTS (SELECT 1 FROM payment_attempts a
-                             WHERE a.order_id = o.order_id AND a.status = 'captured')""",
-        cutoff,
-    )
+    findings = [
+        Finding(
+            "order_without_payment_outcome",
+            f"authorisation {r.status or 'never started'}" + _last_error(r.problem),
+            order_id=str(r.order_id),
+            order_number=r.order_number,
+            payment_intent_id=r.payment_intent_id,
+            amount_cents=r.amount_cents,
+        )
+        for r in await repository.latest_attempts_of_open_orders(conn)
+        if (r.status is None or AttemptStatus(r.status).pending_outcome)
+        and (r.updated_at is None or r.updated_at < cutoff)
+    ]
     findings += [
         Finding(
             "released_order_not_captured",
-            f"released at {r['released_at']:%Y-%m-%d %H:%M} UTC, no capture recorded",
-            order_id=str(r["order_id"]),
-            order_number=r["order_number"],
+            f"released at {r.released_at:%Y-%m-%d %H:%M} UTC, no capture recorded",
+            order_id=str(r.order_id),
+            order_number=r.order_number,
         )
-        for r in rows
+        for r in await repository.released_not_captured(conn, cutoff)
     ]
-    rows = await conn.fetch(
-        """SELECT a.*, o.order_number FROM payment_attempts a JOIN payment_orders o USING (order_id)
-           WHERE a.stuck OR (a.status IN ('capturing', 'cancelling') AND a.updated_at < $1)""",
-        cutoff,
-    )
     findings += [
         Finding(
             "payment_step_stuck",
-            f"{r['status']}, wants {r['desired']}"
-            + (f"; last error: {r['last_error']}" if r["last_error"] else ""),
-            order_id=str(r["order_id"]),
-            order_number=r["order_number"],
-            payment_intent_id=r["payment_intent_id"],
-            amount_cents=r["amount_cents"],
+            f"{r.status}, wants {r.desired}" + _last_error(r.problem),
+            order_id=str(r.order_id),
+            order_number=r.order_number,
+            payment_intent_id=r.payment_intent_id,
+            amount_cents=r.amount_cents,
         )
-        for r in rows
+        for r in await repository.stuck_steps(conn, cutoff)
     ]
-    rows = await conn.fetch(
-        """SELECT r.*, o.order_number FROM payment_refunds r JOIN payment_orders o USING (order_id)
-           WHERE r.status IN ('failed', 'rejected')
-              OR (r.status IN ('requested', 'pending') AND r.updated_at < $1)""",
-        cutoff,
-    )
     findings += [
         Finding(
             "refund_not_completed",
-            f"refund {r['status']}" + (f": {r['problem']}" if r["problem"] else ""),
-            order_id=str(r["order_id"]),
-            order_number=r["order_number"],
-            payment_intent_id=r["payment_intent_id"],
-            amount_cents=r["amount_cents"],
+            f"refund {r.status}" + (f": {r.problem}" if r.problem else ""),
+            order_id=str(r.order_id),
+            order_number=r.order_number,
+            payment_intent_id=r.payment_intent_id,
+            amount_cents=r.amount_cents,
         )
-        for r in rows
+        for r in await repository.unfinished_refunds(conn, cutoff)
     ]
     return findings
 

@@ -165,7 +165,7 @@ class StripeGateway:
         )
 
     async def close(self) -> None:
-        await self._http.close_async()
+        await self._http.close_async()  # type: ignore[no-untyped-call]  # stripe leaves it unannotated
 
     # --- Reads -----------------------------------------------------------------------------
 
@@ -221,7 +221,7 @@ class StripeGateway:
             params["created"] = {"gte": created_since}
         try:
             try:
-                page = await self.client.v1.payment_intents.list_async(params)  # type: ignore[arg-type]
+                page = await self.client.v1.payment_intents.list_async(params)  # type: ignore[arg-type]  # stripe types params as a TypedDict
             except stripe.InvalidRequestError:
                 if "created" not in params:
                     raise
@@ -288,7 +288,7 @@ class StripeGateway:
             params["return_url"] = return_url
         try:
             pi = await self.client.v1.payment_intents.create_async(
-                params,  # type: ignore[arg-type]
+                params,  # type: ignore[arg-type]  # stripe types params as a TypedDict
                 {"idempotency_key": idempotency_key},
             )
         except stripe.StripeError as exc:

@@ -16,15 +16,17 @@ import contextlib
 
 import structlog
 
-from payment import repository
-from payment.workflow import PaymentWorkflow
+from payment.context import Context
+from payment.usecases.resume import resume_unfinished
 
 log = structlog.get_logger(__name__)
 
 
 class StripeSync:
-    def __init__(self, workflow: PaymentWorkflow, interval: float) -> None:
-        self.workflow = workflow
+    """Runs :func:`~payment.usecases.resume.resume_unfinished` every ``interval`` seconds."""
+
+    def __init__(self, ctx: Context, interval: float) -> None:
+        self.ctx = ctx
         self.interval = interval
         self._task: asyncio.Task[None] | None = None
 
@@ -51,15 +53,4 @@ class StripeSync:
 
     async def run_once(self) -> int:
         """One pass; returns how many attempts and refunds it looked at."""
-        quiet = self.interval
-        expired = await self.workflow.expire_reauthorisations()
-        async with self.workflow.pool.acquire() as conn:
-            attempts = await repository.attempts_to_resume(conn, quiet_for=quiet)
-            refunds = await repository.refunds_to_resume(conn, quiet_for=quiet)
-        for attempt_id in attempts:
-            await self.workflow.drive([attempt_id], read_back=True)
-        for refund_request_id in refunds:
-            await self.workflow.drive_refund(refund_request_id, read_back=True)
-        if attempts or refunds:
-            log.debug("stripe_sync_pass", attempts=len(attempts), refunds=len(refunds))
-        return expired + len(attempts) + len(refunds)
+        return await resume_unfinished(self.ctx, quiet_for=self.interval)

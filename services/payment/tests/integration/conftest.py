@@ -52,7 +52,7 @@ from jg_messaging.testing import publish_raw
 from jg_shop import SellerIdentity
 from payment.app import create_app
 from payment.settings import PaymentSettings
-from payment.testing import signed_webhook
+from payment_webhooks import signed_webhook
 
 WEBHOOK_SECRET = "whsec_payment_integration_tests"
 INTERNAL_TOKEN = "payment-internal-test-token"

@@ -4,7 +4,7 @@ import json
 from collections.abc import AsyncIterator
 
 import pytest
-from payment.testing import payment_intent, signed_webhook, stripe_event
+from payment_webhooks import payment_intent, signed_webhook, stripe_event
 
 from .conftest import WEBHOOK_SECRET, Payment
 

@@ -19,6 +19,7 @@ from jg_shop import french_date
 from payment import repository
 from payment.invoicing import gaps, sequence_of
 from payment.pdf import euros, percent
+from payment.usecases import invoices
 from pypdf import PdfReader
 
 from .conftest import (
@@ -230,7 +231,7 @@ async def test_two_concurrent_shipments_get_consecutive_invoice_numbers(payment:
 async def test_concurrent_issuers_and_a_crash_leave_no_gap_in_the_series(
     payment: Payment,
 ) -> None:
-    workflow = payment.app.state.workflow
+    ctx = payment.app.state.context
     orders = [await _recorded_order(payment) for _ in range(8)]
 
     async def issue(order_id: uuid.UUID, crash: bool) -> None:
@@ -239,8 +240,8 @@ async def test_concurrent_issuers_and_a_crash_leave_no_gap_in_the_series(
                 async with conn.transaction():
                     row = await repository.get_order(conn, order_id)
                     assert row is not None
-                    uow = workflow.unit_of_work(conn, "test-concurrency", None)
-                    await workflow.issue_invoice(conn, uow, row, datetime.now(UTC))
+                    uow = ctx.unit_of_work(conn, "test-concurrency", None)
+                    await invoices.issue_invoice(ctx, conn, uow, row, datetime.now(UTC))
                     if crash:
                         raise RuntimeError("the process died before committing")
             except RuntimeError:

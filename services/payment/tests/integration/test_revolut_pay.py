@@ -12,8 +12,8 @@ import pytest
 from jg_devstack import Endpoints
 from jg_devstack.databases import create_database_async, drop_database_async
 from jg_events import PaymentMethodType, RefusalReason
-from payment.testing import failed_intent, payment_intent, stripe_event
-from payment.testing import refund as stripe_refund
+from payment_webhooks import failed_intent, payment_intent, stripe_event
+from payment_webhooks import refund as stripe_refund
 
 from .conftest import (
     Payment,

@@ -4,7 +4,7 @@ import time
 
 import pytest
 from jg_events import RefusalReason
-from payment.testing import failed_intent, payment_intent, signature_header, stripe_event
+from payment_webhooks import failed_intent, payment_intent, signature_header, stripe_event
 
 from .conftest import THREE_D_SECURE, WEBHOOK_SECRET, Payment, placed
 

@@ -5,7 +5,7 @@ import time
 
 import pytest
 import stripe
-from payment.testing import failed_intent, signature_header, signed_webhook, stripe_event
+from payment_webhooks import failed_intent, signature_header, signed_webhook, stripe_event
 
 pytestmark = pytest.mark.unit
 
