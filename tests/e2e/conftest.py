@@ -11,7 +11,6 @@ email addresses and their own orders.
 from __future__ import annotations
 
 import contextlib
-import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -42,8 +41,6 @@ from jg_events import all_topics
 from jg_messaging.testing import read_dead_letters
 
 REPO = Path(__file__).resolve().parents[2]
-# payment's Stripe test helpers (payment_webhooks) live with its tests, outside the package
-sys.path.insert(0, str(REPO / "services/payment/tests/support"))
 LOG_DIR = REPO / ".stack" / "logs" / "e2e"
 RELEASE_DELAY = 4.0  # checkout's modification window in these tests (production: 300 s)
 AUTH_PAGE = (

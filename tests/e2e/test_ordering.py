@@ -20,8 +20,8 @@ from jg_devstack.drivers import (
     unique_email,
 )
 from jg_devstack.launcher import Platform
+from jg_devstack.stripe_webhooks import failed_intent, signed_webhook, stripe_event
 from jg_shop import french_date
-from payment_webhooks import failed_intent, signed_webhook, stripe_event
 
 
 def cents(amount: str) -> int:

@@ -18,17 +18,12 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import zlib
-from pathlib import Path
 from typing import Any
 
 import httpx
 import schemathesis
-
-# payment's Stripe test helpers live with its tests, outside the production package
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "services/payment/tests/support"))
-from payment_webhooks import signature_header
+from jg_devstack.stripe_webhooks import signature_header
 
 WEBHOOK = "POST /webhooks/stripe"
 LOGOUT = "POST /logout"

@@ -27,6 +27,7 @@ from jg_auth.testing import verifier_for_tests
 from jg_devstack import Endpoints
 from jg_devstack.databases import create_database_async, drop_database_async
 from jg_devstack.pytest_plugin import new_topic_prefix
+from jg_devstack.stripe_webhooks import signed_webhook
 from jg_events import (
     CustomerContact,
     Envelope,
@@ -52,7 +53,6 @@ from jg_messaging.testing import publish_raw
 from jg_shop import SellerIdentity
 from payment.app import create_app
 from payment.settings import PaymentSettings
-from payment_webhooks import signed_webhook
 
 WEBHOOK_SECRET = "whsec_payment_integration_tests"
 INTERNAL_TOKEN = "payment-internal-test-token"

@@ -4,7 +4,7 @@ import json
 from collections.abc import AsyncIterator
 
 import pytest
-from payment_webhooks import payment_intent, signed_webhook, stripe_event
+from jg_devstack.stripe_webhooks import payment_intent, signed_webhook, stripe_event
 
 from .conftest import WEBHOOK_SECRET, Payment
 

@@ -11,9 +11,9 @@ from collections.abc import AsyncIterator
 import pytest
 from jg_devstack import Endpoints
 from jg_devstack.databases import create_database_async, drop_database_async
+from jg_devstack.stripe_webhooks import failed_intent, payment_intent, stripe_event
+from jg_devstack.stripe_webhooks import refund as stripe_refund
 from jg_events import PaymentMethodType, RefusalReason
-from payment_webhooks import failed_intent, payment_intent, stripe_event
-from payment_webhooks import refund as stripe_refund
 
 from .conftest import (
     Payment,

@@ -3,8 +3,13 @@
 import time
 
 import pytest
+from jg_devstack.stripe_webhooks import (
+    failed_intent,
+    payment_intent,
+    signature_header,
+    stripe_event,
+)
 from jg_events import RefusalReason
-from payment_webhooks import failed_intent, payment_intent, signature_header, stripe_event
 
 from .conftest import THREE_D_SECURE, WEBHOOK_SECRET, Payment, placed
 

@@ -5,7 +5,12 @@ import time
 
 import pytest
 import stripe
-from payment_webhooks import failed_intent, signature_header, signed_webhook, stripe_event
+from jg_devstack.stripe_webhooks import (
+    failed_intent,
+    signature_header,
+    signed_webhook,
+    stripe_event,
+)
 
 pytestmark = pytest.mark.unit
 

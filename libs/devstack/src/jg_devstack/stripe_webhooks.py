@@ -5,7 +5,7 @@ Stripe signs ``f"{t}.{body}"`` with HMAC-SHA256 and the endpoint's secret and se
 the SDK, so a test proves the SDK's verification accepts what Stripe sends (and refuses a forged
 or stale signature). End-to-end tests can use it to trigger any payment outcome::
 
-    from payment_webhooks import failed_intent, signed_webhook, stripe_event
+    from jg_devstack.stripe_webhooks import failed_intent, signed_webhook, stripe_event
 
     event = stripe_event("payment_intent.payment_failed",
                          failed_intent("pi_123", 9937, "card_declined", "insufficient_funds",
