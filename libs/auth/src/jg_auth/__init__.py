@@ -50,6 +50,7 @@ from jg_auth.dependencies import (
     auth_error_handler,
     bearer_customer,
     bearer_principal,
+    shared_token_matches,
 )
 from jg_auth.keys import ACCESS_TOKEN_TYPE, SUPPORTED_ALGORITHMS, SigningKey
 from jg_auth.settings import DEFAULT_AUDIENCE, DEFAULT_ISSUER, DEFAULT_JWKS_URL, AuthSettings
@@ -74,4 +75,5 @@ __all__ = [
     "auth_error_handler",
     "bearer_customer",
     "bearer_principal",
+    "shared_token_matches",
 ]

@@ -22,7 +22,18 @@ __all__ = [
     "auth_error_handler",
     "bearer_customer",
     "bearer_principal",
+    "shared_token_matches",
 ]
+
+
+def shared_token_matches(
+    credentials: HTTPAuthorizationCredentials | None, expected: SecretStr
+) -> bool:
+    """Whether a bearer token is the configured shared token (the storefront's, the
+    operators'), compared in constant time. An unset token matches nothing."""
+    wanted = expected.get_secret_value().encode()
+    given = credentials.credentials.encode() if credentials else b""
+    return bool(wanted) and hmac.compare_digest(given, wanted)
 
 
 @dataclass(frozen=True)
@@ -110,17 +121,15 @@ def bearer_principal(
     ``Authorization: Bearer <token>``: the storefront's static token (compared in constant
     time; an empty configured token never matches) or a customer's access token.
     """
-    expected = storefront_token.get_secret_value().encode()
 
     async def principal(
         credentials: HTTPAuthorizationCredentials | None = Security(_bearer),  # noqa: B008
     ) -> Principal:
         if credentials is None or not credentials.credentials:
             raise AuthError("missing_credentials")
-        token = credentials.credentials
-        if expected and hmac.compare_digest(token.encode(), expected):
+        if shared_token_matches(credentials, storefront_token):
             return Storefront()
-        return await _verify(verifier, token)
+        return await _verify(verifier, credentials.credentials)
 
     return principal
 

@@ -21,6 +21,7 @@ from jg_messaging import (
     install_unavailable_handler,
     migrate,
     register_handlers,
+    utcnow,
 )
 from jg_web import BodyLimit, input_guard
 from jg_web.http import install_error_handlers
@@ -28,7 +29,7 @@ from jg_web.http import install_error_handlers
 from accounts import repository
 from accounts.handlers import DESCRIPTION, HANDLERS, SERVICE, TITLE
 from accounts.routes import ROUTERS
-from accounts.security import HashingBusyError, Keyring, Passwords, utcnow
+from accounts.security import HashingBusyError, Keyring, Passwords
 from accounts.settings import AccountsSettings
 from accounts.usecases.context import Context
 

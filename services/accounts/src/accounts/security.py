@@ -7,7 +7,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from uuid import UUID
 
 import asyncpg
@@ -170,7 +170,3 @@ class Keyring:
             now=now,
         )
         return token, now.replace(microsecond=0) + lifetime
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)

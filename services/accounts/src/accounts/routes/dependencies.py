@@ -3,14 +3,13 @@ customer's open session, or customer service), and the client's address."""
 
 from __future__ import annotations
 
-import hmac
 import ipaddress
 from functools import lru_cache
 from typing import Annotated, cast
 
 from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from jg_auth import AuthError, CustomerClaims
+from jg_auth import AuthError, CustomerClaims, shared_token_matches
 
 from accounts import domain
 from accounts.settings import AccountsSettings
@@ -60,9 +59,7 @@ async def operator(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Security(operator_bearer)],
 ) -> None:
     """Customer service's token (401 ``operator_token_invalid`` otherwise)."""
-    expected = settings.operator_token.get_secret_value().encode()
-    given = credentials.credentials.encode() if credentials else b""
-    if not expected or not hmac.compare_digest(given, expected):
+    if not shared_token_matches(credentials, settings.operator_token):
         raise AuthError("operator_token_invalid", "Accès réservé au service client.")
 
 

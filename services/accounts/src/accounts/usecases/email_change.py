@@ -7,10 +7,10 @@ from uuid import UUID
 
 import asyncpg
 from jg_events import CustomerField, EmailChangeRequested, EmailProof, LinkPurpose
+from jg_messaging import utcnow
 from jg_web.http import ApiError, Problem
 
 from accounts import domain, repository
-from accounts.security import utcnow
 from accounts.usecases.common import AccountView, account_view, customer_updated, live
 from accounts.usecases.context import Context
 from accounts.usecases.throttle import check_password

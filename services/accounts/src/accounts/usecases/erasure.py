@@ -14,12 +14,12 @@ from jg_events import (
     Topic,
     topic_name,
 )
-from jg_messaging import UnitOfWork
+from jg_messaging import UnitOfWork, utcnow
 from jg_web.http import ApiError
 
 from accounts import domain, repository
 from accounts.repository import Account, CustomerRecord
-from accounts.security import Keyring, utcnow
+from accounts.security import Keyring
 from accounts.usecases.common import live
 from accounts.usecases.context import Context
 from accounts.usecases.throttle import check_password

@@ -8,10 +8,10 @@ from datetime import timedelta
 
 import structlog
 from jg_events import CustomerField, EmailProof, LinkPurpose, PasswordResetRequested
+from jg_messaging import utcnow
 from jg_web.http import ApiError
 
 from accounts import domain, repository
-from accounts.security import utcnow
 from accounts.usecases.common import check_new_password, customer_updated, live
 from accounts.usecases.context import Context
 from accounts.usecases.sessions import IssuedTokens, open_session

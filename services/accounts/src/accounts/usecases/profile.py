@@ -7,11 +7,11 @@ from uuid import UUID
 import structlog
 from jg_auth import CustomerClaims
 from jg_events import Address, CustomerField
+from jg_messaging import utcnow
 from jg_web import COUNTRY_NOT_DELIVERED, delivery_problem
 from jg_web.http import ApiError, Problem
 
 from accounts import domain, repository
-from accounts.security import utcnow
 from accounts.usecases.common import (
     AccountView,
     account_view,

@@ -10,11 +10,12 @@ import asyncpg
 import structlog
 from jg_auth import AuthError, CustomerClaims, TokenError
 from jg_events import CustomerRegistered
+from jg_messaging import utcnow
 from jg_web.http import ApiError, Problem
 
 from accounts import domain, repository
 from accounts.repository import Account
-from accounts.security import HashingBusyError, utcnow
+from accounts.security import HashingBusyError
 from accounts.usecases import throttle
 from accounts.usecases.common import (
     SESSION_ENDED,

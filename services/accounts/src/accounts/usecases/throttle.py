@@ -7,11 +7,11 @@ import math
 from datetime import datetime, timedelta
 
 import structlog
+from jg_messaging import utcnow
 from jg_web.http import ApiError
 
 from accounts import domain, repository
 from accounts.repository import Account
-from accounts.security import utcnow
 from accounts.usecases.context import Context
 
 log = structlog.get_logger(__name__)

@@ -7,12 +7,11 @@ from uuid import UUID
 
 import structlog
 from jg_events import CustomerEmailVerified, EmailProof, EmailVerificationRequested, LinkPurpose
-from jg_messaging import UnitOfWork
+from jg_messaging import UnitOfWork, utcnow
 from jg_web.http import ApiError
 
 from accounts import domain, repository
 from accounts.repository import Account
-from accounts.security import utcnow
 from accounts.usecases.common import live
 from accounts.usecases.context import Context
 from accounts.usecases.throttle import take_room, too_many

@@ -3,13 +3,12 @@ the operator check. ``create_app`` puts the context and the caller's verifier on
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Awaitable, Callable
 from typing import Annotated, cast
 
 from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from jg_auth import Principal
+from jg_auth import Principal, shared_token_matches
 from jg_web.http import ApiError
 
 from fulfillment.context import Context
@@ -44,12 +43,7 @@ async def operator(
     credentials: HTTPAuthorizationCredentials | None = Security(_operator_bearer),  # noqa: B008
 ) -> None:
     """Operators only: ``Authorization: Bearer <FULFILLMENT_OPERATOR_TOKEN>``."""
-    expected = ctx.settings.operator_token.get_secret_value().encode()
-    if (
-        credentials is None
-        or not expected
-        or not hmac.compare_digest(credentials.credentials.encode(), expected)
-    ):
+    if not shared_token_matches(credentials, ctx.settings.operator_token):
         raise ApiError(401, "operator_token_required", "A valid operator token is required.")
 
 
