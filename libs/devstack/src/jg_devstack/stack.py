@@ -8,7 +8,7 @@ import fcntl
 import subprocess
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -314,6 +314,23 @@ def _stop(component: Component) -> str:
     return f"stopped (pid {pid})"
 
 
+async def _ports_still_open(components: Sequence[Component], grace: float = 15.0) -> list[str]:
+    """The stack ports still listening after the processes are gone. A port may stay bound a
+    moment after its process died (the kernel closes it when the last descendant exits): give
+    it ``grace`` seconds before calling it someone else's."""
+    deadline = time.monotonic() + grace
+    while True:
+        still = [
+            f"{component.name} {port}"
+            for component in components
+            for port in component.ports.values()
+            if port_open(port)
+        ]
+        if not still or time.monotonic() > deadline:
+            return still
+        await asyncio.sleep(0.25)
+
+
 async def down_async(paths: Paths | None = None, report: Report = print) -> bool:
     """Stop what jg-stack started; True when no stack port is still listening."""
     paths = paths or Paths(config.find_repo_root())
@@ -322,12 +339,7 @@ async def down_async(paths: Paths | None = None, report: Report = print) -> bool
         results = await asyncio.gather(*(asyncio.to_thread(_stop, c) for c in components))
     for component, result in zip(components, results, strict=True):
         report(f"  {component.name:<12} {result}")
-    still = [
-        f"{component.name} {port}"
-        for component in components
-        for port in component.ports.values()
-        if port_open(port)
-    ]
+    still = await _ports_still_open(components)
     if still:
         report("still listening (not started by jg-stack, left alone): " + ", ".join(still))
         return False
