@@ -16,7 +16,7 @@ pytestmark = pytest.mark.unit
 
 REPO = Path(__file__).resolve().parents[2]
 SERVICES = sorted(p for p in (REPO / "services").iterdir() if (p / "pyproject.toml").is_file())
-LAYERS = ("settings", "app", "routes", "handlers", "usecases", "domain", "repository")
+LAYERS = ("settings", "app", "context", "routes", "handlers", "usecases", "domain", "repository")
 IO_MODULES = {"asyncpg", "aiokafka", "faststream", "httpx", "aiosmtplib", "stripe", "fastapi"}
 MAX_FILE_LINES = 500
 MAX_FUNCTION_LINES = 60

@@ -27,11 +27,11 @@ from jg_web import BodyLimit, input_guard
 from jg_web.http import install_error_handlers
 
 from accounts import repository
+from accounts.context import Context
 from accounts.handlers import DESCRIPTION, HANDLERS, SERVICE, TITLE
 from accounts.routes import ROUTERS
 from accounts.security import HashingBusyError, Keyring, Passwords
 from accounts.settings import AccountsSettings
-from accounts.usecases.context import Context
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 HOUSEKEEPING_INTERVAL = 600.0

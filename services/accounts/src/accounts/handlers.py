@@ -29,8 +29,8 @@ from jg_events import (
 )
 from jg_messaging import Handler
 
+from accounts.context import Context
 from accounts.usecases import erasure, order_history
-from accounts.usecases.context import Context
 
 SERVICE = "accounts"
 TITLE = "accounts inputs"

@@ -11,11 +11,11 @@ from uuid import uuid4
 import pytest
 from accounts import domain
 from accounts.app import MIGRATIONS
+from accounts.context import Context
 from accounts.handlers import SERVICE
 from accounts.security import Keyring, Passwords
 from accounts.settings import AccountsSettings
 from accounts.usecases import profile, sessions
-from accounts.usecases.context import Context
 from jg_auth import AuthError, SigningKey, TokenVerifier
 from jg_events import Address, CustomerField
 from jg_messaging import ServiceRuntime

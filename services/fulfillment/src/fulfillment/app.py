@@ -76,8 +76,9 @@ def create_app(
         dependencies=[Depends(input_guard())],  # path and query values: jg_web's text rule
     )
     app.state.runtime = runtime
-    app.state.context = ctx  # routes.deps.context
-    app.state.principal = bearer_principal(verifier, settings.storefront_token)  # deps.caller
+    app.state.context = ctx  # routes.dependencies.context
+    # routes.dependencies.caller
+    app.state.principal = bearer_principal(verifier, settings.storefront_token)
     app.state.upload_slots = UploadSlots(
         settings.upload_concurrency, wait_seconds=settings.upload_wait_seconds
     )

@@ -84,8 +84,8 @@ def create_app(
         dependencies=[Depends(input_guard())],  # path and query values: jg_web's text rule
     )
     app.state.runtime = runtime
-    app.state.context = ctx  # routes.deps.context
-    app.state.principal = bearer_principal(  # routes.deps.caller
+    app.state.context = ctx  # routes.dependencies.context
+    app.state.principal = bearer_principal(  # routes.dependencies.caller
         verifier or AuthSettings().verifier(), settings.internal_token
     )
     app.state.sync = sync

@@ -12,9 +12,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from jg_auth import AuthError, CustomerClaims, shared_token_matches
 
 from accounts import domain
+from accounts.context import Context
 from accounts.settings import AccountsSettings
 from accounts.usecases import sessions
-from accounts.usecases.context import Context
 
 customer_bearer = HTTPBearer(
     scheme_name="CustomerBearer",

@@ -11,8 +11,8 @@ from jg_messaging import utcnow
 from jg_web.http import ApiError, Problem
 
 from accounts import domain, repository
+from accounts.context import Context
 from accounts.usecases.common import AccountView, account_view, customer_updated, live
-from accounts.usecases.context import Context
 from accounts.usecases.throttle import check_password
 from accounts.usecases.verification import prove_email
 

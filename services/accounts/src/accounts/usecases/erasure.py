@@ -18,10 +18,10 @@ from jg_messaging import UnitOfWork, utcnow
 from jg_web.http import ApiError
 
 from accounts import domain, repository
+from accounts.context import Context
 from accounts.repository import Account, CustomerRecord
 from accounts.security import Keyring
 from accounts.usecases.common import live
-from accounts.usecases.context import Context
 from accounts.usecases.throttle import check_password
 
 log = structlog.get_logger(__name__)

@@ -8,8 +8,8 @@ from uuid import UUID
 from jg_web.http import ApiError
 
 from accounts import repository
+from accounts.context import Context
 from accounts.repository import HistoryOrder, InvoiceRow, TimelineRow
-from accounts.usecases.context import Context
 
 
 @dataclass(frozen=True)

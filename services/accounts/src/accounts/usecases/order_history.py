@@ -38,9 +38,9 @@ from jg_events import (
 from jg_events.orders import OrderSnapshot
 
 from accounts import repository
+from accounts.context import Context
 from accounts.domain import STEP_STATUS, OrderStatus, TimelineStep, next_status, order_email
 from accounts.security import Keyring
-from accounts.usecases.context import Context
 
 STEP_STATUS_LOWER_BOUND: dict[TimelineStep, OrderStatus] = {
     **STEP_STATUS,

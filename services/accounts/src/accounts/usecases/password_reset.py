@@ -12,8 +12,8 @@ from jg_messaging import utcnow
 from jg_web.http import ApiError
 
 from accounts import domain, repository
+from accounts.context import Context
 from accounts.usecases.common import check_new_password, customer_updated, live
-from accounts.usecases.context import Context
 from accounts.usecases.sessions import IssuedTokens, open_session
 from accounts.usecases.verification import prove_email
 

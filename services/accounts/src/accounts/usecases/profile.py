@@ -12,6 +12,7 @@ from jg_web import COUNTRY_NOT_DELIVERED, delivery_problem
 from jg_web.http import ApiError, Problem
 
 from accounts import domain, repository
+from accounts.context import Context
 from accounts.usecases.common import (
     AccountView,
     account_view,
@@ -19,7 +20,6 @@ from accounts.usecases.common import (
     customer_updated,
     live,
 )
-from accounts.usecases.context import Context
 from accounts.usecases.throttle import check_password
 
 log = structlog.get_logger(__name__)

@@ -14,6 +14,7 @@ from jg_messaging import utcnow
 from jg_web.http import ApiError, Problem
 
 from accounts import domain, repository
+from accounts.context import Context
 from accounts.repository import Account
 from accounts.security import HashingBusyError
 from accounts.usecases import throttle
@@ -24,7 +25,6 @@ from accounts.usecases.common import (
     check_new_password,
     live,
 )
-from accounts.usecases.context import Context
 from accounts.usecases.verification import new_verification_link
 
 log = structlog.get_logger(__name__)

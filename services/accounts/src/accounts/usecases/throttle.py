@@ -11,8 +11,8 @@ from jg_messaging import utcnow
 from jg_web.http import ApiError
 
 from accounts import domain, repository
+from accounts.context import Context
 from accounts.repository import Account
-from accounts.usecases.context import Context
 
 log = structlog.get_logger(__name__)
 

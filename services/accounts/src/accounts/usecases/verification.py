@@ -11,9 +11,9 @@ from jg_messaging import UnitOfWork, utcnow
 from jg_web.http import ApiError
 
 from accounts import domain, repository
+from accounts.context import Context
 from accounts.repository import Account
 from accounts.usecases.common import live
-from accounts.usecases.context import Context
 from accounts.usecases.throttle import take_room, too_many
 
 log = structlog.get_logger(__name__)

@@ -19,7 +19,7 @@ from jg_web.http import ApiError
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from fulfillment import domain
-from fulfillment.routes.deps import Caller, Ctx
+from fulfillment.routes.dependencies import Caller, Ctx
 from fulfillment.routes.errors import ERRORS, UNREADABLE, ErrorBody
 from fulfillment.routes.views import ClaimView, OrderView, ReturnView, claim_view, order_view
 from fulfillment.routes.views import return_view as _return_view

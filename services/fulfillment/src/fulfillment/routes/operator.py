@@ -12,7 +12,7 @@ from jg_web import MultiLine, SingleLine
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from fulfillment import domain
-from fulfillment.routes.deps import Ctx, operator
+from fulfillment.routes.dependencies import Ctx, operator
 from fulfillment.routes.errors import ERRORS, UNREADABLE, ErrorBody
 from fulfillment.routes.views import (
     BackorderView,

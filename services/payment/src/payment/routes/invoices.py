@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from jg_auth import Principal
 
 from payment.context import Context
-from payment.routes.deps import caller, context
+from payment.routes.dependencies import caller, context
 from payment.routes.errors import ErrorBody
 from payment.usecases import invoices
 

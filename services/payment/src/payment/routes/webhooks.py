@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Header, Request
 from pydantic import BaseModel, Field
 
 from payment.context import Context
-from payment.routes.deps import context
+from payment.routes.dependencies import context
 from payment.routes.errors import ErrorBody
 from payment.usecases import webhooks
 
