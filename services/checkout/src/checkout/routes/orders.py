@@ -1,7 +1,8 @@
 """The storefront's order API: place, read, modify and cancel an order.
 
 ``Authorization: Bearer``: the storefront's token acts for anyone; a customer's access token
-from accounts sees and changes only the orders of its own account (another answers 404).
+(issued by the accounts service) sees and changes only the orders of its own account (another
+answers 404).
 """
 
 from __future__ import annotations
