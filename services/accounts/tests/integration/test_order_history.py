@@ -60,8 +60,17 @@ async def test_customers_see_status_tracking_and_invoices_of_their_own_orders_on
         return order if order and order["invoices"] and order["delivered_at"] else None
 
     detail = await eventually(alice_done)
-    await eventually(lambda: order_of(accounts, alice, cancelled))
-    await eventually(lambda: order_of(accounts, bob, bobs))
+    # each topic is read on its own: wait for every event of each order, not only the first
+    await eventually(
+        lambda: order_of(accounts, alice, cancelled),
+        lambda order: bool(order and order["status"] == "cancelled"),
+        "Alice's cancelled order",
+    )
+    await eventually(
+        lambda: order_of(accounts, bob, bobs),
+        lambda order: bool(order and order["invoices"] and order["tracking"]),
+        "Bob's shipped and invoiced order",
+    )
 
     assert detail["order_number"] == "JG-2026-000101"
     assert (detail["status"], detail["status_label"]) == ("delivered", "Livrée")
