@@ -14,9 +14,9 @@ from datetime import UTC, datetime
 import asyncpg
 import pytest
 from jg_devstack import Endpoints
+from jg_devstack.kafka_records import read_topic
 from jg_events import StockReplenished, Topic, topic_name
 from jg_messaging import Messaging, OutboxRelay, idempotent_producer, migrate
-from jg_messaging.testing import read_topic
 
 pytestmark = pytest.mark.bench
 

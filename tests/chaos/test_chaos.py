@@ -19,7 +19,7 @@ import httpx
 import pytest
 from jg_devstack import Endpoints
 from jg_devstack.drivers import LogisticsTeam, StripeJs
-from jg_messaging.testing import read_dead_letters
+from jg_devstack.kafka_records import read_dead_letters
 
 from . import checks
 from .conftest import LOG_DIR

@@ -26,6 +26,7 @@ from jg_devstack.drivers import (
     Storefront,
     StripeJs,
 )
+from jg_devstack.kafka_records import read_dead_letters
 from jg_devstack.launcher import (
     SERVICES,
     Platform,
@@ -38,7 +39,6 @@ from jg_devstack.launcher import (
 from jg_devstack.pytest_plugin import new_topic_prefix
 from jg_devstack.stack import run_sync
 from jg_events import all_topics
-from jg_messaging.testing import read_dead_letters
 
 REPO = Path(__file__).resolve().parents[2]
 LOG_DIR = REPO / ".stack" / "logs" / "e2e"

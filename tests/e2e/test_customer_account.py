@@ -11,9 +11,9 @@ from urllib.parse import parse_qs, urlsplit
 import asyncpg
 import httpx
 from jg_devstack.drivers import Accounts, Mailbox, Shop, Storefront, eventually, plain, unique_email
+from jg_devstack.kafka_records import read_topic
 from jg_devstack.launcher import Platform
 from jg_events import Envelope, Topic, parse, topic_name
-from jg_messaging.testing import read_topic
 
 PASSWORD = "Kintsugi-Bol-2026!"
 NEW_PASSWORD = "Furoshiki-Vague-7788"

@@ -32,6 +32,7 @@ from jg_devstack.drivers import (
     order_request,
     unique_email,
 )
+from jg_devstack.kafka_records import read_dead_letters
 from jg_devstack.launcher import (
     SERVICES,
     Platform,
@@ -44,7 +45,6 @@ from jg_devstack.launcher import (
 from jg_devstack.pytest_plugin import new_topic_prefix
 from jg_devstack.stack import run_sync
 from jg_events import all_topics
-from jg_messaging.testing import read_dead_letters
 
 from .runner import RunResult, table
 

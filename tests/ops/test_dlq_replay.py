@@ -13,10 +13,10 @@ from uuid import uuid4
 
 import pytest
 from jg_devstack import Endpoints
+from jg_devstack.kafka_records import headers_of, publish_raw, read_topic
 from jg_events import Envelope, OrderPlaced, Topic, dead_letter_topic, kafka_headers, topic_name
 from jg_events.examples import example
 from jg_messaging import RetryPolicy, create_broker, handles, subscribe
-from jg_messaging.testing import headers_of, publish_raw, read_topic
 
 pytestmark = pytest.mark.integration
 

@@ -27,14 +27,14 @@ from aiokafka.admin import AIOKafkaAdminClient
 from checkout.app import create_app as create_checkout
 from checkout.settings import CheckoutSettings
 from jg_auth import AuthSettings
-from jg_auth.testing import verifier_for_tests
 from jg_devstack import Endpoints, config
 from jg_devstack.databases import database_name_of
 from jg_devstack.drivers import eventually
+from jg_devstack.kafka_records import read_events
+from jg_devstack.tokens import verifier_for_tests
 from jg_events import Topic, topic_name
 from jg_messaging import PlatformSettings
 from jg_messaging.consumer import consumer_group
-from jg_messaging.testing import read_events
 
 pytestmark = pytest.mark.integration
 

@@ -15,9 +15,9 @@ from typing import Any
 import asyncpg
 import pytest
 from jg_devstack import Endpoints
+from jg_devstack.kafka_records import read_topic
 from jg_events import StockReplenished, Topic, parse, topic_name
 from jg_messaging import Messaging, OutboxRelay, idempotent_producer, migrate
-from jg_messaging.testing import read_topic
 
 pytestmark = pytest.mark.integration
 

@@ -15,7 +15,7 @@ from jg_auth import (
     bearer_customer,
     bearer_principal,
 )
-from jg_auth.testing import authorization, mint_token, verifier_for_tests
+from jg_devstack.tokens import authorization, mint_token, verifier_for_tests
 from pydantic import SecretStr
 
 pytestmark = pytest.mark.unit

@@ -14,8 +14,8 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from jg_auth import SigningKey, TokenError, TokenErrorReason, TokenVerifier
-from jg_auth.testing import TEST_AUDIENCE, TEST_ISSUER, TEST_JWKS, TEST_KEY, mint_token
-from jg_auth.testing import verifier_for_tests as make_verifier
+from jg_devstack.tokens import TEST_AUDIENCE, TEST_ISSUER, TEST_JWKS, TEST_KEY, mint_token
+from jg_devstack.tokens import verifier_for_tests as make_verifier
 
 pytestmark = pytest.mark.unit
 

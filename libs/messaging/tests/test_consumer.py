@@ -10,6 +10,7 @@ from uuid import uuid4
 import asyncpg
 import pytest
 from jg_devstack import Endpoints
+from jg_devstack.kafka_records import headers_of, publish_raw, read_topic
 from jg_events import (
     Envelope,
     ParcelDelivered,
@@ -27,7 +28,6 @@ from jg_messaging import (
     handles,
     subscribe,
 )
-from jg_messaging.testing import headers_of, publish_raw, read_topic
 
 from .conftest import delivered, envelope_of, replenished
 

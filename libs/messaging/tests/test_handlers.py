@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from jg_devstack import Endpoints
+from jg_devstack.kafka_records import headers_of, publish_raw, read_topic
 from jg_events import (
     CustomerErased,
     Envelope,
@@ -19,7 +20,6 @@ from jg_events import (
 )
 from jg_events.examples import example
 from jg_messaging import ServiceRuntime, ServiceSettings, lifespan, register_handlers
-from jg_messaging.testing import headers_of, publish_raw, read_topic
 from pydantic_settings import SettingsConfigDict
 
 pytestmark = pytest.mark.integration

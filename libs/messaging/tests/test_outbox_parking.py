@@ -15,11 +15,11 @@ import pytest
 from aiokafka import ConsumerRecord
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from jg_devstack import Endpoints
+from jg_devstack.kafka_records import read_topic
 from jg_events import Topic, parse, topic_name
 from jg_messaging import Messaging, OutboxRelay, idempotent_producer
 from jg_messaging.outbox import replay_parked
 from jg_messaging.relay import KafkaUnreachableError
-from jg_messaging.testing import read_topic
 
 from .conftest import replenished
 

@@ -10,9 +10,9 @@ import asyncpg
 import pytest
 from aiokafka import AIOKafkaProducer
 from jg_devstack import Endpoints
+from jg_devstack.kafka_records import headers_of, read_topic
 from jg_events import Topic, parse, topic_name
 from jg_messaging import Messaging, OutboxRelay, idempotent_producer, outbox
-from jg_messaging.testing import headers_of, read_topic
 
 from .conftest import delivered, replenished
 

@@ -32,9 +32,9 @@ In a service::
 
 In tests (no accounts service, nothing served)::
 
-    from jg_auth.testing import authorization, mint_token, verifier_for_tests
+    from jg_devstack.tokens import authorization, mint_token, verifier_for_tests
 
-    verifier = verifier_for_tests()          # trusts jg_auth.testing.TEST_JWKS
+    verifier = verifier_for_tests()          # trusts jg_devstack.tokens.TEST_JWKS
     headers = authorization(customer_id)   # {"Authorization": "Bearer <token>"}
 
 Verification is stateless: a token whose session accounts has ended (password change,

@@ -16,6 +16,7 @@ from accounts.settings import AccountsSettings
 from fastapi import FastAPI
 from jg_auth import AuthSettings
 from jg_devstack import Endpoints
+from jg_devstack.kafka_records import publish_raw, read_events
 from jg_events import (
     Envelope,
     Event,
@@ -26,7 +27,6 @@ from jg_events import (
     topic_name,
 )
 from jg_messaging import PlatformSettings
-from jg_messaging.testing import publish_raw, read_events
 
 OPERATOR = "test-operator-token"
 PASSWORD = "Kintsugi-Tasse-42"

@@ -5,8 +5,8 @@ from typing import Any
 
 import pytest
 from jg_devstack.drivers import eventually
+from jg_devstack.kafka_records import read_topic
 from jg_events import LinkSealer, SealedLinkError, Topic, sealed_link_of, topic_name
-from jg_messaging.testing import read_topic
 
 from .conftest import PASSWORD, Accounts, bearer, token_of
 

@@ -16,8 +16,9 @@ from checkout.app import create_app
 from checkout.scheduler import ReleaseScheduler
 from checkout.settings import CheckoutSettings
 from fastapi import FastAPI
-from jg_auth.testing import verifier_for_tests
 from jg_devstack import Endpoints
+from jg_devstack.kafka_records import publish_raw, read_events
+from jg_devstack.tokens import verifier_for_tests
 from jg_events import (
     CustomerContact,
     Envelope,
@@ -29,7 +30,6 @@ from jg_events import (
     topic_name,
 )
 from jg_messaging import PlatformSettings
-from jg_messaging.testing import publish_raw, read_events
 
 TOKEN = "test-storefront-token"
 

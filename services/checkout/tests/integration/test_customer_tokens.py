@@ -5,7 +5,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from jg_auth.testing import authorization, mint_token
+from jg_devstack.tokens import authorization, mint_token
 
 from .conftest import order_body
 

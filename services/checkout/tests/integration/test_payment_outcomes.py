@@ -129,8 +129,8 @@ async def test_a_refused_payment_ends_the_order_with_its_reason(start: Any) -> N
 
 
 async def test_an_event_for_an_unknown_order_goes_to_the_dead_letter_topic(start: Any) -> None:
+    from jg_devstack.kafka_records import headers_of, read_topic
     from jg_events import dead_letter_topic
-    from jg_messaging.testing import headers_of, read_topic
 
     checkout = await start()
     stranger = {

@@ -15,9 +15,10 @@ from fastapi import FastAPI
 from fulfillment.app import create_app
 from fulfillment.handlers import Context
 from fulfillment.settings import FulfillmentSettings
-from jg_auth.testing import authorization, verifier_for_tests
 from jg_devstack import Endpoints
 from jg_devstack.drivers import eventually
+from jg_devstack.kafka_records import publish_raw, read_events
+from jg_devstack.tokens import authorization, verifier_for_tests
 from jg_events import (
     Address,
     Carrier,
@@ -39,7 +40,6 @@ from jg_events import (
     vat_included,
 )
 from jg_messaging import PlatformSettings
-from jg_messaging.testing import publish_raw, read_events
 
 OPERATOR_TOKEN = "test-operator-token"
 STOREFRONT_TOKEN = "test-storefront-token"

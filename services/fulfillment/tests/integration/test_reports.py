@@ -7,6 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from fulfillment import domain
 from jg_devstack.drivers import eventually
+from jg_devstack.kafka_records import headers_of, publish_raw, read_topic
 from jg_events import (
     Carrier,
     Delivered,
@@ -19,7 +20,6 @@ from jg_events import (
     kafka_headers,
     topic_name,
 )
-from jg_messaging.testing import headers_of, publish_raw, read_topic
 
 from .conftest import Fulfillment, delivered, now, picked_up, released
 

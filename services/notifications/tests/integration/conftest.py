@@ -24,10 +24,10 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from fastapi import FastAPI
 from jg_devstack import Endpoints
 from jg_devstack.drivers import received_at
+from jg_devstack.kafka_records import publish_raw
 from jg_events import Envelope, Event, LinkSealer, kafka_headers, sealed_link_of, topic_name
 from jg_events.examples import EXAMPLE_LINK_SEALING_KEY
 from jg_messaging import Environment, PlatformSettings
-from jg_messaging.testing import publish_raw
 from jg_shop import SellerIdentity
 from notifications.app import create_app
 from notifications.handlers import TOPICS

@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 import pytest
+from jg_devstack.kafka_records import read_topic
 from jg_events import (
     CustomerRegistered,
     EmailVerificationRequested,
@@ -16,7 +17,6 @@ from jg_events import (
     dead_letter_topic,
 )
 from jg_events.examples import RESET_URL, VERIFICATION_URL, example
-from jg_messaging.testing import read_topic
 
 from .conftest import Mailpit, Notifications, for_customer, wrap
 

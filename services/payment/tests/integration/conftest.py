@@ -23,11 +23,12 @@ from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 from fastapi import FastAPI
-from jg_auth.testing import verifier_for_tests
 from jg_devstack import Endpoints
 from jg_devstack.databases import create_database_async, drop_database_async
+from jg_devstack.kafka_records import publish_raw
 from jg_devstack.pytest_plugin import new_topic_prefix
 from jg_devstack.stripe_webhooks import signed_webhook
+from jg_devstack.tokens import verifier_for_tests
 from jg_events import (
     CustomerContact,
     Envelope,
@@ -49,7 +50,6 @@ from jg_events import (
 )
 from jg_events.examples import example
 from jg_messaging import PlatformSettings
-from jg_messaging.testing import publish_raw
 from jg_shop import SellerIdentity
 from payment.app import create_app
 from payment.settings import PaymentSettings

@@ -9,12 +9,12 @@ from typing import Any
 
 import asyncpg
 import pytest
-from jg_auth.testing import authorization
 from jg_devstack.drivers import eventually
+from jg_devstack.kafka_records import headers_of, read_topic
+from jg_devstack.tokens import authorization
 from jg_events import CustomerErasureRequested, Envelope, InvoiceKind, OrderPlaced, Topic
 from jg_events.examples import example
 from jg_events.topics import dead_letter_topic
-from jg_messaging.testing import headers_of, read_topic
 from jg_shop import french_date
 from payment import repository
 from payment.invoicing import gaps, sequence_of

@@ -2,7 +2,7 @@
 
 Nothing is served and no accounts service is needed::
 
-    from jg_auth.testing import TEST_AUDIENCE, TEST_ISSUER, mint_token, verifier_for_tests
+    from jg_devstack.tokens import TEST_AUDIENCE, TEST_ISSUER, mint_token, verifier_for_tests
 
     verifier = verifier_for_tests()                      # TokenVerifier(jwks=TEST_JWKS, ...)
     app = create_app(settings, verifier=verifier)   # however your service injects it
