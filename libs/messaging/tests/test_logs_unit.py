@@ -39,3 +39,22 @@ def test_faststream_lines_are_structured_too(capsys: pytest.CaptureFixture[str])
     assert line["event"] == "waiting for messages"
     assert line["service"] == "payment"
     assert line["topic"] == "jg.orders"
+
+
+@pytest.mark.parametrize("render_json", [True, False], ids=["json", "console"])
+def test_a_logged_failure_never_shows_the_local_variables_of_its_frames(
+    capsys: pytest.CaptureFixture[str], render_json: bool
+) -> None:
+    configure_logging("payment", json=render_json)
+
+    def confirm_payment() -> None:
+        client_secret = "pi_3Ab_secret_" + "-".join(["Do", "Not", "Log", "Me"])  # not in the source
+        raise ConnectionRefusedError(f"card refused ({len(client_secret)})")
+
+    try:
+        confirm_payment()
+    except ConnectionRefusedError:
+        structlog.get_logger("test").exception("stripe_call_failed")
+    err = capsys.readouterr().err
+    assert "stripe_call_failed" in err and "ConnectionRefusedError" in err
+    assert "Do-Not-Log-Me" not in err  # the frames' source is shown, never their variables

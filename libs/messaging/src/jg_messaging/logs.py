@@ -27,7 +27,14 @@ def configure_logging(service: str, *, level: str = "INFO", json: bool | None = 
     renderer: Processor = (
         structlog.processors.JSONRenderer()
         if render_json
-        else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+        else structlog.dev.ConsoleRenderer(
+            colors=sys.stderr.isatty(),
+            # never the frames' local variables: they hold customers' data and secrets (a DSN,
+            # a client secret), and rendering them on every retry of an outage costs a core
+            exception_formatter=structlog.dev.RichTracebackFormatter(
+                show_locals=False, color_system="truecolor" if sys.stderr.isatty() else None
+            ),
+        )
     )
     structlog.configure(
         processors=[
