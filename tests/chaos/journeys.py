@@ -204,18 +204,23 @@ async def backordered(customers: Customers, outcome: Outcome) -> None:
     order = await _paid(customers, outcome, [(BACKORDER_SKU, 1)])
     assert outcome.order_id is not None
     outcome.capture = _total(order)
-    seen = await _wait_status(
+    await _wait_status(
         customers, outcome.order_id, "backordered", "processing", "shipped", "delivered"
     )
+    # Every backordered journey brings one unit, whatever it saw: units in equal units out, so
+    # no order waits for a unit nobody sends. What it saw cannot decide: checkout reads the
+    # pick list's OrderProcessing (jg.logistics.requests) and the Backordered before it
+    # (jg.fulfillment.orders) independently, so "processing" may show before "backordered".
+    await customers.logistics.replenished(BACKORDER_SKU, 1)
+    await _ship(customers, outcome, deliver=True)
+    # Delivered follows Backordered on the same topic and key: the timeline now says whether
+    # this order waited (its email is then due) or took a unit another journey brought.
+    final = await _order(customers, outcome.order_id)
     templates = set(DELIVERED)
-    # Backordered, if only for a moment (another order's unit may have served it before this
-    # customer looked): the logistics team sends this order's own unit.
-    if any(entry["kind"] == "backordered" for entry in seen["timeline"]):
+    if any(entry["kind"] == "backordered" for entry in final["timeline"]):
         templates.add("order_backordered")
-        await customers.logistics.replenished(BACKORDER_SKU, 1)
     else:
         outcome.notes.append("served from stock left by another order's unit")
-    await _ship(customers, outcome, deliver=True)
     outcome.status, outcome.templates = "delivered", templates
 
 
