@@ -50,6 +50,7 @@ from jg_events import all_topics
 from . import floors, procs, report
 from .platform import Load, PhaseResult, Played, StandIn, read_order_events
 
+IDLE_SECONDS = 5.0
 LOCAL_PARTITIONS = 3  # the devstack broker's num.partitions (its auto-created topics)
 
 
@@ -258,6 +259,14 @@ class Bench:
                 self.roots[name] = pid
         assert self.standin.process is not None
         self.roots["Stripe stand-in"] = self.standin.process.pid
+        # What each process spends with no order at all (polling loops; the stack's share
+        # includes whatever else uses it), to read the CPU per order against.
+        before = procs.tree_cpu_seconds(self.roots)
+        await asyncio.sleep(IDLE_SECONDS)
+        after = procs.tree_cpu_seconds(self.roots)
+        self.result["idle_cpu_ms_per_s"] = {
+            k: (after[k] - before[k]) * 1000 / IDLE_SECONDS for k in after if k in before
+        }
         log(
             "services ready; idle RSS (MB): "
             + ", ".join(

@@ -42,6 +42,14 @@ def _producer(bootstrap: str) -> AIOKafkaProducer:
     return AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
 
 
+async def _assigned(consumer: AIOKafkaConsumer, ready: list[str]) -> None:
+    """Wait until the group gave ``consumer`` its partitions (polling drives the join)."""
+    deadline = time.monotonic() + 60
+    while not consumer.assignment() and time.monotonic() < deadline:
+        await consumer.getmany(timeout_ms=100)
+    ready.append("ok")
+
+
 def _consumer(bootstrap: str, topic: str, group: str) -> AIOKafkaConsumer:
     return AIOKafkaConsumer(
         topic,
@@ -61,6 +69,7 @@ async def relay_chain(
     await create_topics(bootstrap, topics, partitions)
     group = f"{prefix}floor"
     done = asyncio.Event()
+    ready: list[str] = []
     arrivals: list[float] = []
 
     async def relay(source: str, target: str, name: str) -> None:
@@ -68,6 +77,7 @@ async def relay_chain(
         producer = _producer(bootstrap)
         await consumer.start()
         await producer.start()
+        await _assigned(consumer, ready)
         try:
             while not done.is_set():
                 batch = await consumer.getmany(timeout_ms=100)
@@ -86,6 +96,7 @@ async def relay_chain(
     async def sink() -> None:
         consumer = _consumer(bootstrap, topics[2], f"{group}.notifications")
         await consumer.start()
+        await _assigned(consumer, ready)
         try:
             while len(arrivals) < messages:
                 batch = await consumer.getmany(timeout_ms=100)
@@ -103,7 +114,9 @@ async def relay_chain(
         asyncio.create_task(relay(topics[1], topics[2], "checkout")),
         asyncio.create_task(sink()),
     ]
-    await asyncio.sleep(3)  # consumers join their groups before the first record
+    deadline = time.monotonic() + 60
+    while len(ready) < len(workers) and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)  # every consumer holds its partitions before the first record
     producer = _producer(bootstrap)
     await producer.start()
     value = json.dumps({"type": "OrderPlaced", "payload": {"x": "y" * 800}}).encode()

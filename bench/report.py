@@ -306,6 +306,12 @@ def table_rows(result: Mapping[str, Any], targets: Sequence[Target]) -> list[tup
         1,
     )
 
+    idle = result.get("idle_cpu_ms_per_s", {})
+    if idle:
+        rows.append(("CPU with no order at all (ms of CPU per second, before the load)",))
+        for proc, value in idle.items():
+            rows.append((f"  {proc}", fmt(value, "ms/s")))
+
     rows.append(("RSS (MB)",))
     rows.append(("", "idle", "after the run"))
     for proc, rss in result.get("rss_mb", {}).items():
