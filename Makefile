@@ -41,7 +41,7 @@ test: install up deploy-check ## Everything: deployment checks, then unit, integ
 	$(UV_RUN) pytest $(TEST_DIRS) --ignore=tests/deploy --ignore=tests/chaos --ignore=tests/fuzz
 
 test-unit: install ## Unit tests only (no service needed)
-	$(UV_RUN) pytest -m unit $(TEST_DIRS) --ignore=tests/chaos --ignore=tests/fuzz --ignore=tests/deploy
+	$(UV_RUN) pytest -m unit $(TEST_DIRS) bench --ignore=tests/chaos --ignore=tests/fuzz --ignore=tests/deploy
 
 test-integration: install up ## Integration tests against the real stack
 	$(UV_RUN) pytest -m integration $(TEST_DIRS) --ignore=tests/chaos --ignore=tests/fuzz
@@ -62,13 +62,9 @@ preview-emails: install ## Render every customer email with realistic data into 
 	$(UV_RUN) python -m notifications.preview .cache/previews
 	@echo "open .cache/previews/index.html in a browser"
 
-bench: install up ## Benchmarks: bench/ if present, else tests marked `bench`
-	@if [ -d bench ]; then \
-		$(UV_RUN) pytest bench; \
-	else \
-		$(UV_RUN) pytest -m bench $(TEST_DIRS); rc=$$?; \
-		if [ $$rc -eq 5 ]; then echo "no benchmark yet"; exit 0; fi; exit $$rc; \
-	fi
+bench: install up ## The platform end to end with its floors and targets (JSON in .cache/bench/); BENCH_ORDERS=200 for a short run
+	$(UV_RUN) python -m bench $(BENCH_ARGS)
+	$(UV_RUN) pytest -m bench bench
 
 deploy-tools: install ## kustomize, kubeconform, compose/Dockerfile checkers, Kubernetes and CRD schemas (into .cache/)
 	$(UV_RUN) python tools/deploycheck/install.py
