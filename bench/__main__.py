@@ -100,6 +100,7 @@ def summarize(phase: PhaseResult, milestones: dict[str, dict[str, datetime]]) ->
     card = [o for o in placed if o.kind == "card"]
     first_post = min((o.posted_at for o in orders if o.posted_at), default=None)
     last_email = max((o.email_at for o in confirmed if o.email_at), default=None)
+    last_answer = max((o.answered_at for o in placed if o.answered_at), default=None)
 
     def spread(values: list[float | None]) -> dict[str, Any]:
         return report.Spread.of([v for v in values if v is not None]).as_dict()
@@ -127,6 +128,7 @@ def summarize(phase: PhaseResult, milestones: dict[str, dict[str, datetime]]) ->
         "expected_confirmations": len(confirming),
         "missing": sum(1 for o in placed if o.email_at is None),
         "orders_per_s": report.throughput(len(confirmed), first_post, last_email),
+        "posted_per_s": report.throughput(len(placed), first_post, last_answer),
         "post_ms": spread([o.post_ms for o in orders]),
         "email_ms": spread([ms_between(o.posted_at, o.email_at) for o in card]),
         "email_3ds_ms": spread(

@@ -96,6 +96,7 @@ class Played:
     payment_method: str = ""
     posted_at: datetime | None = None
     post_ms: float | None = None
+    answered_at: datetime | None = None
     order_id: str | None = None
     status: int | None = None
     error: str | None = None
@@ -182,6 +183,7 @@ class Load:
             order.error = f"{type(exc).__name__}: {exc}"
             return
         order.post_ms = (time.perf_counter() - began) * 1000
+        order.answered_at = datetime.now(UTC)
         order.status = response.status_code
         if response.status_code != 201:
             order.error = f"{response.status_code} {response.text[:200]}"

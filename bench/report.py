@@ -212,7 +212,7 @@ def fmt(value: float | None, unit: str = "", digits: int = 1) -> str:
     if value is None:
         return "-"
     if unit == "ratio":
-        return f"{value:.2f}"
+        return f"{value:.2f}" if abs(value) >= 0.1 else f"{value:.3f}"
     text = f"{value:,.{digits}f}".replace(",", " ")
     return f"{text} {unit}".rstrip()
 
@@ -255,6 +255,7 @@ def table_rows(result: Mapping[str, Any], targets: Sequence[Target]) -> list[tup
 
     line("orders played", lambda p: p.get("orders"), "", 0)
     line("offered rate (orders/s; none = saturation)", lambda p: p.get("offered_rate"), "")
+    line("orders/s posted (POST answers)", lambda p: p.get("posted_per_s"), "")
     line("orders/s, POST → confirmation email", lambda p: p.get("orders_per_s"), "")
     line("confirmed / expected", lambda p: p.get("confirmed"), "", 0)
     line("POST /orders p50", lambda p: p.get("post_ms", {}).get("p50_ms"), "ms")

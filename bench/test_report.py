@@ -193,3 +193,12 @@ def test_two_runs_compare_with_the_change_in_percent() -> None:
     assert "2026-12-01T10:00:00+00:00" in rows[0][0]
     line = next(r for r in rows if r[0] == "saturation: orders/s")
     assert line[1:] == ("30.0", "45.0", "+50 %")
+
+
+def test_the_order_mix_is_mostly_card_with_some_3ds_and_declined() -> None:
+    from collections import Counter
+
+    from .platform import kind_of
+
+    assert Counter(kind_of(n) for n in range(2000)) == {"card": 1700, "3ds": 200, "declined": 100}
+    assert kind_of(1) == "card"  # a short run still starts with card orders
