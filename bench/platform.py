@@ -26,6 +26,7 @@ from jg_devstack.proc import port_open
 from jg_events import Topic, parse, topic_name
 
 from . import procs
+from .report import ON_KAFKA
 
 CONFIRMATION = "confirmation de votre commande"
 REFUSAL = "paiement n'a pas été accepté"
@@ -279,7 +280,8 @@ class Load:
 
 async def read_order_events(bootstrap: str, prefix: str) -> list[tuple[str, str, datetime]]:
     """(order id, event type, occurred_at) of every event on checkout's and payment's topics
-    under ``prefix``, read from the beginning to the end offsets of now."""
+    under ``prefix``, and (order id, "<type> on Kafka", the record's timestamp: when the outbox
+    relay published it), read from the beginning to the end offsets of now."""
     topics = [topic_name(Topic.CHECKOUT_ORDERS, prefix), topic_name(Topic.PAYMENT_PAYMENTS, prefix)]
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False
@@ -303,9 +305,10 @@ async def read_order_events(bootstrap: str, prefix: str) -> list[tuple[str, str,
                 for record in records:
                     with contextlib.suppress(Exception):
                         envelope = parse(record.value)
-                        found.append(
-                            (envelope.payload.partition_key(), envelope.type, envelope.occurred_at)
-                        )
+                        key = envelope.payload.partition_key()
+                        found.append((key, envelope.type, envelope.occurred_at))
+                        published = datetime.fromtimestamp(record.timestamp / 1000, UTC)
+                        found.append((key, envelope.type + ON_KAFKA, published))
                     if record.offset + 1 >= ends[tp]:
                         remaining.discard(tp)
     finally:

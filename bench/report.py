@@ -21,17 +21,22 @@ TARGET_LATENCY_RATIO = 0.5
 TARGET_IDLE_RSS_MB = 80.0
 TARGET_RSS_GROWTH = 0.10
 
-# The hops of a card order, from the events' occurred_at and Mailpit's received time.
+# The hops of a card order: each event's occurred_at (its transaction), the time its outbox relay
+# put it on Kafka (the record's timestamp) and Mailpit's received time.
+ON_KAFKA = " on Kafka"
 CARD_HOPS: tuple[tuple[str, str], ...] = (
     ("POST", "OrderPlaced"),
-    ("OrderPlaced", "PaymentAuthorized"),
-    ("PaymentAuthorized", "OrderConfirmed"),
-    ("OrderConfirmed", "email"),
+    ("OrderPlaced", "OrderPlaced" + ON_KAFKA),
+    ("OrderPlaced" + ON_KAFKA, "PaymentAuthorized"),
+    ("PaymentAuthorized", "PaymentAuthorized" + ON_KAFKA),
+    ("PaymentAuthorized" + ON_KAFKA, "OrderConfirmed"),
+    ("OrderConfirmed", "OrderConfirmed" + ON_KAFKA),
+    ("OrderConfirmed" + ON_KAFKA, "email"),
 )
 DECLINED_HOPS: tuple[tuple[str, str], ...] = (
     ("POST", "OrderPlaced"),
-    ("OrderPlaced", "PaymentRefused"),
-    ("PaymentRefused", "email"),
+    ("OrderPlaced" + ON_KAFKA, "PaymentRefused"),
+    ("PaymentRefused" + ON_KAFKA, "email"),
 )
 
 

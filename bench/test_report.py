@@ -62,21 +62,28 @@ def test_milestones_keep_the_first_occurrence_of_each_event() -> None:
 
 
 def test_hops_are_measured_per_order_and_skip_an_order_missing_a_milestone() -> None:
+    k = report.ON_KAFKA
     milestones = {
         "o1": {
             "POST": at(0),
             "OrderPlaced": at(20),
+            f"OrderPlaced{k}": at(25),
             "PaymentAuthorized": at(320),
+            f"PaymentAuthorized{k}": at(322),
             "OrderConfirmed": at(340),
+            f"OrderConfirmed{k}": at(350),
             "email": at(640),
         },
-        "o2": {"POST": at(0), "OrderPlaced": at(30)},  # still waiting for its payment
+        "o2": {"POST": at(0), "OrderPlaced": at(30)},  # not even published yet
     }
     hops = report.hop_durations(milestones, ["o1", "o2", "unknown"], report.CARD_HOPS)
     assert hops["POST → OrderPlaced"] == [20, 30]
-    assert hops["OrderPlaced → PaymentAuthorized"] == [300]
-    assert hops["PaymentAuthorized → OrderConfirmed"] == [20]
-    assert hops["OrderConfirmed → email"] == [300]
+    assert hops[f"OrderPlaced → OrderPlaced{k}"] == [5]  # checkout's outbox relay
+    assert hops[f"OrderPlaced{k} → PaymentAuthorized"] == [295]  # payment's queue and Stripe
+    assert hops[f"PaymentAuthorized{k} → OrderConfirmed"] == [18]
+    assert hops[f"OrderConfirmed{k} → email"] == [290]
+    # the hops of one order add up to its POST → email
+    assert sum(v[0] for v in hops.values()) == 640
 
 
 def test_throughput_is_completed_orders_over_the_span() -> None:
