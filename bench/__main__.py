@@ -381,7 +381,10 @@ def main(argv: list[str] | None = None) -> int:
     previous: dict[str, Any] | None = None
     if args.compare:
         source = folder / "latest.json" if args.compare == "latest" else Path(args.compare)
-        previous = json.loads(source.read_text(encoding="utf-8"))
+        if source.is_file():
+            previous = json.loads(source.read_text(encoding="utf-8"))
+        else:
+            print(f"nothing to compare with: no {source}", flush=True)
     if args.render:
         result = json.loads(Path(args.render).read_text(encoding="utf-8"))
     else:
