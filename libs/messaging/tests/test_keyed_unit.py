@@ -141,7 +141,7 @@ async def test_the_commit_stops_at_the_oldest_unfinished_message(
 
 async def test_offsets_are_committed_per_partition(make: Callable[..., Harness]) -> None:
     h = make()
-    await h.submit(Rec(5, b"a", partition=0), Rec(7, b"a", partition=1))
+    await h.submit(Rec(5, b"a", partition=0), Rec(7, b"b", partition=1))
     await h.release(7)
     await h.dispatcher.flush()
     assert h.committed(partition=1) == 8
@@ -204,12 +204,24 @@ async def test_a_message_without_a_key_waits_for_its_partition_and_holds_it(
     make: Callable[..., Harness],
 ) -> None:
     h = make()
-    await h.submit(Rec(0, b"a"), Rec(1, None), Rec(2, b"b"), Rec(3, b"a", partition=1))
+    await h.submit(Rec(0, b"a"), Rec(1, None), Rec(2, b"b"), Rec(3, b"c", partition=1))
     assert sorted(h.started) == [0, 3]  # the other partition is not held
     await h.release(0)
     assert 1 in h.started and 2 not in h.started
     await h.release(1)
     assert 2 in h.started
+
+
+async def test_one_key_never_runs_twice_at_once_even_from_two_partitions(
+    make: Callable[..., Harness],
+) -> None:
+    """Checkout reads an order's payments and its shipments (two topics): its handlers of one
+    order must not race on the order's row."""
+    h = make()
+    await h.submit(Rec(0, b"order-a", partition=0), Rec(0, b"order-a", partition=1))
+    assert h.started == [0]
+    await h.release(0)
+    await eventually(lambda: h.finished == [0, 0])
 
 
 async def test_a_handler_error_retries_the_message_and_holds_its_key(

@@ -6,7 +6,9 @@ says):
 
 - records of one partition with **different keys** are handled concurrently;
 - records with **the same key** (the order id, the customer id: the key the topic uses) are
-  handled one after the other, in offset order;
+  handled one after the other, in offset order; one key never runs twice at once, even when
+  its records come from two topics (checkout reads an order's payments and its shipments: two
+  handlers of one order would otherwise race on its row), and then they start in fetch order;
 - a record **without a key** is a barrier of its partition: it starts once every earlier record
   of the partition has finished, and nothing later on the partition starts before it has
   finished (so it is ordered with everything, as before);
@@ -59,14 +61,12 @@ Commit = Callable[[dict[TopicPartition, int]], Awaitable[None]]
 
 
 @dataclass
-class PartitionState(Generic[R]):
+class PartitionState:
     """One partition's records between their fetch and their commit."""
 
     end: int  # the offset after the last record seen
-    queued: deque[R] = field(default_factory=deque)  # not started yet, in offset order
     running: dict[int, asyncio.Task[None]] = field(default_factory=dict)  # offset -> task
-    running_keys: set[Any] = field(default_factory=set)
-    barrier: bool = False  # a record without a key runs: nothing else may start
+    barrier: bool = False  # a record without a key runs: nothing else of the partition starts
     unfinished: set[int] = field(default_factory=set)  # offsets queued or running
     committed: int | None = None  # the last offset committed by this consumer
     closing: bool = False  # revoked or closing: start nothing more
@@ -75,30 +75,45 @@ class PartitionState(Generic[R]):
         """The offset to commit: the lowest unfinished one, else the one after the last seen."""
         return min(self.unfinished) if self.unfinished else self.end
 
-    def runnable(self) -> list[R]:
-        """Take from the queue the records that may start now (see the module's docstring)."""
-        if self.closing or self.barrier:
-            return []
-        blocked = set(self.running_keys)
-        start: list[R] = []
-        kept: deque[R] = deque()
-        while self.queued:
-            record = self.queued.popleft()
-            if record.key is None:
-                if not self.running and not start and not kept:
-                    start.append(record)
-                else:
-                    kept.append(record)
-                kept.extend(self.queued)  # nothing after a keyless record overtakes it
-                self.queued.clear()
-                break
-            if record.key in blocked:
-                kept.append(record)
-            else:
+
+def runnable(
+    queued: deque[R], partitions: dict[TopicPartition, PartitionState], running_keys: set[Any]
+) -> list[R]:
+    """Take from ``queued`` (in fetch order) the records that may start now.
+
+    A keyed record starts when no record with its key runs and none is queued before it (on
+    any partition: one order's events never run at once, whatever topic they came on); a
+    keyless one when nothing of its partition runs or is queued before it; nothing of a
+    partition starts behind a queued or running keyless record, nor once it is closing.
+    """
+    blocked = set(running_keys)
+    held: set[TopicPartition] = {
+        tp for tp, part in partitions.items() if part.barrier or part.closing
+    }
+    seen: set[TopicPartition] = set()  # partitions with a record kept or started in this scan
+    start: list[R] = []
+    kept: deque[R] = deque()
+    for record in queued:
+        tp = (record.topic, record.partition)
+        part = partitions.get(tp)
+        if part is None or tp in held:
+            kept.append(record)
+        elif record.key is None:
+            if not part.running and tp not in seen:
                 start.append(record)
+            else:
+                kept.append(record)
+            held.add(tp)
+        elif record.key in blocked:
+            kept.append(record)
+        else:
+            start.append(record)
+        if record.key is not None:
             blocked.add(record.key)
-        self.queued = kept
-        return start
+        seen.add(tp)
+    queued.clear()
+    queued.extend(kept)
+    return start
 
 
 class KeyedDispatcher(Generic[R]):
@@ -128,7 +143,9 @@ class KeyedDispatcher(Generic[R]):
         self._retry_delay = retry_delay
         self._slots = asyncio.Semaphore(concurrency)
         self._held = 0  # records holding a slot (queued or running)
-        self._partitions: dict[TopicPartition, PartitionState[R]] = {}
+        self._partitions: dict[TopicPartition, PartitionState] = {}
+        self._queued: deque[R] = deque()  # submitted, not started, in fetch order
+        self._running_keys: set[Any] = set()
         self._revoked: set[TopicPartition] = set()
         self._progress = asyncio.Event()
         self._commit_lock = asyncio.Lock()
@@ -162,8 +179,8 @@ class KeyedDispatcher(Generic[R]):
             return
         part.unfinished.add(record.offset)
         part.end = max(part.end, record.offset + 1)
-        part.queued.append(record)
-        self._schedule(tp, part)
+        self._queued.append(record)
+        self._schedule()
 
     def assigned(self, partitions: Iterable[TopicPartition]) -> None:
         """The group gave these partitions (back) to this consumer."""
@@ -171,17 +188,19 @@ class KeyedDispatcher(Generic[R]):
 
     # -- running ----------------------------------------------------------------------------
 
-    def _schedule(self, tp: TopicPartition, part: PartitionState[R]) -> None:
-        for record in part.runnable():
+    def _schedule(self) -> None:
+        for record in runnable(self._queued, self._partitions, self._running_keys):
+            tp = (record.topic, record.partition)
+            part = self._partitions[tp]
             if record.key is None:
                 part.barrier = True
             else:
-                part.running_keys.add(record.key)
+                self._running_keys.add(record.key)
             part.running[record.offset] = asyncio.create_task(
-                self._run(tp, part, record), name=f"jg-consume-{tp[0]}-{tp[1]}-{record.offset}"
+                self._run(part, record), name=f"jg-consume-{tp[0]}-{tp[1]}-{record.offset}"
             )
 
-    async def _run(self, tp: TopicPartition, part: PartitionState[R], record: R) -> None:
+    async def _run(self, part: PartitionState, record: R) -> None:
         finished = False
         try:
             await self._handle_until_done(record)
@@ -191,13 +210,12 @@ class KeyedDispatcher(Generic[R]):
             if record.key is None:
                 part.barrier = False
             else:
-                part.running_keys.discard(record.key)
+                self._running_keys.discard(record.key)
             if finished:
                 part.unfinished.discard(record.offset)
                 self._progress.set()
             self._release()
-            if self._partitions.get(tp) is part:
-                self._schedule(tp, part)
+            self._schedule()
 
     async def _handle_until_done(self, record: R) -> None:
         failures = 0
@@ -280,9 +298,11 @@ class KeyedDispatcher(Generic[R]):
             return
         for part in parts.values():
             part.closing = True
-            for _ in part.queued:  # never started: still unfinished, the commit stays below
-                self._release()
-            part.queued.clear()
+        kept = [r for r in self._queued if (r.topic, r.partition) not in parts]
+        for _ in range(len(self._queued) - len(kept)):  # never started: the commit stays below
+            self._release()
+        self._queued.clear()
+        self._queued.extend(kept)
         running = [task for part in parts.values() for task in part.running.values()]
         if running:
             _, late = await asyncio.wait(running, timeout=self._grace)
