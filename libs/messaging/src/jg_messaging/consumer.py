@@ -48,6 +48,7 @@ from fast_depends.exceptions import ValidationError as ArgumentValidationError
 from faststream import BaseMiddleware
 from faststream.exceptions import SubscriberNotFound
 from faststream.kafka import KafkaBroker
+from faststream.kafka.schemas import Topic as KafkaTopic
 from faststream.kafka.subscriber.usecase import DefaultSubscriber
 from faststream.message import StreamMessage
 from faststream.middlewares import AckPolicy
@@ -472,7 +473,10 @@ def subscribe(
     options.setdefault("heartbeat_interval_ms", 500)  # notice rebalances quickly
     rebalance = _Rebalance()
     subscriber = broker.subscriber(
-        *(topic_name(topic, topic_prefix) for topic in topics),
+        # declare=False: FastStream would create a missing topic with ONE partition. Topics
+        # are the platform's (Strimzi's KafkaTopics in Kubernetes; locally Kafka creates them
+        # on first use with the base's partitions, num.partitions=3).
+        *(KafkaTopic(topic_name(topic, topic_prefix), declare=False) for topic in topics),
         group_id=consumer_group(service, topic_prefix),
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.MANUAL,  # no auto-commit: the dispatcher commits
