@@ -13,10 +13,27 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from jg_devstack import Endpoints
-from jg_events import Envelope, ParcelDelivered, Topic, kafka_headers, topic_name
-from jg_messaging import Messaging, consumer_group, create_broker, handles, migrate, subscribe
+from jg_events import (
+    Envelope,
+    ParcelDelivered,
+    StockReplenished,
+    Topic,
+    kafka_headers,
+    topic_name,
+)
+from jg_messaging import (
+    ConsumerHealth,
+    Messaging,
+    RetryPolicy,
+    consumer_group,
+    create_broker,
+    handles,
+    migrate,
+    subscribe,
+)
 
-from .conftest import delivered, envelope_of
+from .conftest import delivered, envelope_of, replenished
+from .test_consumer import unreachable_dsn
 
 pytestmark = pytest.mark.integration
 
@@ -212,3 +229,49 @@ async def test_a_consumer_killed_mid_way_has_every_unfinished_event_redelivered(
         by_order[envelope.key].append(row["note"])
     for key, tracking in by_order.items():
         assert tracking == sorted(tracking), key  # each order's events applied in their order
+
+
+async def test_a_transient_wait_holds_its_key_not_its_partition(
+    stack: Endpoints, topic_prefix: str
+) -> None:
+    """The database refuses one sku's connections: that sku's events wait (and /ready says so),
+    another sku's event behind them on the same partition is applied meanwhile."""
+    topic = topic_name(Topic.LOGISTICS_REPORTS, topic_prefix)
+    await create_topic(stack.kafka_bootstrap, topic)
+    records = [
+        (0, envelope_of(replenished("SKU-OUTAGE", 1))),
+        (0, envelope_of(replenished("SKU-OUTAGE", 2))),
+        (0, envelope_of(replenished("SKU-OTHER", 3))),
+    ]
+    await produce(stack.kafka_bootstrap, topic, records)
+    recovered = asyncio.Event()
+    applied: list[tuple[str, int]] = []
+    health = ConsumerHealth()
+    broker = create_broker(
+        stack.kafka_bootstrap,
+        service=SERVICE,
+        topic_prefix=topic_prefix,
+        policy=RetryPolicy(attempts=3, first_delay=0.05, wait_first_delay=0.05, wait_max_delay=0.2),
+        health=health,
+    )
+    reports = subscribe(
+        broker, Topic.LOGISTICS_REPORTS, service=SERVICE, topic_prefix=topic_prefix, concurrency=8
+    )
+
+    @reports(filter=handles(StockReplenished))
+    async def on_stock_replenished(event: Envelope[StockReplenished]) -> None:
+        if event.payload.sku == "SKU-OUTAGE" and not recovered.is_set():
+            await asyncpg.connect(unreachable_dsn(), timeout=2)  # refused, for real
+        applied.append((event.payload.sku, event.payload.quantity_added))
+
+    await broker.start()
+    try:
+        await eventually(lambda: applied == [("SKU-OTHER", 3)])
+        waiting = health.describe()
+        assert waiting is not None and waiting.startswith("waiting for")
+        recovered.set()
+        await eventually(lambda: len(applied) == 3)
+    finally:
+        await broker.stop()
+    assert applied == [("SKU-OTHER", 3), ("SKU-OUTAGE", 1), ("SKU-OUTAGE", 2)]
+    assert health.describe() is None
