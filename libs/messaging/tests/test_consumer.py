@@ -166,18 +166,19 @@ async def test_transient_failures_are_retried_and_applied_once(
     assert dlq == []
 
 
-async def test_an_outage_longer_than_the_retries_waits_and_holds_the_partition(
+async def test_an_outage_longer_than_the_retries_waits_and_holds_its_key(
     db: asyncpg.Pool, stack: Endpoints, topic_prefix: str, consumer_factory: Any
 ) -> None:
     """The database refuses connections for 12 calls (attempts=3): nothing is dead-lettered,
-    the next message of the partition is not applied before it, /ready says what is waited."""
+    the next message of its key is not applied before it, /ready says what is waited (another
+    key is not held: test_keyed_consumer)."""
     topic = topic_name(Topic.LOGISTICS_REPORTS, topic_prefix)
     first = envelope_of(replenished("SKU-OUTAGE", 2))
     _, second_value, second_headers = as_message(envelope_of(replenished("SKU-NEXT", 1)))
     await publish_raw(
         stack.kafka_bootstrap,
         topic,
-        [as_message(first), (b"SKU-OUTAGE", second_value, second_headers)],  # one partition
+        [as_message(first), (b"SKU-OUTAGE", second_value, second_headers)],  # one key
     )
     consumer = await consumer_factory(outage_calls=12)
     seen_waiting = None

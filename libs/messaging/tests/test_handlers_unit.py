@@ -120,3 +120,16 @@ def test_names_and_topics_of_a_table() -> None:
 def test_an_empty_table_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(ValueError, match="at least one"):
         register_handlers(runtime(monkeypatch), Ctx(), {}, title="nothing", description="-")
+
+
+@pytest.mark.parametrize(("setting", "concurrency"), [(None, 16), ("1", 1), ("40", 40)])
+def test_the_subscriber_handles_as_many_events_at_once_as_the_setting_says(
+    monkeypatch: pytest.MonkeyPatch, setting: str | None, concurrency: int
+) -> None:
+    if setting is not None:
+        monkeypatch.setenv("DEMO_CONSUMER_CONCURRENCY", setting)
+    rt = runtime(monkeypatch)
+    register_handlers(rt, Ctx(), {OrderPlaced: on_order_fact}, title="t", description="d")
+    [subscriber] = list(rt.broker.subscribers)
+    assert subscriber.keyed.concurrency == concurrency
+    assert not any(topic.declare for topic in subscriber.topics)  # topics are the platform's

@@ -1,11 +1,19 @@
 """Reliable consumption for FastStream Kafka subscribers.
 
-- at least once: offsets are committed after the handler returns (its transaction committed);
+- key-ordered concurrency (see :mod:`jg_messaging.keyed`): messages of one partition with
+  different keys are handled concurrently, up to the subscriber's ``concurrency`` (the
+  ``<SERVICE>_CONSUMER_CONCURRENCY`` setting); messages with the same key (the order id...) one
+  after the other in offset order; a message without a key waits for everything before it on
+  its partition and holds everything after it;
+- at least once: the offset committed for a partition is the lowest one whose handler has not
+  returned (its transaction committed), never past it: a crash re-delivers every unfinished
+  message and loses none (the inboxes dedupe the re-deliveries);
 - a *transient* failure (see :mod:`jg_messaging.failures`: the database, Kafka, SMTP, Stripe or
   another service unreachable or slow, a serialization failure) is retried with capped
-  exponential backoff for as long as it lasts: the message holds its partition's position
-  (nothing later on the partition overtakes it), the service's ``/ready`` answers 503 with what
-  it waits for, a log line says so; it never goes to the dead-letter topic;
+  exponential backoff for as long as it lasts: the message holds its key's position (nothing
+  later with the same key overtakes it; other keys of the partition go on, up to the
+  concurrency bound), the service's ``/ready`` answers 503 with what it waits for, a log line
+  says so; it never goes to the dead-letter topic;
 - a *permanent* failure gets bounded retries with exponential backoff, then a dead-letter record:
   the original value, key and headers plus the error, on the service's dead-letter topic; the
   consumer goes on with the next message;
@@ -15,7 +23,8 @@
 - an unreadable message (bad JSON, a payload that fails its contract, an unknown event type) goes
   to the dead-letter topic at once: retrying cannot fix it;
 - events of a known type that a subscriber does not handle are skipped;
-- the correlation id, event id and type from the headers are bound into every log line.
+- the correlation id, event id and type from the headers are bound into every log line (each
+  message runs in its own task, so with its own context variables).
 """
 
 from __future__ import annotations
@@ -30,15 +39,17 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Any
+from typing import Any, cast
 
 import pydantic
 import structlog
-from aiokafka import ConsumerRecord
+from aiokafka import ConsumerRebalanceListener, ConsumerRecord, TopicPartition
 from fast_depends.exceptions import ValidationError as ArgumentValidationError
 from faststream import BaseMiddleware
 from faststream.exceptions import SubscriberNotFound
 from faststream.kafka import KafkaBroker
+from faststream.kafka.schemas import Topic as KafkaTopic
+from faststream.kafka.subscriber.usecase import DefaultSubscriber
 from faststream.message import StreamMessage
 from faststream.middlewares import AckPolicy
 from faststream.security import BaseSecurity
@@ -55,6 +66,7 @@ from jg_events import (
 )
 
 from .failures import Dependency, Failure, Kind, classify
+from .keyed import KeyedDispatcher
 
 log = structlog.get_logger(__name__)
 
@@ -377,15 +389,80 @@ def consumer_group(service: str, topic_prefix: str = "") -> str:
     return f"{topic_prefix}{service}"
 
 
+DEFAULT_CONCURRENCY = 16
+
+
+class KeyOrderedSubscriber(DefaultSubscriber):
+    """FastStream's Kafka subscriber whose fetched records go to a :class:`KeyedDispatcher`.
+
+    FastStream fetches (``getone``) and calls :meth:`consume_one`, which returns once the record
+    holds a slot: the fetch loop stops while ``concurrency`` records are in flight. The ack
+    policy is MANUAL (no auto-commit, FastStream commits nothing): the dispatcher commits each
+    partition's offsets below its oldest unfinished record. Built by :func:`subscribe`, which
+    turns the subscriber FastStream's factory made into this class (same slots, a few methods
+    more), so the broker, the middlewares and the AsyncAPI document see a plain subscriber.
+    """
+
+    keyed: KeyedDispatcher[ConsumerRecord[Any, Any]]
+
+    async def start(self) -> None:
+        self.keyed.open()
+        await super().start()
+
+    async def consume_one(self, msg: ConsumerRecord[Any, Any]) -> None:
+        await self.keyed.submit(msg)
+
+    async def handle_record(self, msg: ConsumerRecord[Any, Any]) -> None:
+        """One record through the middlewares and its handler (FastStream's ``consume``
+        without its swallowing of errors: an error that escapes retries the record)."""
+        await self.process_message(msg)
+
+    async def commit_offsets(self, offsets: dict[tuple[str, int], int]) -> None:
+        consumer = self.consumer
+        if consumer is None:
+            raise RuntimeError("the subscriber's consumer is not started")
+        await consumer.commit({TopicPartition(t, p): o for (t, p), o in offsets.items()})
+
+    async def stop(self) -> None:
+        # Stop fetching first, then let the in-flight records finish (bounded) and commit them,
+        # then let FastStream close the consumer.
+        self.running = False
+        fetchers = [task for task in self.tasks if not task.done()]
+        for task in fetchers:
+            task.cancel()
+        await asyncio.gather(*fetchers, return_exceptions=True)
+        await self.keyed.close()
+        await super().stop()
+
+
+class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]  # untyped aiokafka base
+    """Hands revocations and assignments to the subscriber's dispatcher."""
+
+    keyed: KeyedDispatcher[ConsumerRecord[Any, Any]] | None = None
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        if self.keyed is not None:
+            await self.keyed.revoke((tp.topic, tp.partition) for tp in revoked)
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        if self.keyed is not None:
+            self.keyed.assigned((tp.topic, tp.partition) for tp in assigned)
+
+
 def subscribe(
     broker: KafkaBroker,
     *topics: Topic,
     service: str,
     topic_prefix: str = "",
+    concurrency: int = DEFAULT_CONCURRENCY,
+    grace: float = 5.0,
     **options: Any,
 ) -> Any:
     """One subscriber on `topics` in the service's consumer group (see `consumer_group`),
-    committing after each handler.
+    handling up to ``concurrency`` messages at once, key-ordered within each partition, and
+    committing each partition below its oldest unfinished message (see
+    :mod:`jg_messaging.keyed`). ``grace``: seconds in-flight messages get to finish when their
+    partition is revoked or the service stops, before they are cancelled (and re-delivered).
 
     Give a service ONE subscriber over every topic it reads: each subscriber is a member of the
     group, and each member joining makes the others rebalance. Register one handler per event
@@ -394,13 +471,31 @@ def subscribe(
     if not topics:
         raise ValueError("subscribe() needs at least one topic")
     options.setdefault("heartbeat_interval_ms", 500)  # notice rebalances quickly
-    return broker.subscriber(
-        *(topic_name(topic, topic_prefix) for topic in topics),
+    rebalance = _Rebalance()
+    subscriber = broker.subscriber(
+        # declare=False: FastStream would create a missing topic with ONE partition. Topics
+        # are the platform's (Strimzi's KafkaTopics in Kubernetes; locally Kafka creates them
+        # on first use with the base's partitions, num.partitions=3).
+        *(KafkaTopic(topic_name(topic, topic_prefix), declare=False) for topic in topics),
         group_id=consumer_group(service, topic_prefix),
         auto_offset_reset="earliest",
-        ack_policy=AckPolicy.NACK_ON_ERROR,
+        ack_policy=AckPolicy.MANUAL,  # no auto-commit: the dispatcher commits
+        listener=rebalance,
         **options,
     )
+    if type(subscriber) is not DefaultSubscriber:
+        raise TypeError(f"expected FastStream's DefaultSubscriber, got {type(subscriber)!r}")
+    subscriber.__class__ = KeyOrderedSubscriber
+    keyed_subscriber = cast(KeyOrderedSubscriber, subscriber)
+    keyed: KeyedDispatcher[ConsumerRecord[Any, Any]] = KeyedDispatcher(
+        keyed_subscriber.handle_record,
+        keyed_subscriber.commit_offsets,
+        concurrency=concurrency,
+        grace=grace,
+    )
+    keyed_subscriber.keyed = keyed
+    rebalance.keyed = keyed
+    return keyed_subscriber
 
 
 def handles(event_cls: type[Event]) -> Callable[[StreamMessage[Any]], bool]:

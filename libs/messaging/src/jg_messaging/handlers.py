@@ -106,6 +106,7 @@ def register_handlers(
         *topics_of(handlers),
         service=runtime.service,
         topic_prefix=runtime.settings.platform.topic_prefix,
+        concurrency=runtime.settings.consumer_concurrency,
         title=title,
         description=description,
     )

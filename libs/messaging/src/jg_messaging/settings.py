@@ -94,6 +94,14 @@ class ServiceSettings(BaseSettings):
         description="Failed publications of an outbox row, on its own account, before it is parked",
     )
     retry_attempts: int = Field(5, ge=1, le=50, description="Handler attempts before dead letter")
+    consumer_concurrency: int = Field(
+        16,
+        ge=1,
+        le=1000,
+        description="Events handled at once by the service's consumer, key-ordered: events of "
+        "one partition with different keys (orders) run concurrently, those with the same key "
+        "in order; 1 handles one event at a time",
+    )
 
     @model_validator(mode="after")
     def _refuse_development_secrets(self) -> Self:
