@@ -25,7 +25,6 @@ from jg_web.http import ApiError
 
 from payment import domain, invoicing, repository
 from payment.context import Context
-from payment.pdf import render_pdf
 from payment.repository import InvoiceRow, NewDocument, OrderRow, RefundRow
 
 log = structlog.get_logger(__name__)
@@ -162,6 +161,9 @@ async def issue_credit_note(
 def _new_document(
     document: invoicing.InvoiceDocument, order: OrderRow, refund_request_id: UUID | None
 ) -> NewDocument:
+    # ReportLab (13 MB resident) is imported when the first PDF is drawn, not at start-up.
+    from payment.pdf import render_pdf
+
     pdf = render_pdf(document)
     totals = document.totals
     return NewDocument(
