@@ -16,6 +16,8 @@ from jg_events import Topic
 from jg_messaging import (
     CorrelationMiddleware,
     ServiceRuntime,
+    TracingMiddleware,
+    configure_tracing,
     health_router,
     install_data_error_handler,
     install_unavailable_handler,
@@ -41,6 +43,7 @@ log = structlog.get_logger(__name__)
 
 def create_app(settings: AccountsSettings | None = None) -> FastAPI:
     settings = settings or AccountsSettings()
+    configure_tracing(SERVICE)  # once per process: service.name, OTLP export if configured
     runtime = ServiceRuntime(SERVICE, settings, MIGRATIONS)  # no connection opened here
     keyring = Keyring(settings)
     ctx = Context(runtime, keyring, settings, Passwords(settings))  # what the use cases need
@@ -85,6 +88,7 @@ def create_app(settings: AccountsSettings | None = None) -> FastAPI:
     # Bodies are capped as they are read, before any parsing or password hashing.
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, envelope=envelope)
     app.add_middleware(CorrelationMiddleware)
+    app.add_middleware(TracingMiddleware)  # outermost: the request's server span
     install_unavailable_handler(app)
     install_data_error_handler(app)
     app.include_router(health_router(runtime))

@@ -14,6 +14,8 @@ from jg_events import Topic
 from jg_messaging import (
     CorrelationMiddleware,
     ServiceRuntime,
+    TracingMiddleware,
+    configure_tracing,
     health_router,
     install_data_error_handler,
     install_unavailable_handler,
@@ -71,6 +73,7 @@ def create_app(
     """
     settings = settings or CheckoutSettings()
     verifier = verifier or jg_auth.AuthSettings().verifier()
+    configure_tracing(SERVICE)  # once per process: service.name, OTLP export if configured
     runtime = ServiceRuntime(SERVICE, settings, MIGRATIONS)
     ctx = Context(runtime=runtime, settings=settings, clock=clock)
     register_handlers(
@@ -106,6 +109,7 @@ def create_app(
     app.add_middleware(JsonBodies, envelope=envelope)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, envelope=envelope)
     app.add_middleware(CorrelationMiddleware)
+    app.add_middleware(TracingMiddleware)  # outermost: the request's server span
     app.include_router(health_router(runtime))
     app.include_router(routes.catalogue.router)
     app.include_router(routes.orders.router)

@@ -13,6 +13,8 @@ from jg_events import Topic
 from jg_messaging import (
     CorrelationMiddleware,
     ServiceRuntime,
+    TracingMiddleware,
+    configure_tracing,
     health_router,
     install_data_error_handler,
     install_unavailable_handler,
@@ -60,6 +62,7 @@ def create_app(
 ) -> FastAPI:
     """The fulfillment service. Opens no connection: the lifespan does."""
     settings = settings or FulfillmentSettings()
+    configure_tracing(SERVICE)  # once per process: service.name, OTLP export if configured
     runtime = ServiceRuntime(SERVICE, settings, MIGRATIONS)
     ctx = Context(runtime=runtime, settings=settings, clock=clock)
     register_handlers(
@@ -88,6 +91,7 @@ def create_app(
         routes=[claim_uploads(settings, app.state.upload_slots)],
     )
     app.add_middleware(CorrelationMiddleware)
+    app.add_middleware(TracingMiddleware)  # outermost: the request's server span
     errors.install(app)
     install_unavailable_handler(app)
     install_data_error_handler(app)

@@ -11,6 +11,8 @@ from fastapi.exceptions import RequestValidationError
 from jg_messaging import (
     CorrelationMiddleware,
     ServiceRuntime,
+    TracingMiddleware,
+    configure_tracing,
     health_router,
     install_data_error_handler,
     install_unavailable_handler,
@@ -33,6 +35,7 @@ INVALID_MESSAGE = "La requête contient des erreurs."
 
 def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
     settings = settings or NotificationsSettings()
+    configure_tracing(SERVICE)  # once per process: service.name, OTLP export if configured
     runtime = ServiceRuntime(SERVICE, settings, MIGRATIONS)  # no connection opened here
     dispatcher = Dispatcher(settings)
     ctx = Context(runtime, settings, renderer_for(settings), wake=dispatcher.wake)
@@ -63,6 +66,7 @@ def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
     )
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, envelope=envelope)
     app.add_middleware(CorrelationMiddleware)
+    app.add_middleware(TracingMiddleware)  # outermost: the request's server span
     install_unavailable_handler(app)
     install_data_error_handler(app)
     app.include_router(health_router(runtime))

@@ -13,6 +13,8 @@ from jg_events import Topic
 from jg_messaging import (
     CorrelationMiddleware,
     ServiceRuntime,
+    TracingMiddleware,
+    configure_tracing,
     health_router,
     install_data_error_handler,
     install_unavailable_handler,
@@ -68,6 +70,7 @@ def create_app(
     ``verifier`` checks customers' access tokens (default: accounts' JWKS from ``JG_AUTH_*``).
     """
     settings = settings or PaymentSettings()
+    configure_tracing(SERVICE)  # once per process: service.name, OTLP export if configured
     runtime = ServiceRuntime(SERVICE, settings, MIGRATIONS)
     ctx = Context(runtime=runtime, settings=settings)
     register_handlers(
@@ -100,6 +103,7 @@ def create_app(
     )
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, routes=[webhook_bodies])
     app.add_middleware(CorrelationMiddleware)
+    app.add_middleware(TracingMiddleware)  # outermost: the request's server span
     app.include_router(health_router(runtime))
     app.include_router(webhooks.router)
     app.include_router(invoices.router)
