@@ -26,11 +26,12 @@ from .relay import OutboxRelay, OutboxStatus, idempotent_producer
 from .runtime import ServiceRuntime, health_router, lifespan
 from .serve import serve
 from .settings import Environment, PlatformSettings, ServiceSettings, require_https
-from .tracing import TracedTransport, TracingMiddleware, configure_tracing
+from .tracing import HTTP_TELEMETRY, TracedTransport, configure_tracing
 from .unit_of_work import Messaging, UnitOfWork
 
 __all__ = [
     "CORRELATION_HEADER",
+    "HTTP_TELEMETRY",
     "ConsumerHealth",
     "CorrelationMiddleware",
     "Dependency",
@@ -47,7 +48,6 @@ __all__ = [
     "ServiceRuntime",
     "ServiceSettings",
     "TracedTransport",
-    "TracingMiddleware",
     "TransientError",
     "UnitOfWork",
     "UnreadableEventError",

@@ -1,9 +1,11 @@
 """Traces (OpenTelemetry): one order is one trace, across HTTP and Kafka.
 
-The W3C ``traceparent`` (and ``tracestate``) travel in HTTP headers and in every Kafka message's
-headers; the outbox stores them with the row written in the transaction (see
-:func:`jg_messaging.outbox.enqueue`), the relay publishes the row in a child ``publish`` span and
-the consumer runs the handler in a ``process`` span, child of the publisher's.
+The W3C ``traceparent`` (and ``tracestate``) travel in HTTP headers (FastAPI's own telemetry
+makes the server spans, see :data:`HTTP_TELEMETRY`; :class:`TracedTransport` the client spans)
+and in every Kafka message's headers; the outbox stores them with the row written in the
+transaction (see :func:`jg_messaging.outbox.enqueue`), the relay publishes the row in a child
+``publish`` span and the consumer runs the handler in a ``process`` span, child of the
+publisher's.
 
 :func:`configure_tracing` is called once by each service's wiring (``create_app``). Spans are
 exported over OTLP/HTTP only when ``OTEL_EXPORTER_OTLP_ENDPOINT`` (or
@@ -22,11 +24,11 @@ from typing import Any
 
 import httpx
 import structlog
+from fastapi.telemetry import TelemetryConfig
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 from opentelemetry.util.types import AttributeValue
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 TRACER_NAME = "jg"
 TRACE_HEADERS = ("traceparent", "tracestate")
@@ -148,54 +150,18 @@ def add_trace_ids(
 # --- HTTP ------------------------------------------------------------------------------------
 
 
-class TracingMiddleware:
-    """ASGI middleware: a server span per HTTP request, child of the caller's ``traceparent``.
+def _not_traced(scope: MutableMapping[str, Any]) -> bool:
+    return scope.get("path") in UNTRACED_PATHS
 
-    Named after the route's template (``POST /orders/{order_id}``) once the router matched it;
-    a 5xx answer marks the span failed.
-    """
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+UNTRACED_PATHS = frozenset({"/health", "/ready", "/metrics"})
+"""Probes and scrapes: a span each would drown the traces of orders."""
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        headers = {
-            k.decode("latin-1"): v.decode("latin-1")
-            for k, v in scope.get("headers", [])
-            if k in (b"traceparent", b"tracestate")
-        }
-        method = scope.get("method", "GET")
-        attributes: dict[str, AttributeValue] = {
-            "http.request.method": method,
-            "url.path": scope.get("path", ""),
-        }
-        status: list[int] = []
-
-        async def send_status(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                status.append(int(message["status"]))
-            await send(message)
-
-        with span(
-            f"{method} {scope.get('path', '')}",
-            kind=SpanKind.SERVER,
-            parent=extract(headers),
-            attributes=attributes,
-        ) as current:
-            try:
-                await self.app(scope, receive, send_status)
-            finally:
-                route = getattr(scope.get("route"), "path", None)
-                if route:
-                    current.update_name(f"{method} {route}")
-                    current.set_attribute("http.route", route)
-                if status:
-                    current.set_attribute("http.response.status_code", status[0])
-                    if status[0] >= 500:
-                        fail(current, f"HTTP {status[0]}")
+HTTP_TELEMETRY: TelemetryConfig = {"operation_spans": False, "exclude": _not_traced}
+"""FastAPI's own OpenTelemetry support, as every service's app uses it (``telemetry=``): a
+server span per request, child of the caller's ``traceparent``, named after the route
+(``POST /orders``), with the OpenTelemetry HTTP attributes; no span per dependency, endpoint
+and serialization (three more per request); none for probes."""
 
 
 class TracedTransport(httpx.AsyncBaseTransport):

@@ -14,9 +14,9 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from jg_events import Topic
 from jg_messaging import (
+    HTTP_TELEMETRY,
     CorrelationMiddleware,
     ServiceRuntime,
-    TracingMiddleware,
     configure_tracing,
     health_router,
     install_data_error_handler,
@@ -76,6 +76,7 @@ def create_app(settings: AccountsSettings | None = None) -> FastAPI:
         "factures'.",
         version="1.0.0",
         lifespan=lifespan,
+        telemetry=HTTP_TELEMETRY,  # server spans (jg_messaging.tracing)
         dependencies=[Depends(input_guard())],  # path and query values: jg_web's text rule
     )
     envelope = install_error_handlers(
@@ -88,7 +89,6 @@ def create_app(settings: AccountsSettings | None = None) -> FastAPI:
     # Bodies are capped as they are read, before any parsing or password hashing.
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, envelope=envelope)
     app.add_middleware(CorrelationMiddleware)
-    app.add_middleware(TracingMiddleware)  # outermost: the request's server span
     install_unavailable_handler(app)
     install_data_error_handler(app)
     app.include_router(health_router(runtime))

@@ -12,9 +12,9 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from jg_events import Topic
 from jg_messaging import (
+    HTTP_TELEMETRY,
     CorrelationMiddleware,
     ServiceRuntime,
-    TracingMiddleware,
     configure_tracing,
     health_router,
     install_data_error_handler,
@@ -97,6 +97,7 @@ def create_app(
         description="The storefront's order API: catalogue prices, orders, the modification "
         "window, and the order's status up to the hand-off and delivery.",
         lifespan=lifespan,
+        telemetry=HTTP_TELEMETRY,  # server spans (jg_messaging.tracing)
         # path, query and Idempotency-Key values follow jg_web's text rule (422, field named)
         dependencies=[Depends(input_guard(data_headers=("Idempotency-Key",)))],
     )
@@ -109,7 +110,6 @@ def create_app(
     app.add_middleware(JsonBodies, envelope=envelope)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, envelope=envelope)
     app.add_middleware(CorrelationMiddleware)
-    app.add_middleware(TracingMiddleware)  # outermost: the request's server span
     app.include_router(health_router(runtime))
     app.include_router(routes.catalogue.router)
     app.include_router(routes.orders.router)

@@ -11,9 +11,9 @@ from fastapi import Depends, FastAPI
 from jg_auth import AuthSettings, TokenVerifier, bearer_principal
 from jg_events import Topic
 from jg_messaging import (
+    HTTP_TELEMETRY,
     CorrelationMiddleware,
     ServiceRuntime,
-    TracingMiddleware,
     configure_tracing,
     health_router,
     install_data_error_handler,
@@ -76,6 +76,7 @@ def create_app(
         version="1.0.0",
         description=DESCRIPTION,
         lifespan=lifespan(runtime),
+        telemetry=HTTP_TELEMETRY,  # server spans (jg_messaging.tracing)
         dependencies=[Depends(input_guard())],  # path and query values: jg_web's text rule
     )
     app.state.runtime = runtime
@@ -91,7 +92,6 @@ def create_app(
         routes=[claim_uploads(settings, app.state.upload_slots)],
     )
     app.add_middleware(CorrelationMiddleware)
-    app.add_middleware(TracingMiddleware)  # outermost: the request's server span
     errors.install(app)
     install_unavailable_handler(app)
     install_data_error_handler(app)

@@ -9,9 +9,9 @@ from pathlib import Path
 from fastapi import Depends, FastAPI
 from fastapi.exceptions import RequestValidationError
 from jg_messaging import (
+    HTTP_TELEMETRY,
     CorrelationMiddleware,
     ServiceRuntime,
-    TracingMiddleware,
     configure_tracing,
     health_router,
     install_data_error_handler,
@@ -54,6 +54,7 @@ def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
         title="JapanGoodz notifications",
         description="French customer emails from events, exactly once, over SMTP.",
         lifespan=lifespan,
+        telemetry=HTTP_TELEMETRY,  # server spans (jg_messaging.tracing)
         dependencies=[Depends(input_guard())],  # path and query values: jg_web's text rule
     )
     envelope = install_error_handlers(
@@ -66,7 +67,6 @@ def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
     )
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, envelope=envelope)
     app.add_middleware(CorrelationMiddleware)
-    app.add_middleware(TracingMiddleware)  # outermost: the request's server span
     install_unavailable_handler(app)
     install_data_error_handler(app)
     app.include_router(health_router(runtime))

@@ -11,9 +11,9 @@ from fastapi import Depends, FastAPI
 from jg_auth import AuthSettings, TokenVerifier, bearer_principal
 from jg_events import Topic
 from jg_messaging import (
+    HTTP_TELEMETRY,
     CorrelationMiddleware,
     ServiceRuntime,
-    TracingMiddleware,
     configure_tracing,
     health_router,
     install_data_error_handler,
@@ -84,6 +84,7 @@ def create_app(
         version="1.0.0",
         description=DESCRIPTION,
         lifespan=_lifespan(ctx, sync),
+        telemetry=HTTP_TELEMETRY,  # server spans (jg_messaging.tracing)
         dependencies=[Depends(input_guard())],  # path and query values: jg_web's text rule
     )
     app.state.runtime = runtime
@@ -103,7 +104,6 @@ def create_app(
     )
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, routes=[webhook_bodies])
     app.add_middleware(CorrelationMiddleware)
-    app.add_middleware(TracingMiddleware)  # outermost: the request's server span
     app.include_router(health_router(runtime))
     app.include_router(webhooks.router)
     app.include_router(invoices.router)
