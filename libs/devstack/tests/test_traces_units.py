@@ -1,14 +1,18 @@
-"""`make trace`: the OTLP receiver's decoding and store, finding an order's traces, the waterfall."""
+"""`make trace`: the OTLP receiver, its store, finding an order's traces, the waterfall."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from jg_devstack.launcher import free_port
-from jg_devstack.traces import SpanRecord, SpanStore, order_traces, receiver, render_waterfall
+from jg_devstack.traces import (
+    BackgroundReceiver,
+    SpanRecord,
+    SpanStore,
+    order_traces,
+    render_waterfall,
+)
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
@@ -49,15 +53,8 @@ def _span(
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[str, SpanStore]]:
-    port = free_port()
-    server = receiver(tmp_path, port=port)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{port}/v1/traces", SpanStore(tmp_path)
-    finally:
-        server.shutdown()
-        server.server_close()
+    with BackgroundReceiver(tmp_path) as traces:
+        yield f"{traces.endpoint}/v1/traces", traces.store
 
 
 def test_spans_exported_over_otlp_are_stored_with_their_service_parent_and_attributes(

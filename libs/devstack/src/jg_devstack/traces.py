@@ -29,7 +29,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from google.protobuf import json_format
+from google.protobuf import json_format  # type: ignore[import-untyped]  # protobuf ships no stubs
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 from opentelemetry.proto.common.v1 import common_pb2
 
@@ -305,6 +305,30 @@ def receiver(folder: Path, *, host: str = HOST, port: int = TRACES_PORT) -> Thre
     server = ThreadingHTTPServer((host, port), handler)
     server.daemon_threads = True
     return server
+
+
+class BackgroundReceiver:
+    """A receiver serving from a thread of this process (the e2e tests' platform exports here)::
+
+    with BackgroundReceiver(folder) as traces:
+        ...  # services started with exporter_env(traces.endpoint); spans in traces.store
+    """
+
+    def __init__(self, folder: Path, *, port: int = 0) -> None:
+        self.store = SpanStore(folder)
+        self._server = receiver(folder, port=port)
+        self.endpoint = f"http://{HOST}:{self._server.server_address[1]}"
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="otlp-receiver", daemon=True
+        )
+
+    def __enter__(self) -> BackgroundReceiver:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
 
 
 def run_receiver(

@@ -128,6 +128,18 @@ def span(
         yield current
 
 
+def transaction(event_type: str | None = None) -> contextlib.AbstractContextManager[Span]:
+    """The span of one PostgreSQL transaction (a unit of work); the outbox rows it writes are
+    published in its children. Open it around ``conn.transaction()``."""
+    attributes: dict[str, AttributeValue] = {
+        "db.system.name": "postgresql",
+        "db.operation.name": "transaction",
+    }
+    if event_type is not None:
+        attributes["jg.event_type"] = event_type
+    return span("transaction", attributes=attributes)
+
+
 def fail(current: Span, description: str) -> None:
     """Mark ``current`` as failed without an exception (an HTTP 5xx answer, a refusal)."""
     current.set_status(Status(StatusCode.ERROR, description))

@@ -50,7 +50,7 @@ class Messaging:
     @asynccontextmanager
     async def handling(self, event: Envelope[Any]) -> AsyncIterator[UnitOfWork]:
         """Apply `event` once: inbox record, effects and new events commit together."""
-        with tracing.span("transaction", attributes=_span_attributes(event.type)):
+        with tracing.transaction(event.type):
             async with self._handling(event) as uow:
                 yield uow
 
@@ -80,16 +80,8 @@ class Messaging:
             or correlation.current_correlation_id()
             or correlation.new_correlation_id()
         )
-        with tracing.span("transaction", attributes=_span_attributes(None)):
+        with tracing.transaction():
             async with connection(self.pool) as conn, conn.transaction():
                 yield UnitOfWork(
                     conn=conn, topic_prefix=self.topic_prefix, correlation_id=cid, causation_id=None
                 )
-
-
-def _span_attributes(event_type: str | None) -> dict[str, str]:
-    """A unit of work's span: one PostgreSQL transaction (its outbox rows are its children)."""
-    attributes = {"db.system.name": "postgresql", "db.operation.name": "transaction"}
-    if event_type is not None:
-        attributes["jg.event_type"] = event_type
-    return attributes
