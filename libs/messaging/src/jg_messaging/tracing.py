@@ -18,6 +18,7 @@ standard ``OTEL_*`` variables (headers, timeouts, batch sizes) apply as the SDK 
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 from collections.abc import Iterator, Mapping, MutableMapping
 from typing import Any
@@ -74,7 +75,9 @@ def shutdown_tracing() -> None:
         shutdown()
 
 
+@functools.cache
 def tracer() -> trace.Tracer:
+    """The platform's tracer (a proxy until :func:`configure_tracing` installs the provider)."""
     return trace.get_tracer(TRACER_NAME)
 
 
