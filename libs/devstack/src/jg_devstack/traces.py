@@ -387,7 +387,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
-    print("\n\n".join(render_waterfall(spans, width=args.width) for spans in traces.values()))
+    try:
+        print("\n\n".join(render_waterfall(spans, width=args.width) for spans in traces.values()))
+    except BrokenPipeError:  # `make trace ... | head`
+        sys.stderr.close()
     return 0
 
 
