@@ -9,7 +9,7 @@ UV_RUN = $(UV) run --frozen
 TEST_DIRS = $(wildcard libs/*/tests services/*/tests tests)
 
 .PHONY: help install lint format up down status test test-unit test-integration run demo bench \
-	deploy-tools deploy-check preview-emails chaos fuzz
+	deploy-tools deploy-check preview-emails chaos fuzz trace
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-17s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -57,6 +57,10 @@ run: install ## The stack plus every service under services/, in the foreground 
 
 demo: install ## Play a few orders through the FAQ's journeys, live in the terminal (uses `make run`'s services, else starts them)
 	$(UV_RUN) python -m jg_devstack.demo
+
+trace: install ## Print one order's trace as a waterfall, from the spans `make run` recorded: make trace ORDER_NUMBER=JG-2026-000123
+	@test -n "$(ORDER_NUMBER)" || { echo "usage: make trace ORDER_NUMBER=JG-..." >&2; exit 2; }
+	$(UV_RUN) python -m jg_devstack.traces show "$(ORDER_NUMBER)"
 
 preview-emails: install ## Render every customer email with realistic data into .cache/previews/ (open index.html)
 	$(UV_RUN) python -m notifications.preview .cache/previews

@@ -11,6 +11,7 @@ email addresses and their own orders.
 from __future__ import annotations
 
 import contextlib
+import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -38,10 +39,12 @@ from jg_devstack.launcher import (
 )
 from jg_devstack.pytest_plugin import new_topic_prefix
 from jg_devstack.stack import run_sync
+from jg_devstack.traces import BackgroundReceiver
 from jg_events import all_topics
 
 REPO = Path(__file__).resolve().parents[2]
 LOG_DIR = REPO / ".stack" / "logs" / "e2e"
+TRACES_DIR = LOG_DIR / "traces"  # every service's spans, as `make trace` reads them
 RELEASE_DELAY = 4.0  # checkout's modification window in these tests (production: 300 s)
 AUTH_PAGE = (
     "https://www.japangoodz.com/commande/{order_id}/paiement?payment_intent={payment_intent_id}"
@@ -69,7 +72,15 @@ async def _delete_topics(bootstrap: str, prefix: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def platform(stack: Endpoints) -> Iterator[Platform]:
+def traces() -> Iterator[BackgroundReceiver]:
+    """The services' spans, exported over OTLP/HTTP to a receiver in this process."""
+    shutil.rmtree(TRACES_DIR, ignore_errors=True)
+    with BackgroundReceiver(TRACES_DIR) as receiver:
+        yield receiver
+
+
+@pytest.fixture(scope="session")
+def platform(stack: Endpoints, traces: BackgroundReceiver) -> Iterator[Platform]:
     prefix = new_topic_prefix("e2e")
     run_sync(lambda: _create_topics(stack.kafka_bootstrap, prefix))
     databases: dict[str, str] = {}
@@ -95,6 +106,7 @@ def platform(stack: Endpoints) -> Iterator[Platform]:
             ),
             endpoints=stack,
             authentication_url_template=AUTH_PAGE,
+            otlp_endpoint=traces.endpoint,
         )
         processes = ServiceProcesses(config, LOG_DIR, cwd=REPO)
         processes.start()

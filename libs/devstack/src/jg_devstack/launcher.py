@@ -26,6 +26,7 @@ import httpx
 from jg_devstack import config
 from jg_devstack.config import HOST
 from jg_devstack.stack import Endpoints
+from jg_devstack.traces import exporter_env
 
 SERVICES: tuple[str, ...] = ("accounts", "payment", "checkout", "fulfillment", "notifications")
 """The platform's services, in start order (accounts first: the others fetch its keys)."""
@@ -130,6 +131,8 @@ class PlatformConfig:
     endpoints: Endpoints = field(default_factory=Endpoints)
     authentication_url_template: str | None = None
     log_json: bool = False
+    otlp_endpoint: str | None = None
+    """Where the services export their spans (OTLP/HTTP), e.g. a ``jg_devstack.traces`` receiver."""
 
     def url(self, service: str) -> str:
         return f"http://{HOST}:{self.ports[service]}"
@@ -183,6 +186,8 @@ class PlatformConfig:
                 "ACCOUNTS_OPERATOR_TOKEN": s.accounts_operator,
                 "ACCOUNTS_LINK_SEALING_KEY": s.link_sealing_key,
             }
+        if self.otlp_endpoint:
+            env |= exporter_env(self.otlp_endpoint)
         return env | self.timings.env(service)
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from jg_devstack import config
+from jg_devstack import config, traces
 from jg_devstack.components import StackError, all_components
 from jg_devstack.config import HOST, Paths
 from jg_devstack.proc import pid_alive, read_pid, reap
@@ -248,11 +248,15 @@ async def run_async(paths: Paths | None = None) -> int:
 
     print(f"Starting {len(services)} service(s); Ctrl-C stops them.", flush=True)
     watcher = asyncio.create_task(watch_stack(paths, stop))
+    commands, tracing_env = traces.run_receiver(services, service_command)
     code = await supervise(
-        {name: service_command(name) for name in services},
+        commands,
         stop=stop,
         cwd=paths.root,
-        envs={name: development_env(name) | endpoints.service_env(name) for name in services},
+        envs={
+            name: development_env(name) | endpoints.service_env(name) | tracing_env
+            for name in services
+        },
         colour=sys.stdout.isatty(),
         restart=Restart(),
     )

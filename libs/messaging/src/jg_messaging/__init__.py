@@ -1,10 +1,11 @@
 """Messaging plumbing shared by every JapanGoodz service.
 
 Transactional outbox and its relay, idempotent consumption (inbox), retries and dead letters,
-correlation ids in logs, typed settings and the runtime that wires them into a FastAPI app.
+correlation ids in logs, traces (OpenTelemetry), typed settings and the runtime that wires
+them into a FastAPI app.
 """
 
-from . import outbox
+from . import outbox, tracing
 from .clock import utcnow
 from .consumer import (
     ConsumerHealth,
@@ -25,10 +26,12 @@ from .relay import OutboxRelay, OutboxStatus, idempotent_producer
 from .runtime import ServiceRuntime, health_router, lifespan
 from .serve import serve
 from .settings import Environment, PlatformSettings, ServiceSettings, require_https
+from .tracing import HTTP_TELEMETRY, TracedTransport, configure_tracing
 from .unit_of_work import Messaging, UnitOfWork
 
 __all__ = [
     "CORRELATION_HEADER",
+    "HTTP_TELEMETRY",
     "ConsumerHealth",
     "CorrelationMiddleware",
     "Dependency",
@@ -44,12 +47,14 @@ __all__ = [
     "RetryPolicy",
     "ServiceRuntime",
     "ServiceSettings",
+    "TracedTransport",
     "TransientError",
     "UnitOfWork",
     "UnreadableEventError",
     "bind",
     "classify",
     "configure_logging",
+    "configure_tracing",
     "consumer_group",
     "create_broker",
     "create_pool",
@@ -66,5 +71,6 @@ __all__ = [
     "require_https",
     "serve",
     "subscribe",
+    "tracing",
     "utcnow",
 ]

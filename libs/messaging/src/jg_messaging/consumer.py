@@ -30,6 +30,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import itertools
 import json
@@ -65,6 +66,7 @@ from jg_events import (
     topic_name,
 )
 
+from . import tracing
 from .failures import Dependency, Failure, Kind, classify
 from .keyed import KeyedDispatcher
 
@@ -184,16 +186,30 @@ class ReliableConsumption(BaseMiddleware):
         self, call_next: Callable[[Any], Awaitable[Any]], msg: StreamMessage[Any]
     ) -> Any:
         headers = msg.headers
-        with structlog.contextvars.bound_contextvars(
-            correlation_id=headers.get(HEADER_CORRELATION_ID),
-            event_id=headers.get(HEADER_EVENT_ID),
-            event_type=headers.get(HEADER_EVENT_TYPE),
+        with (
+            structlog.contextvars.bound_contextvars(
+                correlation_id=headers.get(HEADER_CORRELATION_ID),
+                event_id=headers.get(HEADER_EVENT_ID),
+                event_type=headers.get(HEADER_EVENT_TYPE),
+            ),
+            self._span(headers),
         ):
             token = self.config.health.token()
             try:
                 return await self._handle(call_next, msg, token)
             finally:
                 self.config.health.done(token)
+
+    def _span(self, headers: dict[str, Any]) -> contextlib.AbstractContextManager[Any]:
+        """The message's ``process`` span, child of its publisher's (jg_messaging.tracing)."""
+        record = self._record()
+        key = record.key.decode("utf-8", "replace") if isinstance(record.key, bytes) else None
+        return tracing.consuming(
+            {k: str(v) for k, v in headers.items()},
+            record.topic,
+            key=key,
+            event_type=headers.get(HEADER_EVENT_TYPE),
+        )
 
     async def _handle(
         self, call_next: Callable[[Any], Awaitable[Any]], msg: StreamMessage[Any], token: int

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from jg_events import Envelope, Event, Topic, envelope_type
 
+from . import tracing
 from .consumer import handles, subscribe
 
 if TYPE_CHECKING:
@@ -65,10 +66,12 @@ def bind(event_cls: type[Event], handler: Handler[C], ctx: C) -> Callable[..., A
     """
     envelope_cls = envelope_type(event_cls)
 
-    async def call(envelope: Any) -> None:
-        await handler(ctx, envelope)
-
     name = handler_name(event_cls)
+
+    async def call(envelope: Any) -> None:
+        with tracing.span(name, attributes={"jg.event_type": event_cls.event_type}):
+            await handler(ctx, envelope)
+
     call.__name__ = call.__qualname__ = name
     call.__doc__ = handler.__doc__
     call.__module__ = getattr(handler, "__module__", call.__module__)

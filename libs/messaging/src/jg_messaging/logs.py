@@ -1,8 +1,8 @@
 """Structured logs for every service: JSON when not on a terminal, readable on a terminal.
 
-Each line carries the service name and whatever the correlation helpers bound (correlation id,
-causation id, event id and type), including lines written through the standard library by
-FastStream, aiokafka or uvicorn.
+Each line carries the service name, whatever the correlation helpers bound (correlation id,
+causation id, event id and type) and the current span's ``trace_id`` and ``span_id``, including
+lines written through the standard library by FastStream, aiokafka or uvicorn.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ import sys
 
 import structlog
 from structlog.types import Processor
+
+from . import tracing
 
 
 def configure_logging(service: str, *, level: str = "INFO", json: bool | None = None) -> None:
@@ -23,6 +25,7 @@ def configure_logging(service: str, *, level: str = "INFO", json: bool | None = 
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         _add_service(service),
+        tracing.add_trace_ids,
     ]
     renderer: Processor = (
         structlog.processors.JSONRenderer()

@@ -13,22 +13,27 @@ from typing import Any
 import asyncpg
 from jg_events import Envelope, kafka_headers, topic_name
 
+from . import tracing
+
 
 async def enqueue(conn: asyncpg.Connection, envelope: Envelope[Any], *, topic_prefix: str) -> None:
     """Write `envelope` into the outbox. Must run inside the transaction that changes the state."""
     if not conn.is_in_transaction():
         raise RuntimeError("outbox rows must be written inside the state's transaction")
     payload_cls = type(envelope.payload)
+    trace_context = tracing.inject()  # the transaction's span: the relay's publish is its child
     await conn.execute(
         """INSERT INTO messaging_outbox
-               (event_id, event_type, topic, message_key, headers, body)
-           VALUES ($1, $2, $3, $4, $5::jsonb, $6)""",
+               (event_id, event_type, topic, message_key, headers, body, traceparent, tracestate)
+           VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8)""",
         envelope.event_id,
         envelope.type,
         topic_name(payload_cls.topic, topic_prefix),
         envelope.key,
         json.dumps(kafka_headers(envelope)),
         envelope.model_dump_json().encode(),
+        trace_context.get("traceparent"),
+        trace_context.get("tracestate"),
     )
 
 

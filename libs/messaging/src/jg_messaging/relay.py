@@ -46,6 +46,8 @@ import structlog
 from aiokafka import AIOKafkaProducer
 from aiokafka import errors as kafka_errors
 
+from . import tracing
+
 log = structlog.get_logger(__name__)
 
 CHANNEL = "messaging_outbox"
@@ -295,7 +297,8 @@ def _acknowledged(attempt: Attempt | None) -> bool:
 # parked or waiting for its retry time (that probe uses the small messaging_outbox_blocking
 # index; its predicate is repeated so the planner picks it).
 _CLAIM = """
-SELECT o.id, o.event_type, o.topic, o.message_key, o.headers, o.body, o.attempts
+SELECT o.id, o.event_type, o.topic, o.message_key, o.headers, o.body, o.attempts,
+       o.traceparent, o.tracestate
 FROM messaging_outbox o
 WHERE o.sent_at IS NULL AND o.parked_at IS NULL
   AND (o.next_attempt_at IS NULL OR o.next_attempt_at <= now())
@@ -529,13 +532,15 @@ class OutboxRelay:
         return [r for r in rows if r["id"] < first_held.get(r["message_key"], r["id"] + 1)]
 
     async def _send(self, producer: AIOKafkaProducer, row: asyncpg.Record) -> asyncio.Future[Any]:
-        headers = [(k, v.encode()) for k, v in json.loads(row["headers"]).items()]
-        ack: asyncio.Future[Any] = await producer.send(
-            row["topic"],
-            value=bytes(row["body"]),
-            key=row["message_key"].encode(),
-            headers=headers,
-        )
+        values: dict[str, str] = json.loads(row["headers"])
+        with tracing.publishing(row):  # a child of the row's transaction; the consumers' parent
+            tracing.inject(values)
+            ack: asyncio.Future[Any] = await producer.send(
+                row["topic"],
+                value=bytes(row["body"]),
+                key=row["message_key"].encode(),
+                headers=[(k, v.encode()) for k, v in values.items()],
+            )
         ack.add_done_callback(_retrieve)
         return ack
 

@@ -10,7 +10,7 @@ from typing import Any
 import asyncpg
 from jg_events import Envelope, Event
 
-from . import correlation, inbox, outbox
+from . import correlation, inbox, outbox, tracing
 from .db import connection
 
 
@@ -50,6 +50,12 @@ class Messaging:
     @asynccontextmanager
     async def handling(self, event: Envelope[Any]) -> AsyncIterator[UnitOfWork]:
         """Apply `event` once: inbox record, effects and new events commit together."""
+        with tracing.transaction(event.type):
+            async with self._handling(event) as uow:
+                yield uow
+
+    @asynccontextmanager
+    async def _handling(self, event: Envelope[Any]) -> AsyncIterator[UnitOfWork]:
         async with connection(self.pool) as conn, conn.transaction():
             correlation.bind(
                 correlation_id=event.correlation_id,
@@ -74,7 +80,8 @@ class Messaging:
             or correlation.current_correlation_id()
             or correlation.new_correlation_id()
         )
-        async with connection(self.pool) as conn, conn.transaction():
-            yield UnitOfWork(
-                conn=conn, topic_prefix=self.topic_prefix, correlation_id=cid, causation_id=None
-            )
+        with tracing.transaction():
+            async with connection(self.pool) as conn, conn.transaction():
+                yield UnitOfWork(
+                    conn=conn, topic_prefix=self.topic_prefix, correlation_id=cid, causation_id=None
+                )

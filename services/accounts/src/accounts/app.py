@@ -14,8 +14,10 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from jg_events import Topic
 from jg_messaging import (
+    HTTP_TELEMETRY,
     CorrelationMiddleware,
     ServiceRuntime,
+    configure_tracing,
     health_router,
     install_data_error_handler,
     install_unavailable_handler,
@@ -41,6 +43,7 @@ log = structlog.get_logger(__name__)
 
 def create_app(settings: AccountsSettings | None = None) -> FastAPI:
     settings = settings or AccountsSettings()
+    configure_tracing(SERVICE)  # once per process: service.name, OTLP export if configured
     runtime = ServiceRuntime(SERVICE, settings, MIGRATIONS)  # no connection opened here
     keyring = Keyring(settings)
     ctx = Context(runtime, keyring, settings, Passwords(settings))  # what the use cases need
@@ -73,6 +76,7 @@ def create_app(settings: AccountsSettings | None = None) -> FastAPI:
         "factures'.",
         version="1.0.0",
         lifespan=lifespan,
+        telemetry=HTTP_TELEMETRY,  # server spans (jg_messaging.tracing)
         dependencies=[Depends(input_guard())],  # path and query values: jg_web's text rule
     )
     envelope = install_error_handlers(

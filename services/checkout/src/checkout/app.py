@@ -12,8 +12,10 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from jg_events import Topic
 from jg_messaging import (
+    HTTP_TELEMETRY,
     CorrelationMiddleware,
     ServiceRuntime,
+    configure_tracing,
     health_router,
     install_data_error_handler,
     install_unavailable_handler,
@@ -71,6 +73,7 @@ def create_app(
     """
     settings = settings or CheckoutSettings()
     verifier = verifier or jg_auth.AuthSettings().verifier()
+    configure_tracing(SERVICE)  # once per process: service.name, OTLP export if configured
     runtime = ServiceRuntime(SERVICE, settings, MIGRATIONS)
     ctx = Context(runtime=runtime, settings=settings, clock=clock)
     register_handlers(
@@ -94,6 +97,7 @@ def create_app(
         description="The storefront's order API: catalogue prices, orders, the modification "
         "window, and the order's status up to the hand-off and delivery.",
         lifespan=lifespan,
+        telemetry=HTTP_TELEMETRY,  # server spans (jg_messaging.tracing)
         # path, query and Idempotency-Key values follow jg_web's text rule (422, field named)
         dependencies=[Depends(input_guard(data_headers=("Idempotency-Key",)))],
     )

@@ -11,8 +11,10 @@ from fastapi import Depends, FastAPI
 from jg_auth import AuthSettings, TokenVerifier, bearer_principal
 from jg_events import Topic
 from jg_messaging import (
+    HTTP_TELEMETRY,
     CorrelationMiddleware,
     ServiceRuntime,
+    configure_tracing,
     health_router,
     install_data_error_handler,
     install_unavailable_handler,
@@ -60,6 +62,7 @@ def create_app(
 ) -> FastAPI:
     """The fulfillment service. Opens no connection: the lifespan does."""
     settings = settings or FulfillmentSettings()
+    configure_tracing(SERVICE)  # once per process: service.name, OTLP export if configured
     runtime = ServiceRuntime(SERVICE, settings, MIGRATIONS)
     ctx = Context(runtime=runtime, settings=settings, clock=clock)
     register_handlers(
@@ -73,6 +76,7 @@ def create_app(
         version="1.0.0",
         description=DESCRIPTION,
         lifespan=lifespan(runtime),
+        telemetry=HTTP_TELEMETRY,  # server spans (jg_messaging.tracing)
         dependencies=[Depends(input_guard())],  # path and query values: jg_web's text rule
     )
     app.state.runtime = runtime

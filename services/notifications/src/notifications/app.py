@@ -9,8 +9,10 @@ from pathlib import Path
 from fastapi import Depends, FastAPI
 from fastapi.exceptions import RequestValidationError
 from jg_messaging import (
+    HTTP_TELEMETRY,
     CorrelationMiddleware,
     ServiceRuntime,
+    configure_tracing,
     health_router,
     install_data_error_handler,
     install_unavailable_handler,
@@ -33,6 +35,7 @@ INVALID_MESSAGE = "La requête contient des erreurs."
 
 def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
     settings = settings or NotificationsSettings()
+    configure_tracing(SERVICE)  # once per process: service.name, OTLP export if configured
     runtime = ServiceRuntime(SERVICE, settings, MIGRATIONS)  # no connection opened here
     dispatcher = Dispatcher(settings)
     ctx = Context(runtime, settings, renderer_for(settings), wake=dispatcher.wake)
@@ -51,6 +54,7 @@ def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
         title="JapanGoodz notifications",
         description="French customer emails from events, exactly once, over SMTP.",
         lifespan=lifespan,
+        telemetry=HTTP_TELEMETRY,  # server spans (jg_messaging.tracing)
         dependencies=[Depends(input_guard())],  # path and query values: jg_web's text rule
     )
     envelope = install_error_handlers(

@@ -45,6 +45,7 @@ import contextlib
 
 import asyncpg
 import structlog
+from jg_messaging import tracing
 
 from notifications.invoices import InvoiceClient
 from notifications.mail import OutgoingEmail, SmtpSender, build_message, classify
@@ -190,6 +191,14 @@ class Dispatcher:
             email_event_id=str(email.event_id),
             attempt=email.attempts,
         )
+        parent = tracing.extract({"traceparent": email.traceparent or ""})
+        with tracing.span("send email", parent=parent, attributes=_span_attributes(email)):
+            await self._deliver(email, leased_until, bound)
+
+    async def _deliver(
+        self, email: ClaimedEmail, leased_until: float, bound: structlog.stdlib.BoundLogger
+    ) -> None:
+        assert self._pool is not None
         try:
             if email.recipient is None or (email.suppressed and not email.exempt_from_suppression):
                 await delivery.record_suppressed(self._pool, email, bound)
@@ -278,3 +287,13 @@ class Dispatcher:
             if not renewed:
                 return False
             leased_until = renewal_started + lease
+
+
+def _span_attributes(email: ClaimedEmail) -> dict[str, str | int]:
+    """The send's span: which email, which attempt (never the recipient: personal data)."""
+    return {
+        "jg.template": email.template,
+        "jg.message_id": email.message_id,
+        "jg.email_event_id": str(email.event_id),
+        "jg.attempt": email.attempts,
+    }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import httpx
+from jg_messaging import TracedTransport
 
 from notifications.mail import InvoiceUnavailableError
 
@@ -17,6 +18,7 @@ class InvoiceClient:
             base_url=base_url.rstrip("/"),
             headers={"Authorization": f"Bearer {token}", "Accept": "application/pdf"},
             timeout=timeout,
+            transport=TracedTransport(peer="payment"),  # a client span, traceparent sent
         )
 
     async def fetch(self, path: str) -> bytes:

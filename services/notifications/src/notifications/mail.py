@@ -25,6 +25,7 @@ from email.utils import format_datetime
 from uuid import UUID
 
 import aiosmtplib
+from jg_messaging import tracing
 
 from notifications.rendering import one_line
 from notifications.settings import NotificationsSettings
@@ -131,6 +132,14 @@ class SmtpSender:
         answered the message yet discards it, so the replica that holds the row now is the
         only one to deliver it.
         """
+        with tracing.span(
+            "smtp send",
+            kind=tracing.CLIENT,
+            attributes={"server.address": self.settings.smtp_host},
+        ):
+            return await self._send(message, recipient)
+
+    async def _send(self, message: EmailMessage, recipient: str) -> str:
         s = self.settings
         client = aiosmtplib.SMTP(
             hostname=s.smtp_host,

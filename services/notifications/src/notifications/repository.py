@@ -12,6 +12,7 @@ from datetime import datetime
 from uuid import UUID
 
 import asyncpg
+from jg_messaging import tracing
 
 from notifications.domain import EmailStatus, FailureKind
 
@@ -91,6 +92,7 @@ class ClaimedEmail:
     outcome_unknown: bool  # a previous attempt was claimed and never recorded (a crash)
     lease_token: UUID  # this claim's: renewals and the outcome are accepted under it only
     deferred_since: datetime | None  # first 4xx of the relay about this message, if any
+    traceparent: str | None = None  # the trace of the handler that recorded it (the send joins)
 
 
 async def insert_email(conn: asyncpg.Connection, email: NewEmail) -> bool:
@@ -101,9 +103,9 @@ async def insert_email(conn: asyncpg.Connection, email: NewEmail) -> bool:
                order_id, customer_id, recipient, recipient_name, recipient_hash, subject,
                body_text, body_html, attachment_path, attachment_filename, attachment_type,
                status, exempt_from_suppression, forget_after_send, last_error, failure_kind,
-               event_occurred_at, failed_at)
+               event_occurred_at, failed_at, traceparent)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-                   $18, $19, $20, $21, $22, $23, CASE WHEN $18 = 'failed' THEN now() END)
+                   $18, $19, $20, $21, $22, $23, CASE WHEN $18 = 'failed' THEN now() END, $24)
            ON CONFLICT (event_id, template) DO NOTHING
            RETURNING true""",
         email.event_id,
@@ -129,6 +131,7 @@ async def insert_email(conn: asyncpg.Connection, email: NewEmail) -> bool:
         email.last_error,
         str(email.failure_kind) if email.failure_kind else None,
         email.event_occurred_at,
+        tracing.inject().get("traceparent"),  # the handler's transaction
     )
     return bool(inserted)
 
@@ -325,6 +328,7 @@ def _claimed(r: asyncpg.Record) -> ClaimedEmail:
         outcome_unknown=r["outcome_unknown"],
         lease_token=r["lease_token"],
         deferred_since=r["deferred_since"],
+        traceparent=r["traceparent"],
     )
 
 

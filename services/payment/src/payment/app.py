@@ -11,8 +11,10 @@ from fastapi import Depends, FastAPI
 from jg_auth import AuthSettings, TokenVerifier, bearer_principal
 from jg_events import Topic
 from jg_messaging import (
+    HTTP_TELEMETRY,
     CorrelationMiddleware,
     ServiceRuntime,
+    configure_tracing,
     health_router,
     install_data_error_handler,
     install_unavailable_handler,
@@ -68,6 +70,7 @@ def create_app(
     ``verifier`` checks customers' access tokens (default: accounts' JWKS from ``JG_AUTH_*``).
     """
     settings = settings or PaymentSettings()
+    configure_tracing(SERVICE)  # once per process: service.name, OTLP export if configured
     runtime = ServiceRuntime(SERVICE, settings, MIGRATIONS)
     ctx = Context(runtime=runtime, settings=settings)
     register_handlers(
@@ -81,6 +84,7 @@ def create_app(
         version="1.0.0",
         description=DESCRIPTION,
         lifespan=_lifespan(ctx, sync),
+        telemetry=HTTP_TELEMETRY,  # server spans (jg_messaging.tracing)
         dependencies=[Depends(input_guard())],  # path and query values: jg_web's text rule
     )
     app.state.runtime = runtime

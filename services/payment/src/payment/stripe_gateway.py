@@ -18,9 +18,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import stripe
 import structlog
+from jg_messaging import tracing
 
 from payment.domain import IntentView, Refusal
 from payment.settings import PaymentSettings
@@ -151,12 +153,31 @@ def _translate(exc: stripe.StripeError, *, declining: bool) -> StripeCallError:
     return RejectedError(message, code=code, status=status)
 
 
+class _TracedHTTPXClient(stripe.HTTPXClient):
+    """Stripe's httpx client with a client span per HTTP request (each retry its own)."""
+
+    async def request_async(  # type: ignore[no-untyped-def]  # stripe leaves post_data untyped
+        self, method: str, url: str, headers: Any, post_data=None
+    ) -> Any:
+        path = urlsplit(url).path
+        attributes = {"http.request.method": method.upper(), "url.path": path}
+        with tracing.span(
+            f"stripe {method.upper()} {path}", kind=tracing.CLIENT, attributes=attributes
+        ) as span:
+            headers = {**dict(headers or {}), **tracing.inject()}
+            body, status, answer = await super().request_async(method, url, headers, post_data)
+            span.set_attribute("http.response.status_code", status)
+            if status >= 500:
+                tracing.fail(span, f"HTTP {status}")
+            return body, status, answer
+
+
 class StripeGateway:
     """The Stripe calls payment makes. Built at start-up, closed at shutdown."""
 
     def __init__(self, settings: PaymentSettings) -> None:
         self.settings = settings
-        self._http = stripe.HTTPXClient(timeout=settings.stripe_timeout)
+        self._http = _TracedHTTPXClient(timeout=settings.stripe_timeout)
         self.client = stripe.StripeClient(
             settings.stripe_api_key.get_secret_value(),
             base_addresses={"api": settings.stripe_api_base},

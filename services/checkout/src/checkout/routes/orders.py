@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Response
+from jg_messaging import tracing
 
 from checkout.routes.dependencies import Caller, Ctx, IdempotencyKey, OrderId
 from checkout.routes.requests import CancelOrderRequest, ModifyOrderRequest, PlaceOrderRequest
@@ -39,6 +40,8 @@ async def place_order(
     response: Response,
 ) -> OrderOut:
     placed = await ordering.place_order(ctx, caller, key, request.to_command())
+    # the order's trace is found by its number (`make trace ORDER_NUMBER=...`)
+    tracing.annotate(order_number=placed.order.number, order_id=str(placed.order.id))
     if placed.replayed:
         response.status_code = 200
         response.headers["Idempotent-Replayed"] = "true"

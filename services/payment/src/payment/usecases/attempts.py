@@ -21,6 +21,7 @@ from uuid import UUID
 
 import structlog
 from jg_events import PaymentMethodType, RefusalReason
+from jg_messaging import tracing
 
 from payment import domain, repository
 from payment.context import Context
@@ -60,6 +61,13 @@ async def _reserve(
     ctx: Context, attempt_id: UUID, *, read_back: bool
 ) -> tuple[AttemptRow, OrderRow, Action] | None:
     """Step 1: lease the attempt and decide the call (None: nothing to do, or another worker)."""
+    with tracing.transaction():
+        return await _reserve_in_transaction(ctx, attempt_id, read_back=read_back)
+
+
+async def _reserve_in_transaction(
+    ctx: Context, attempt_id: UUID, *, read_back: bool
+) -> tuple[AttemptRow, OrderRow, Action] | None:
     async with ctx.pool.acquire() as conn, conn.transaction():
         attempt = await repository.claim_attempt(conn, attempt_id, ctx.settings.stripe_lease)
         if attempt is None:

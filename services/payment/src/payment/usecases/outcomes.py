@@ -20,6 +20,7 @@ from jg_events import (
     PaymentRefused,
     RefusalReason,
 )
+from jg_messaging import tracing
 
 from payment import domain, repository
 from payment.context import Context
@@ -62,6 +63,11 @@ Result = Observed | Refused | Dropped
 
 async def apply_locked(ctx: Context, attempt_id: UUID, result: Result) -> list[UUID]:
     """Apply a call's answer in its own transaction and release the attempt's lease."""
+    with tracing.transaction():
+        return await _apply_locked(ctx, attempt_id, result)
+
+
+async def _apply_locked(ctx: Context, attempt_id: UUID, result: Result) -> list[UUID]:
     async with ctx.pool.acquire() as conn, conn.transaction():
         attempt = await repository.get_attempt(conn, attempt_id, for_update=True)
         assert attempt is not None
