@@ -4,7 +4,7 @@ Transactional outbox and its relay, idempotent consumption (inbox), retries and 
 correlation ids in logs, typed settings and the runtime that wires them into a FastAPI app.
 """
 
-from . import outbox
+from . import metrics, outbox
 from .clock import utcnow
 from .consumer import (
     ConsumerHealth,
@@ -21,6 +21,7 @@ from .failures import Dependency, Failure, Kind, PermanentError, TransientError,
 from .handlers import Handler, register_handlers
 from .http_errors import install_data_error_handler, install_unavailable_handler
 from .logs import configure_logging
+from .metrics import PrometheusMiddleware
 from .relay import OutboxRelay, OutboxStatus, idempotent_producer
 from .runtime import ServiceRuntime, health_router, lifespan
 from .serve import serve
@@ -41,6 +42,7 @@ __all__ = [
     "OutboxStatus",
     "PermanentError",
     "PlatformSettings",
+    "PrometheusMiddleware",
     "RetryPolicy",
     "ServiceRuntime",
     "ServiceSettings",
@@ -59,6 +61,7 @@ __all__ = [
     "install_data_error_handler",
     "install_unavailable_handler",
     "lifespan",
+    "metrics",
     "migrate",
     "new_correlation_id",
     "outbox",

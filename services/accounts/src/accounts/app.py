@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from jg_events import Topic
 from jg_messaging import (
     CorrelationMiddleware,
+    PrometheusMiddleware,
     ServiceRuntime,
     health_router,
     install_data_error_handler,
@@ -85,6 +86,7 @@ def create_app(settings: AccountsSettings | None = None) -> FastAPI:
     # Bodies are capped as they are read, before any parsing or password hashing.
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, envelope=envelope)
     app.add_middleware(CorrelationMiddleware)
+    app.add_middleware(PrometheusMiddleware)  # outermost: times and counts every answer
     install_unavailable_handler(app)
     install_data_error_handler(app)
     app.include_router(health_router(runtime))

@@ -12,6 +12,7 @@ from jg_auth import AuthSettings, TokenVerifier, bearer_principal
 from jg_events import Topic
 from jg_messaging import (
     CorrelationMiddleware,
+    PrometheusMiddleware,
     ServiceRuntime,
     health_router,
     install_data_error_handler,
@@ -22,6 +23,7 @@ from jg_messaging import (
 )
 from jg_web import BodyLimit, RouteLimit, UploadSlots, input_guard
 
+from fulfillment import metrics
 from fulfillment.context import SERVICE, Context
 from fulfillment.handlers import DESCRIPTION as HANDLERS_DESCRIPTION
 from fulfillment.handlers import HANDLERS
@@ -66,6 +68,7 @@ def create_app(
         runtime, ctx, HANDLERS, title="fulfillment inputs", description=HANDLERS_DESCRIPTION
     )
     runtime.declare_publications(Topic.LOGISTICS_REQUESTS, Topic.FULFILLMENT_ORDERS)
+    runtime.add_metrics_probe("backorders", lambda: metrics.refresh(runtime.pool))
     verifier = verifier or AuthSettings().verifier()
 
     app = FastAPI(
@@ -88,6 +91,7 @@ def create_app(
         routes=[claim_uploads(settings, app.state.upload_slots)],
     )
     app.add_middleware(CorrelationMiddleware)
+    app.add_middleware(PrometheusMiddleware)  # outermost: times and counts every answer
     errors.install(app)
     install_unavailable_handler(app)
     install_data_error_handler(app)

@@ -10,6 +10,7 @@ from fastapi import Depends, FastAPI
 from fastapi.exceptions import RequestValidationError
 from jg_messaging import (
     CorrelationMiddleware,
+    PrometheusMiddleware,
     ServiceRuntime,
     health_router,
     install_data_error_handler,
@@ -19,7 +20,7 @@ from jg_messaging import (
 from jg_web import BodyLimit, input_guard, validation_error_handler
 from jg_web.http import install_error_handlers
 
-from notifications import routes
+from notifications import metrics, routes
 from notifications.context import SERVICE, Context, renderer_for
 from notifications.dispatcher import Dispatcher
 from notifications.handlers import DESCRIPTION, HANDLERS, TITLE
@@ -37,6 +38,7 @@ def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
     dispatcher = Dispatcher(settings)
     ctx = Context(runtime, settings, renderer_for(settings), wake=dispatcher.wake)
     register_handlers(runtime, ctx, HANDLERS, title=TITLE, description=DESCRIPTION)
+    runtime.add_metrics_probe("emails", lambda: metrics.refresh(runtime.pool))
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -63,6 +65,7 @@ def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
     )
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, envelope=envelope)
     app.add_middleware(CorrelationMiddleware)
+    app.add_middleware(PrometheusMiddleware)  # outermost: times and counts every answer
     install_unavailable_handler(app)
     install_data_error_handler(app)
     app.include_router(health_router(runtime))

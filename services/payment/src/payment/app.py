@@ -12,6 +12,7 @@ from jg_auth import AuthSettings, TokenVerifier, bearer_principal
 from jg_events import Topic
 from jg_messaging import (
     CorrelationMiddleware,
+    PrometheusMiddleware,
     ServiceRuntime,
     health_router,
     install_data_error_handler,
@@ -100,6 +101,7 @@ def create_app(
     )
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, routes=[webhook_bodies])
     app.add_middleware(CorrelationMiddleware)
+    app.add_middleware(PrometheusMiddleware)  # outermost: times and counts every answer
     app.include_router(health_router(runtime))
     app.include_router(webhooks.router)
     app.include_router(invoices.router)

@@ -23,6 +23,7 @@ import stripe
 import structlog
 
 from payment.domain import IntentView, Refusal
+from payment.metrics import MeasuredHTTPXClient
 from payment.settings import PaymentSettings
 
 log = structlog.get_logger(__name__)
@@ -156,7 +157,7 @@ class StripeGateway:
 
     def __init__(self, settings: PaymentSettings) -> None:
         self.settings = settings
-        self._http = stripe.HTTPXClient(timeout=settings.stripe_timeout)
+        self._http = MeasuredHTTPXClient(timeout=settings.stripe_timeout)
         self.client = stripe.StripeClient(
             settings.stripe_api_key.get_secret_value(),
             base_addresses={"api": settings.stripe_api_base},
