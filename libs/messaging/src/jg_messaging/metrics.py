@@ -229,18 +229,19 @@ class MetricsProbes:
     def __init__(self, *, min_interval: float = 5.0, timeout: float = 5.0) -> None:
         self.min_interval = min_interval
         self.timeout = timeout
-        self._probes: list[tuple[str, Probe, float]] = []
+        self._probes: list[tuple[str, Probe, float | None]] = []
         self._last: dict[str, float] = {}
         self._lock = asyncio.Lock()
 
     def add(self, name: str, probe: Probe, *, every: float | None = None) -> None:
-        self._probes.append((name, probe, self.min_interval if every is None else every))
+        self._probes.append((name, probe, every))
 
     async def refresh(self) -> None:
         async with self._lock:
             for name, probe, every in self._probes:
                 last = self._last.get(name)
-                if last is not None and time.monotonic() - last < every:
+                interval = self.min_interval if every is None else every
+                if last is not None and time.monotonic() - last < interval:
                     continue
                 try:
                     await asyncio.wait_for(probe(), timeout=self.timeout)
