@@ -213,6 +213,32 @@ def set_outbox(pending: int, parked: int, oldest_pending_seconds: float | None) 
     OUTBOX_OLDEST_PENDING.set(oldest_pending_seconds or 0.0)
 
 
+# --- readiness ----------------------------------------------------------------------------------
+
+SERVICE_READY = Gauge(
+    "service_ready",
+    "1 when the instance is ready (its database and Kafka answer, no consumer waits for a "
+    "dependency), as /ready says; 0 otherwise (updated on scrape).",
+)
+DEPENDENCY_UP = Gauge(
+    "service_dependency_up",
+    "1 when a dependency the instance checks for /ready answers (database, kafka, consumers).",
+    ["dependency"],
+)
+
+
+def set_readiness(checks: dict[str, Any]) -> bool:
+    """Set the readiness gauges from /ready's checks (dict values are details, not gates)."""
+    ready = True
+    for name, value in checks.items():
+        if isinstance(value, str):
+            up = value == "ok"
+            ready = ready and up
+            DEPENDENCY_UP.labels(name).set(1 if up else 0)
+    SERVICE_READY.set(1 if ready else 0)
+    return ready
+
+
 # --- refreshed on scrape ---------------------------------------------------------------------
 
 Probe = Callable[[], Awaitable[None]]

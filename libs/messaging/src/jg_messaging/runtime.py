@@ -49,6 +49,7 @@ class ServiceRuntime:
         self.metrics = metrics.MetricsProbes()
         self.metrics.add("outbox", self._outbox_metrics)
         self.metrics.add("consumer_lag", self._consumer_lag)
+        self.metrics.add("readiness", self._readiness_metrics)
 
     def add_metrics_probe(
         self, name: str, probe: metrics.Probe, *, every: float | None = None
@@ -61,6 +62,9 @@ class ServiceRuntime:
         if self._relay is not None:
             outbox = await self._relay.status()
             metrics.set_outbox(outbox.pending, outbox.parked, outbox.oldest_pending_seconds)
+
+    async def _readiness_metrics(self) -> None:
+        metrics.set_readiness(await self.readiness())
 
     async def _consumer_lag(self) -> None:
         await metrics.update_consumer_lag(
@@ -191,7 +195,7 @@ def health_router(runtime: ServiceRuntime) -> APIRouter:
     @router.get("/ready", summary="Kafka and the service's database are reachable")
     async def ready(response: Response) -> dict[str, Any]:
         checks = await runtime.readiness()
-        ok = all(v == "ok" for v in checks.values() if isinstance(v, str))  # dicts are details
+        ok = metrics.set_readiness(checks)  # all the strings "ok"; dicts are details
         if not ok:
             response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
         return {"status": "ready" if ok else "not_ready", "checks": checks}
