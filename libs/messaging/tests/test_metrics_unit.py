@@ -126,3 +126,21 @@ async def test_http_requests_are_counted_by_route_template_never_the_raw_path() 
     )
     assert "JG-1" not in metrics.render().decode()
     assert sample("http_request_duration_seconds_count", **labels) >= 3
+
+
+def test_readiness_gauges_follow_the_checks() -> None:
+    assert metrics.set_readiness({"database": "ok", "kafka": "ok", "outbox": {"parked": 3}})
+    assert sample("service_ready") == 1
+    assert not metrics.set_readiness(
+        {"database": "unavailable", "kafka": "ok", "consumers": "waiting for smtp (3 s)"}
+    )
+    assert sample("service_ready") == 0
+    assert sample("service_dependency_up", dependency="database") == 0
+    assert sample("service_dependency_up", dependency="kafka") == 1
+    assert sample("service_dependency_up", dependency="consumers") == 0
+
+
+def test_a_request_through_a_proxy_is_recognised() -> None:
+    assert metrics.through_a_proxy({"x-forwarded-for": "203.0.113.9"})
+    assert metrics.through_a_proxy({"forwarded": "for=203.0.113.9"})
+    assert not metrics.through_a_proxy({"host": "10.0.3.4:8001", "user-agent": "Prometheus"})

@@ -121,6 +121,8 @@ async def test_metrics_show_http_answers_outbox_rows_and_consumer_lag(
             first = await client.get("/metrics")
             assert first.status_code == 200
             assert first.headers["content-type"].startswith("text/plain")
+            proxied = await client.get("/metrics", headers={"X-Forwarded-For": "203.0.113.9"})
+            assert proxied.status_code == 404  # through the ingress controller: not public
             found = values(first.text)
             health = frozenset({("method", "GET"), ("route", "/health"), ("status", "200")})
             assert found[("http_requests_total", health)] >= 1

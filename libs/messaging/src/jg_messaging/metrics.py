@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
 import structlog
@@ -274,6 +274,15 @@ class MetricsProbes:
                 except Exception as exc:
                     log.warning("metrics_probe_failed", probe=name, error=type(exc).__name__)
                 self._last[name] = time.monotonic()
+
+
+PROXY_HEADERS = ("x-forwarded-for", "forwarded", "x-real-ip")
+
+
+def through_a_proxy(headers: Mapping[str, str]) -> bool:
+    """Whether a request came through a proxy (the ingress controller sets these headers);
+    Prometheus scrapes the pod directly, so ``/metrics`` refuses such requests."""
+    return any(name in headers for name in PROXY_HEADERS)
 
 
 def render() -> bytes:

@@ -11,7 +11,7 @@ from typing import Any
 
 import asyncpg
 import structlog
-from fastapi import APIRouter, FastAPI, Response, status
+from fastapi import APIRouter, FastAPI, Request, Response, status
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
 from jg_events import Event, Topic, events_on, topic_message_type, topic_name
@@ -170,7 +170,8 @@ def health_router(runtime: ServiceRuntime) -> APIRouter:
     """Operational routes every service serves: /health, /ready, /metrics and /asyncapi.json.
 
     ``/metrics`` is Prometheus' text exposition, without authentication: the network policies
-    let only the monitoring namespace reach the service port, and no ingress routes it.
+    let the monitoring namespace reach the service port, and a request that came through a proxy
+    (the ingress controller adds ``X-Forwarded-For``) gets 404, whatever the Ingress routes.
     """
     router = APIRouter(tags=["operations"])
 
@@ -188,7 +189,9 @@ def health_router(runtime: ServiceRuntime) -> APIRouter:
         response_class=Response,
         responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
     )
-    async def prometheus_metrics() -> Response:
+    async def prometheus_metrics(request: Request) -> Response:
+        if metrics.through_a_proxy(request.headers):  # the ingress controller: not for the public
+            return Response(status_code=status.HTTP_404_NOT_FOUND)
         await runtime.metrics.refresh()
         return Response(metrics.render(), media_type=metrics.CONTENT_TYPE_LATEST)
 
