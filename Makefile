@@ -70,7 +70,7 @@ bench: install up ## Benchmarks: bench/ if present, else tests marked `bench`
 		if [ $$rc -eq 5 ]; then echo "no benchmark yet"; exit 0; fi; exit $$rc; \
 	fi
 
-deploy-tools: install ## kustomize, kubeconform, compose/Dockerfile checkers, Kubernetes and CRD schemas (into .cache/)
+deploy-tools: install ## kustomize, kubeconform, promtool, compose/Dockerfile checkers, Kubernetes and CRD schemas (into .cache/)
 	$(UV_RUN) python tools/deploycheck/install.py
 
 deploy-check: deploy-tools ## Dockerfile, docker-compose.yml and deploy/k8s: build, validate, match them with the code
