@@ -70,7 +70,7 @@ bench: install up ## The platform end to end with its floors and targets (JSON i
 	$(UV_RUN) python -m bench $(BENCH_ARGS)
 	$(UV_RUN) pytest -m bench bench
 
-deploy-tools: install ## kustomize, kubeconform, compose/Dockerfile checkers, Kubernetes and CRD schemas (into .cache/)
+deploy-tools: install ## kustomize, kubeconform, promtool, compose/Dockerfile checkers, Kubernetes and CRD schemas (into .cache/)
 	$(UV_RUN) python tools/deploycheck/install.py
 
 deploy-check: deploy-tools ## Dockerfile, docker-compose.yml and deploy/k8s: build, validate, match them with the code

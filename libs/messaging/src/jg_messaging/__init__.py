@@ -5,7 +5,7 @@ correlation ids in logs, traces (OpenTelemetry), typed settings and the runtime 
 them into a FastAPI app.
 """
 
-from . import outbox, tracing
+from . import metrics, outbox, tracing
 from .clock import utcnow
 from .consumer import (
     ConsumerHealth,
@@ -22,6 +22,7 @@ from .failures import Dependency, Failure, Kind, PermanentError, TransientError,
 from .handlers import Handler, register_handlers
 from .http_errors import install_data_error_handler, install_unavailable_handler
 from .logs import configure_logging
+from .metrics import PrometheusMiddleware
 from .relay import OutboxRelay, OutboxStatus, idempotent_producer
 from .runtime import ServiceRuntime, health_router, lifespan
 from .serve import serve
@@ -44,6 +45,7 @@ __all__ = [
     "OutboxStatus",
     "PermanentError",
     "PlatformSettings",
+    "PrometheusMiddleware",
     "RetryPolicy",
     "ServiceRuntime",
     "ServiceSettings",
@@ -64,6 +66,7 @@ __all__ = [
     "install_data_error_handler",
     "install_unavailable_handler",
     "lifespan",
+    "metrics",
     "migrate",
     "new_correlation_id",
     "outbox",

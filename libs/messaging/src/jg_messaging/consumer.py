@@ -66,7 +66,7 @@ from jg_events import (
     topic_name,
 )
 
-from . import tracing
+from . import metrics, tracing
 from .failures import Dependency, Failure, Kind, classify
 from .keyed import KeyedDispatcher
 
@@ -195,10 +195,17 @@ class ReliableConsumption(BaseMiddleware):
             self._span(headers),
         ):
             token = self.config.health.token()
+            started = time.perf_counter()
             try:
                 return await self._handle(call_next, msg, token)
             finally:
                 self.config.health.done(token)
+                metrics.observe_handler(*self._labels(), time.perf_counter() - started)
+
+    def _labels(self) -> tuple[str, str | None]:
+        """The message's topic and event type, for metrics."""
+        record = self._record()
+        return record.topic, _headers(record).get(HEADER_EVENT_TYPE)
 
     def _span(self, headers: dict[str, Any]) -> contextlib.AbstractContextManager[Any]:
         """The message's ``process`` span, child of its publisher's (jg_messaging.tracing)."""
@@ -233,6 +240,7 @@ class ReliableConsumption(BaseMiddleware):
                     await self._dead_letter(exc, attempt, reason="handler_failed", token=token)
                     return None
                 delay = policy.delay(attempt)
+                metrics.record_message(*self._labels(), "retried")
                 log.warning(
                     "event_handler_retry",
                     attempt=attempt,
@@ -244,6 +252,7 @@ class ReliableConsumption(BaseMiddleware):
                 continue
             if waits:
                 log.info("event_handled_after_wait", waits=waits)
+            metrics.record_message(*self._labels(), "handled")
             return result
 
     async def _classify(self, exc: BaseException, attempt: int) -> Failure:
@@ -266,6 +275,7 @@ class ReliableConsumption(BaseMiddleware):
         dependency = failure.dependency or Dependency.NETWORK
         delay = self.config.policy.wait_delay(waits)
         self.config.health.waiting(token, dependency, describe_error(exc))
+        metrics.record_message(*self._labels(), "waiting_on_dependency")
         log.warning(
             "event_waits_for_dependency",
             dependency=dependency.value,
@@ -287,6 +297,7 @@ class ReliableConsumption(BaseMiddleware):
         headers = _headers(record)
         event_type = headers.get(HEADER_EVENT_TYPE)
         if event_type and registry.is_known_type(event_type):
+            metrics.record_message(record.topic, event_type, "skipped")
             return True  # a contract event this subscriber has no use for: skip it
         await self._dead_letter(
             UnreadableEventError(f"unknown or missing event type: {event_type!r}"),
@@ -337,6 +348,7 @@ class ReliableConsumption(BaseMiddleware):
         finally:
             if own_token:
                 self.config.health.done(wait_token)
+        metrics.record_message(record.topic, headers.get(HEADER_EVENT_TYPE), "dead_lettered")
         log.error(
             "event_dead_lettered",
             reason=reason,

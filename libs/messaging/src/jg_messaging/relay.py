@@ -36,6 +36,7 @@ import asyncio
 import contextlib
 import enum
 import json
+import time
 from collections.abc import Callable, Mapping, Sequence, Set
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
@@ -46,7 +47,7 @@ import structlog
 from aiokafka import AIOKafkaProducer
 from aiokafka import errors as kafka_errors
 
-from . import tracing
+from . import metrics, tracing
 
 log = structlog.get_logger(__name__)
 
@@ -499,7 +500,9 @@ class OutboxRelay:
             ready = await self._in_key_order(conn, rows) if rows else []
             if not ready:
                 return RelayResult(claimed=len(rows))
+            started = time.perf_counter()
             verdict = await self._settle(ready, await self._publish(ready))
+            metrics.observe_publish(time.perf_counter() - started, len(verdict.sent))
             if verdict.sent:
                 await self._mark_sent(conn, verdict.sent)
             parked = await self._record_failures(conn, verdict)

@@ -11,11 +11,12 @@ from typing import Any
 
 import asyncpg
 import structlog
-from fastapi import APIRouter, FastAPI, Response, status
+from fastapi import APIRouter, FastAPI, Request, Response, status
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
 from jg_events import Event, Topic, events_on, topic_message_type, topic_name
 
+from . import metrics
 from .consumer import ConsumerHealth, RetryPolicy, create_broker
 from .db import create_pool, migrate
 from .kafka import client_options, kafka_security
@@ -45,6 +46,30 @@ class ServiceRuntime:
         )
         self._pool: asyncpg.Pool | None = None
         self._relay: OutboxRelay | None = None
+        self.metrics = metrics.MetricsProbes()
+        self.metrics.add("outbox", self._outbox_metrics)
+        self.metrics.add("consumer_lag", self._consumer_lag)
+        self.metrics.add("readiness", self._readiness_metrics)
+
+    def add_metrics_probe(
+        self, name: str, probe: metrics.Probe, *, every: float | None = None
+    ) -> None:
+        """An async function run before a scrape of ``/metrics`` (sets the service's gauges),
+        at most once per ``every`` seconds (default: `MetricsProbes.min_interval`)."""
+        self.metrics.add(name, probe, every=every)
+
+    async def _outbox_metrics(self) -> None:
+        if self._relay is not None:
+            outbox = await self._relay.status()
+            metrics.set_outbox(outbox.pending, outbox.parked, outbox.oldest_pending_seconds)
+
+    async def _readiness_metrics(self) -> None:
+        metrics.set_readiness(await self.readiness())
+
+    async def _consumer_lag(self) -> None:
+        await metrics.update_consumer_lag(
+            getattr(sub, "consumer", None) for sub in self.broker.subscribers
+        )
 
     def declare_publications(self, *topics: Topic) -> None:
         """Document the topics this service writes (through its outbox) in its AsyncAPI document.
@@ -142,7 +167,12 @@ class ServiceRuntime:
 
 
 def health_router(runtime: ServiceRuntime) -> APIRouter:
-    """Operational routes every service serves: /health, /ready and /asyncapi.json."""
+    """Operational routes every service serves: /health, /ready, /metrics and /asyncapi.json.
+
+    ``/metrics`` is Prometheus' text exposition, without authentication: the network policies
+    let the monitoring namespace reach the service port, and a request that came through a proxy
+    (the ingress controller adds ``X-Forwarded-For``) gets 404, whatever the Ingress routes.
+    """
     router = APIRouter(tags=["operations"])
 
     @router.get("/health", summary="The process is alive")
@@ -153,10 +183,22 @@ def health_router(runtime: ServiceRuntime) -> APIRouter:
     async def asyncapi() -> dict[str, Any]:
         return runtime.asyncapi()
 
+    @router.get(
+        "/metrics",
+        summary="Prometheus metrics (text exposition)",
+        response_class=Response,
+        responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
+    )
+    async def prometheus_metrics(request: Request) -> Response:
+        if metrics.through_a_proxy(request.headers):  # the ingress controller: not for the public
+            return Response(status_code=status.HTTP_404_NOT_FOUND)
+        await runtime.metrics.refresh()
+        return Response(metrics.render(), media_type=metrics.CONTENT_TYPE_LATEST)
+
     @router.get("/ready", summary="Kafka and the service's database are reachable")
     async def ready(response: Response) -> dict[str, Any]:
         checks = await runtime.readiness()
-        ok = all(v == "ok" for v in checks.values() if isinstance(v, str))  # dicts are details
+        ok = metrics.set_readiness(checks)  # all the strings "ok"; dicts are details
         if not ok:
             response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
         return {"status": "ready" if ok else "not_ready", "checks": checks}

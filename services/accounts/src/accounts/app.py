@@ -16,6 +16,7 @@ from jg_events import Topic
 from jg_messaging import (
     HTTP_TELEMETRY,
     CorrelationMiddleware,
+    PrometheusMiddleware,
     ServiceRuntime,
     configure_tracing,
     health_router,
@@ -89,6 +90,7 @@ def create_app(settings: AccountsSettings | None = None) -> FastAPI:
     # Bodies are capped as they are read, before any parsing or password hashing.
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, envelope=envelope)
     app.add_middleware(CorrelationMiddleware)
+    app.add_middleware(PrometheusMiddleware)  # outermost: times and counts every answer
     install_unavailable_handler(app)
     install_data_error_handler(app)
     app.include_router(health_router(runtime))

@@ -14,6 +14,7 @@ from jg_events import Topic
 from jg_messaging import (
     HTTP_TELEMETRY,
     CorrelationMiddleware,
+    PrometheusMiddleware,
     ServiceRuntime,
     configure_tracing,
     health_router,
@@ -26,7 +27,7 @@ from jg_web import INVALID_COUNTRY_CODE, BodyLimit, input_guard
 from jg_web.errors import Envelope
 from jg_web.http import JsonBodies, install_error_handlers
 
-from checkout import routes
+from checkout import metrics, routes
 from checkout.context import SERVICE, Context
 from checkout.domain import ConflictError, OrderRejectedError
 from checkout.handlers import DESCRIPTION as HANDLERS_DESCRIPTION
@@ -80,6 +81,9 @@ def create_app(
         runtime, ctx, HANDLERS, title="checkout inputs", description=HANDLERS_DESCRIPTION
     )
     runtime.declare_publications(Topic.CHECKOUT_ORDERS)
+    # orders by status reads the whole table: at most every 30 s
+    runtime.add_metrics_probe("orders", lambda: metrics.refresh_orders(runtime.pool), every=30.0)
+    runtime.add_metrics_probe("releases", lambda: metrics.refresh_releases(runtime.pool))
     scheduler = ReleaseScheduler(ctx)
 
     @contextlib.asynccontextmanager
@@ -110,6 +114,7 @@ def create_app(
     app.add_middleware(JsonBodies, envelope=envelope)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, envelope=envelope)
     app.add_middleware(CorrelationMiddleware)
+    app.add_middleware(PrometheusMiddleware)  # outermost: times and counts every answer
     app.include_router(health_router(runtime))
     app.include_router(routes.catalogue.router)
     app.include_router(routes.orders.router)

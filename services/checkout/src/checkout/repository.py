@@ -474,3 +474,19 @@ async def mark_erased(conn: asyncpg.Connection, order_ids: Sequence[UUID]) -> No
 async def forget_sent_messages(conn: asyncpg.Connection, order_ids: Sequence[UUID]) -> int:
     """Forget the outbox copies of these orders' events (they hold PII): see outbox.forget."""
     return await outbox.forget(conn, [str(i) for i in order_ids])
+
+
+async def orders_by_status(conn: asyncpg.Connection) -> dict[str, int]:
+    """How many orders are in each status."""
+    rows = await conn.fetch("SELECT status, count(*) AS n FROM orders GROUP BY status")
+    return {r["status"]: int(r["n"]) for r in rows}
+
+
+async def releases_overdue(conn: asyncpg.Connection, *, grace_seconds: float) -> int:
+    """Confirmed orders whose release time passed more than `grace_seconds` ago."""
+    count = await conn.fetchval(
+        """SELECT count(*) FROM orders
+           WHERE status = 'confirmed' AND release_at < now() - make_interval(secs => $1)""",
+        grace_seconds,
+    )
+    return int(count or 0)

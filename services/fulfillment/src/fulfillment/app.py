@@ -13,6 +13,7 @@ from jg_events import Topic
 from jg_messaging import (
     HTTP_TELEMETRY,
     CorrelationMiddleware,
+    PrometheusMiddleware,
     ServiceRuntime,
     configure_tracing,
     health_router,
@@ -24,6 +25,7 @@ from jg_messaging import (
 )
 from jg_web import BodyLimit, RouteLimit, UploadSlots, input_guard
 
+from fulfillment import metrics
 from fulfillment.context import SERVICE, Context
 from fulfillment.handlers import DESCRIPTION as HANDLERS_DESCRIPTION
 from fulfillment.handlers import HANDLERS
@@ -69,6 +71,7 @@ def create_app(
         runtime, ctx, HANDLERS, title="fulfillment inputs", description=HANDLERS_DESCRIPTION
     )
     runtime.declare_publications(Topic.LOGISTICS_REQUESTS, Topic.FULFILLMENT_ORDERS)
+    runtime.add_metrics_probe("backorders", lambda: metrics.refresh(runtime.pool))
     verifier = verifier or AuthSettings().verifier()
 
     app = FastAPI(
@@ -92,6 +95,7 @@ def create_app(
         routes=[claim_uploads(settings, app.state.upload_slots)],
     )
     app.add_middleware(CorrelationMiddleware)
+    app.add_middleware(PrometheusMiddleware)  # outermost: times and counts every answer
     errors.install(app)
     install_unavailable_handler(app)
     install_data_error_handler(app)

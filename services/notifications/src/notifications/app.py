@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from jg_messaging import (
     HTTP_TELEMETRY,
     CorrelationMiddleware,
+    PrometheusMiddleware,
     ServiceRuntime,
     configure_tracing,
     health_router,
@@ -21,7 +22,7 @@ from jg_messaging import (
 from jg_web import BodyLimit, input_guard, validation_error_handler
 from jg_web.http import install_error_handlers
 
-from notifications import routes
+from notifications import metrics, routes
 from notifications.context import SERVICE, Context, renderer_for
 from notifications.dispatcher import Dispatcher
 from notifications.handlers import DESCRIPTION, HANDLERS, TITLE
@@ -40,6 +41,7 @@ def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
     dispatcher = Dispatcher(settings)
     ctx = Context(runtime, settings, renderer_for(settings), wake=dispatcher.wake)
     register_handlers(runtime, ctx, HANDLERS, title=TITLE, description=DESCRIPTION)
+    runtime.add_metrics_probe("emails", lambda: metrics.refresh(runtime.pool))
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -67,6 +69,7 @@ def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
     )
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, envelope=envelope)
     app.add_middleware(CorrelationMiddleware)
+    app.add_middleware(PrometheusMiddleware)  # outermost: times and counts every answer
     install_unavailable_handler(app)
     install_data_error_handler(app)
     app.include_router(health_router(runtime))

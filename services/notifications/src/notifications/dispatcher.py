@@ -47,6 +47,7 @@ import asyncpg
 import structlog
 from jg_messaging import tracing
 
+from notifications import metrics
 from notifications.invoices import InvoiceClient
 from notifications.mail import OutgoingEmail, SmtpSender, build_message, classify
 from notifications.repository import ClaimedEmail
@@ -202,6 +203,7 @@ class Dispatcher:
         try:
             if email.recipient is None or (email.suppressed and not email.exempt_from_suppression):
                 await delivery.record_suppressed(self._pool, email, bound)
+                metrics.email_outcome("suppressed")
                 return
             if email.outcome_unknown:
                 bound.warning("email_resent_after_unknown_outcome")
@@ -218,10 +220,12 @@ class Dispatcher:
             try:
                 response = sending.result()
             except Exception as exc:
+                metrics.email_outcome("failed")
                 await delivery.record_failure(
                     self._pool, email, classify(exc), self.settings, bound
                 )
                 return
+            metrics.email_outcome("sent")
             await delivery.record_sent(self._pool, email, response, bound)
         except Exception as exc:  # the database is away: the lease runs out, the email is resent
             bound.error("email_outcome_not_recorded", error=repr(exc))

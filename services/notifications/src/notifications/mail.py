@@ -17,6 +17,7 @@ Failure classes, decided by :func:`classify`:
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from email.headerregistry import Address
@@ -27,6 +28,7 @@ from uuid import UUID
 import aiosmtplib
 from jg_messaging import tracing
 
+from notifications.metrics import SMTP_DURATION
 from notifications.rendering import one_line
 from notifications.settings import NotificationsSettings
 
@@ -150,6 +152,7 @@ class SmtpSender:
             start_tls=s.smtp_start_tls,
             timeout=s.smtp_timeout,
         )
+        started = time.perf_counter()
         try:
             await client.connect()
             errors, response = await client.send_message(
@@ -159,8 +162,10 @@ class SmtpSender:
             client.close()
             raise
         except BaseException:
+            SMTP_DURATION.observe(time.perf_counter() - started)
             await _quit(client)
             raise
+        SMTP_DURATION.observe(time.perf_counter() - started)
         await _quit(client)
         if errors:  # pragma: no cover - one recipient: a refusal raises instead
             raise aiosmtplib.SMTPRecipientsRefused(

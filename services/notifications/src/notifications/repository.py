@@ -431,3 +431,14 @@ async def mark_suppressed(conn: asyncpg.Connection, email_id: int, lease_token: 
         lease_token,
     )
     return bool(recorded)
+
+
+async def pending_emails(conn: asyncpg.Connection) -> tuple[int, float | None]:
+    """Emails waiting to be sent, and the age in seconds of the oldest (None when none waits)."""
+    row = await conn.fetchrow(
+        """SELECT count(*) AS pending,
+                  extract(epoch FROM now() - min(created_at))::float8 AS oldest
+           FROM notification_emails WHERE status = 'pending'"""
+    )
+    assert row is not None
+    return int(row["pending"]), row["oldest"]

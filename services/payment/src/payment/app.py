@@ -13,6 +13,7 @@ from jg_events import Topic
 from jg_messaging import (
     HTTP_TELEMETRY,
     CorrelationMiddleware,
+    PrometheusMiddleware,
     ServiceRuntime,
     configure_tracing,
     health_router,
@@ -104,6 +105,7 @@ def create_app(
     )
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, routes=[webhook_bodies])
     app.add_middleware(CorrelationMiddleware)
+    app.add_middleware(PrometheusMiddleware)  # outermost: times and counts every answer
     app.include_router(health_router(runtime))
     app.include_router(webhooks.router)
     app.include_router(invoices.router)

@@ -25,6 +25,7 @@ import structlog
 from jg_messaging import tracing
 
 from payment.domain import IntentView, Refusal
+from payment.metrics import MeasuredHTTPXClient
 from payment.settings import PaymentSettings
 
 log = structlog.get_logger(__name__)
@@ -153,8 +154,9 @@ def _translate(exc: stripe.StripeError, *, declining: bool) -> StripeCallError:
     return RejectedError(message, code=code, status=status)
 
 
-class _TracedHTTPXClient(stripe.HTTPXClient):
-    """Stripe's httpx client with a client span per HTTP request (each retry its own)."""
+class _TracedHTTPXClient(MeasuredHTTPXClient):
+    """Stripe's httpx client with a client span per HTTP request (each retry its own), inside
+    the request's metrics (payment.metrics)."""
 
     async def request_async(  # type: ignore[no-untyped-def]  # stripe leaves post_data untyped
         self, method: str, url: str, headers: Any, post_data=None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
+from accounts import metrics
 from accounts.routes.dependencies import Caller, ClientAddress, Ctx
 from accounts.routes.responses import ERRORS, errors
 from accounts.routes.views import tokens
@@ -57,7 +58,13 @@ async def sign_up(body: SignUp, ctx: Ctx, address: ClientAddress) -> Tokens:
     responses=errors(429, body=True),
 )
 async def login(body: Login, ctx: Ctx, address: ClientAddress) -> Tokens:
-    return tokens(await sessions.log_in(ctx, body.email, body.password, address), ctx.settings)
+    try:
+        issued = await sessions.log_in(ctx, body.email, body.password, address)
+    except Exception as exc:
+        metrics.LOGINS.labels(metrics.login_outcome(exc)).inc()
+        raise
+    metrics.LOGINS.labels(metrics.login_outcome(None)).inc()
+    return tokens(issued, ctx.settings)
 
 
 @router.post(
@@ -102,7 +109,12 @@ async def logout(claims: Caller, ctx: Ctx) -> Response:
 async def request_password_reset(
     body: PasswordResetRequest, ctx: Ctx, address: ClientAddress
 ) -> Accepted:
-    await password_reset.request_password_reset(ctx, body.email, address)
+    try:
+        await password_reset.request_password_reset(ctx, body.email, address)
+    except Exception as exc:
+        metrics.PASSWORD_RESETS.labels("requested", metrics.outcome_of(exc)).inc()
+        raise
+    metrics.PASSWORD_RESETS.labels("requested", metrics.outcome_of(None)).inc()
     return Accepted(message=RESET_ACCEPTED)
 
 
@@ -113,5 +125,10 @@ async def request_password_reset(
     responses=errors(400, 503, body=True),
 )
 async def confirm_password_reset(body: PasswordResetConfirm, ctx: Ctx) -> Tokens:
-    issued = await password_reset.confirm_password_reset(ctx, body.token, body.new_password)
+    try:
+        issued = await password_reset.confirm_password_reset(ctx, body.token, body.new_password)
+    except Exception as exc:
+        metrics.PASSWORD_RESETS.labels("completed", metrics.outcome_of(exc)).inc()
+        raise
+    metrics.PASSWORD_RESETS.labels("completed", metrics.outcome_of(None)).inc()
     return tokens(issued, ctx.settings)

@@ -354,3 +354,15 @@ async def set_parcel_delivered(
         tracking_number,
         delivered_at,
     )
+
+
+async def backorders_waiting(conn: asyncpg.Connection) -> tuple[int, float | None]:
+    """Orders waiting for stock, and the age in seconds of the oldest wait (None: none waits)."""
+    row = await conn.fetchrow(
+        """SELECT count(*) AS waiting,
+                  extract(epoch FROM now() - min(coalesce(backordered_at, released_at)))::float8
+                      AS oldest
+           FROM orders WHERE status = 'backordered'"""
+    )
+    assert row is not None
+    return int(row["waiting"]), row["oldest"]
