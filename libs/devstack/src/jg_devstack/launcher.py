@@ -29,6 +29,11 @@ from jg_devstack.stack import Endpoints
 
 SERVICES: tuple[str, ...] = ("accounts", "payment", "checkout", "fulfillment", "notifications")
 """The platform's services, in start order (accounts first: the others fetch its keys)."""
+CONSOLE = "backoffice"
+"""The customer-service console: started after the five (it calls them), by the browser tests."""
+# What `make run` prints for the console (accounts seeds these members in development only).
+DEV_STAFF_EMAIL = "manager@japangoodz.test"
+DEV_STAFF_PASSWORD = "dev-only-staff-password"  # noqa: S105 - development seed, refused elsewhere
 
 # Development defaults of the services' tokens (what `make run` uses).
 DEV_CHECKOUT_STOREFRONT_TOKEN = "dev-only-storefront-token-change-me"  # noqa: S105
@@ -176,6 +181,12 @@ class PlatformConfig:
                 "NOTIFICATIONS_PAYMENT_BASE_URL": self.url("payment"),
                 "NOTIFICATIONS_PAYMENT_INTERNAL_TOKEN": s.payment_internal,
                 "NOTIFICATIONS_LINK_SEALING_KEY": s.link_sealing_key,
+            }
+        elif service == CONSOLE:
+            env |= {
+                f"BACKOFFICE_{name.upper()}_URL": self.url(name)
+                for name in SERVICES
+                if name in self.ports
             }
         elif service == "accounts":
             env |= {
@@ -335,6 +346,9 @@ class Platform:
 
 
 __all__ = [
+    "CONSOLE",
+    "DEV_STAFF_EMAIL",
+    "DEV_STAFF_PASSWORD",
     "SERVICES",
     "Platform",
     "PlatformConfig",

@@ -98,7 +98,7 @@ def fulfillment_entries(file: Json) -> list[Entry]:
             entries += _entry(
                 claim.get("resolved_at"),
                 "logistique",
-                f"Réclamation résolue : {decision}",
+                f"Réclamation résolue\u00a0: {decision}",
                 euros(claim.get("refund_amount")),
             )
     return entries
