@@ -188,6 +188,8 @@ class PlatformConfig:
                 for name in SERVICES
                 if name in self.ports
             }
+            # plain http on the loopback: a browser keeps no Secure cookie of http://127.0.0.1
+            env["BACKOFFICE_SECURE_COOKIES"] = "false"
         elif service == "accounts":
             env |= {
                 "ACCOUNTS_PAYMENT_PUBLIC_URL": self.url("payment"),
