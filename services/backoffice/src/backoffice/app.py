@@ -11,7 +11,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from jg_messaging import CorrelationMiddleware, ServiceRuntime, health_router
+from jg_events import Topic
+from jg_messaging import CorrelationMiddleware, health_router
 from jg_web import BodyLimit
 from starlette.exceptions import HTTPException
 
@@ -19,7 +20,7 @@ from backoffice import routes
 from backoffice.clients import RefusedError, Services, SignInAgainError, UnavailableError
 from backoffice.context import SERVICE, Context
 from backoffice.handlers import on_dead_letter
-from backoffice.letterbox import Letterbox
+from backoffice.letterbox import ConsoleRuntime, Letterbox
 from backoffice.routes.dependencies import TEMPLATES, CsrfError, NeedSignInError
 from backoffice.settings import BackofficeSettings
 from backoffice.usecases import NotAllowedError
@@ -43,7 +44,8 @@ SECURITY_HEADERS = {
 
 def create_app(settings: BackofficeSettings | None = None) -> FastAPI:
     settings = settings or BackofficeSettings()
-    runtime = ServiceRuntime(SERVICE, settings, MIGRATIONS)  # no connection opened here
+    runtime = ConsoleRuntime(SERVICE, settings, MIGRATIONS)  # no connection opened here
+    runtime.declare_publications(*Topic)  # a dead letter's replay goes back to its topic
     services = Services(
         {
             s: settings.service_url(s)

@@ -7,12 +7,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from jg_events import dead_letter_topic
-from jg_messaging import consumer_group
+from jg_messaging import ServiceRuntime, consumer_group
 from jg_messaging.kafka import client_options
 
 from backoffice.settings import BackofficeSettings
@@ -85,3 +86,32 @@ class Letterbox:
             finally:
                 with contextlib.suppress(Exception):
                     await consumer.stop()
+
+
+class ConsoleRuntime(ServiceRuntime):
+    """The service runtime, whose AsyncAPI document also says what the letterbox does: it reads
+    the dead-letter topics (raw records, outside FastStream) and a replay writes to the event
+    topics (declared with ``declare_publications``). The deployment's Kafka ACLs follow it."""
+
+    def __init__(self, service: str, settings: BackofficeSettings, migrations: Path) -> None:
+        super().__init__(service, settings, migrations)
+        prefix = settings.platform.topic_prefix
+        self.dead_letter_topics = [
+            dead_letter_topic(s, prefix) for s in settings.dead_letter_services
+        ]
+
+    def asyncapi(self) -> dict[str, Any]:
+        document = super().asyncapi()
+        channels = document.setdefault("channels", {})
+        operations = document.setdefault("operations", {})
+        for topic in self.dead_letter_topics:
+            key = f"{topic}:copy"
+            channels[key] = {
+                "address": topic,
+                "title": key,
+                "description": "Dead letters of a service, copied into the console's database "
+                "(consumer group backoffice) for the managers' replay queue.",
+                "messages": {},
+            }
+            operations[key] = {"action": "receive", "channel": {"$ref": f"#/channels/{key}"}}
+        return document
