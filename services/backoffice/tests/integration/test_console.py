@@ -481,3 +481,15 @@ async def _read_all(bootstrap: str, topic: str) -> list[Any]:
         return records
     finally:
         await consumer.stop()
+
+
+async def test_accounts_down_is_said_on_the_sign_in_page_not_taken_for_a_wrong_password(
+    console: Console,
+) -> None:
+    async with console.running(accounts_url=f"http://127.0.0.1:{closed_port()}") as client:
+        answer = await client.post(
+            "/connexion", data={"email": "agent@japangoodz.test", "password": PASSWORD}
+        )
+        assert answer.status_code == 401
+        assert "Le service des comptes ne répond pas pour le moment." in answer.text
+        assert "mot de passe incorrect" not in answer.text

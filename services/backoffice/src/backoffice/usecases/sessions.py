@@ -34,7 +34,11 @@ async def sign_in(ctx: Context, email: str, password: str) -> Session:
     except UnavailableError as exc:
         raise SignInError(unavailable_message("accounts")) from exc
     except RefusedError as exc:
-        raise SignInError(TOO_MANY if exc.status == 429 else WRONG_CREDENTIALS) from exc
+        if exc.status == 429:
+            raise SignInError(TOO_MANY) from exc
+        if exc.status in (400, 401, 422):
+            raise SignInError(WRONG_CREDENTIALS) from exc
+        raise SignInError(unavailable_message("accounts")) from exc  # no staff login there
     body = response.json()
     m = body["member"]
     member = Member(id=UUID(str(m["id"])), email=m["email"], name=m["name"], role=Role(m["role"]))
