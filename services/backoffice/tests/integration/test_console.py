@@ -28,7 +28,7 @@ pytestmark = pytest.mark.integration
 ORDER_ID = "0b5e6a55-9b0e-4f77-8f57-1f0a1a2b3c4d"
 CLAIM_ID = "7d1e2f30-1111-4a2b-9c3d-5e6f7a8b9c0d"
 PHOTO_ID = "8e2f3a41-2222-4b3c-8d4e-6f7a8b9c0d1e"
-EMAIL_ID = "9f3a4b52-3333-4c4d-9e5f-7a8b9c0d1e2f"
+EMAIL_ID = 41
 
 
 def _order(**changes: Any) -> dict[str, Any]:
@@ -113,7 +113,7 @@ def _serve_order(console: Console, **changes: Any) -> None:
                     {
                         "tracking_number": "EJ123456789JP",
                         "tracking_url": "https://trackings.post.japanpost.jp/EJ123456789JP",
-                        "shipped_at": "2026-11-03T08:00:00Z",
+                        "picked_up_at": "2026-11-03T08:00:00Z",
                     }
                 ],
             },
@@ -493,3 +493,25 @@ async def test_accounts_down_is_said_on_the_sign_in_page_not_taken_for_a_wrong_p
         assert answer.status_code == 401
         assert "Le service des comptes ne répond pas pour le moment." in answer.text
         assert "mot de passe incorrect" not in answer.text
+
+
+async def test_an_email_is_sent_again_through_notifications_and_recorded(
+    console: Console,
+) -> None:
+    _serve_order(console)
+    n = console.stand_ins["notifications"]
+    n.on("POST", f"/operator/emails/{EMAIL_ID}/resend", lambda r, m: (202, {"id": 42}))
+    async with console.running() as client:
+        csrf = await sign_in(client, "agent@japangoodz.test")
+        page = await client.get(f"/commandes/{ORDER_ID}")
+        assert f'action="/commandes/{ORDER_ID}/emails/{EMAIL_ID}/renvoi"' in page.text
+        done = await client.post(
+            f"/commandes/{ORDER_ID}/emails/{EMAIL_ID}/renvoi", data={"csrf_token": csrf}
+        )
+        assert done.status_code == 303
+        after = await client.get(f"/commandes/{ORDER_ID}")
+        assert "L’e-mail sera renvoyé au client dans quelques instants." in after.text
+    sent = n.asked("POST", f"/operator/emails/{EMAIL_ID}/resend")
+    assert [r["authorization"] for r in sent] == ["Bearer staff-token-of-agent"]
+    audit = [(r["action"], r["outcome"], r["target"]) for r in await _audit(console)]
+    assert ("resend_email", "done", str(EMAIL_ID)) in audit

@@ -99,7 +99,7 @@ def test_the_timeline_merges_the_four_services_oldest_first() -> None:
             {
                 "tracking_number": "EJ123",
                 "tracking_url": "https://track.example/EJ123",
-                "shipped_at": "2026-11-03T08:00:00Z",
+                "picked_up_at": "2026-11-03T08:00:00Z",
                 "delivered_at": "2026-11-12T08:00:00Z",
             }
         ],

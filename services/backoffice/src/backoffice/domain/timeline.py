@@ -77,10 +77,10 @@ def fulfillment_entries(file: Json) -> list[Entry]:
     for parcel in file.get("parcels") or ():
         number = str(parcel.get("tracking_number") or "")
         entries += _entry(
-            parcel.get("shipped_at"),
+            parcel.get("picked_up_at"),
             "logistique",
             f"Colis expédié {number}".strip(),
-            str(parcel.get("carrier") or ""),
+            str(parcel.get("carrier_label") or parcel.get("carrier") or ""),
             link=parcel.get("tracking_url"),
             link_label="Suivre le colis",
         )

@@ -65,7 +65,10 @@ PAYMENT_KINDS = {
     "captured": "Paiement encaissé",
     "released": "Autorisation libérée",
     "refunded": "Remboursement effectué",
+    "authorising": "Autorisation du paiement en cours",
+    "refund_pending": "Remboursement en cours",
     "refund_failed": "Échec du remboursement",
+    "refund_rejected": "Remboursement refusé par la banque",
 }
 
 DOCUMENT_KINDS = {"invoice": "Facture", "credit_note": "Avoir"}

@@ -45,7 +45,9 @@ async def cancel(
 
 
 @router.post("/commandes/{order_id}/emails/{email_id}/renvoi")
-async def resend(ctx: Ctx, session: Checked, order_id: UUID, email_id: UUID) -> RedirectResponse:
+async def resend(
+    ctx: Ctx, session: Checked, order_id: UUID, email_id: Annotated[int, Path(ge=1)]
+) -> RedirectResponse:
     await orders.resend_email(ctx, session, order_id, email_id)
     return RedirectResponse(f"/commandes/{order_id}#emails", status_code=303)
 

@@ -76,7 +76,7 @@ async def cancel(ctx: Context, session: Session, order_id: UUID, note: str) -> b
     return await act(ctx, session, Action.CANCEL_ORDER, call, done, order_id=oid, note=note)
 
 
-async def resend_email(ctx: Context, session: Session, order_id: UUID, email_id: UUID) -> bool:
+async def resend_email(ctx: Context, session: Session, order_id: UUID, email_id: int) -> bool:
     """Send an email of the order again, same content, same recipient."""
 
     async def call() -> Any:
