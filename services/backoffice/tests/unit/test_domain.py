@@ -213,3 +213,9 @@ def test_an_unreadable_dead_letter_is_not_replayed() -> None:
 def test_the_service_of_a_dead_letter_topic() -> None:
     assert service_of("t1.jg.payment.dead-letter", "t1.") == "payment"
     assert service_of("jg.checkout.dead-letter", "") == "checkout"
+
+
+def test_dates_are_written_the_french_way() -> None:
+    assert wording.french_date("2026-12-16") == "16/12/2026"
+    assert wording.french_date(None) == ""
+    assert wording.paris_time(datetime(2026, 12, 2, 15, 4, tzinfo=UTC)) == "02/12/2026 à 16:04"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
@@ -48,6 +48,15 @@ def paris_time(value: datetime | None) -> str:
         return ""
     local = value.astimezone(PARIS)
     return local.strftime("%d/%m/%Y à %H:%M")
+
+
+def french_date(value: object) -> str:
+    """'16/12/2026' from '2026-12-16' (a service's JSON date); the value itself when not one."""
+    text = str(value or "")
+    try:
+        return date.fromisoformat(text).strftime("%d/%m/%Y")
+    except ValueError:
+        return text
 
 
 EMAIL_STATUS = {

@@ -17,6 +17,7 @@ from backoffice.usecases import sessions
 COOKIE = "jg_console_session"
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent.parent / "templates"))
 TEMPLATES.env.filters["euros"] = wording.euros
+TEMPLATES.env.filters["date"] = wording.french_date
 TEMPLATES.env.filters["paris"] = lambda v: wording.paris_time(
     v if not isinstance(v, str) else wording.parse_time(v)
 )
