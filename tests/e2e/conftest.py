@@ -29,6 +29,7 @@ from jg_devstack.drivers import (
 )
 from jg_devstack.kafka_records import read_dead_letters
 from jg_devstack.launcher import (
+    CONSOLE,
     SERVICES,
     Platform,
     PlatformConfig,
@@ -46,6 +47,7 @@ REPO = Path(__file__).resolve().parents[2]
 LOG_DIR = REPO / ".stack" / "logs" / "e2e"
 TRACES_DIR = LOG_DIR / "traces"  # every service's spans, as `make trace` reads them
 RELEASE_DELAY = 4.0  # checkout's modification window in these tests (production: 300 s)
+PLATFORM = (*SERVICES, CONSOLE)  # the five services, then the console that calls them
 AUTH_PAGE = (
     "https://www.japangoodz.com/commande/{order_id}/paiement?payment_intent={payment_intent_id}"
 )
@@ -86,10 +88,10 @@ def platform(stack: Endpoints, traces: BackgroundReceiver) -> Iterator[Platform]
     databases: dict[str, str] = {}
     processes: ServiceProcesses | None = None
     try:
-        for name in SERVICES:
+        for name in PLATFORM:
             databases[name] = create_database(owner=name)
         config = PlatformConfig(
-            ports={name: free_port() for name in SERVICES},
+            ports={name: free_port() for name in PLATFORM},
             databases=databases,
             topic_prefix=prefix,
             environment="test",
@@ -108,7 +110,7 @@ def platform(stack: Endpoints, traces: BackgroundReceiver) -> Iterator[Platform]
             authentication_url_template=AUTH_PAGE,
             otlp_endpoint=traces.endpoint,
         )
-        processes = ServiceProcesses(config, LOG_DIR, cwd=REPO)
+        processes = ServiceProcesses(config, LOG_DIR, PLATFORM, cwd=REPO)
         processes.start()
         processes.wait_ready(timeout=120)
         yield Platform(config, processes)

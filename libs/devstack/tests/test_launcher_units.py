@@ -49,6 +49,23 @@ def test_services_are_pointed_at_each_other_on_the_ports_chosen() -> None:
     assert "dev-only" not in secrets.checkout_storefront
 
 
+def test_the_console_is_pointed_at_the_five_services_and_holds_none_of_their_secrets() -> None:
+    ports = {"checkout": 41001, "payment": 41002, "fulfillment": 41003, "notifications": 41004,
+             "accounts": 41005, "backoffice": 41006}  # fmt: skip
+    secrets = Secrets.random()
+    platform = PlatformConfig(ports=ports, topic_prefix="e2e1.", environment="test",
+                              secrets=secrets)  # fmt: skip
+    console = platform.service_env("backoffice")
+    assert console["BACKOFFICE_HTTP_PORT"] == "41006"
+    assert console["BACKOFFICE_ACCOUNTS_URL"] == "http://127.0.0.1:41005"
+    assert console["BACKOFFICE_CHECKOUT_URL"] == "http://127.0.0.1:41001"
+    assert console["BACKOFFICE_NOTIFICATIONS_URL"] == "http://127.0.0.1:41004"
+    assert console["JG_TOPIC_PREFIX"] == "e2e1."  # its dead-letter copies follow the run's topics
+    # it acts with each member's staff token only: no shared token reaches it
+    shared = {v for v in vars(secrets).values()}
+    assert not shared & set(console.values())
+
+
 def test_make_run_timings_yield_to_the_environment() -> None:
     assert development_env("checkout", {}) == {"CHECKOUT_RELEASE_DELAY_SECONDS": "30"}
     assert development_env("checkout", {"CHECKOUT_RELEASE_DELAY_SECONDS": "300"}) == {}

@@ -32,6 +32,7 @@ SERVICE_HTTP_PORTS: dict[str, int] = {
     "fulfillment": 8003,
     "notifications": 8004,
     "accounts": 8005,
+    "backoffice": 8006,  # the customer-service console (pages, not an API)
 }
 SERVICE_NAMES: tuple[str, ...] = tuple(SERVICE_HTTP_PORTS)
 

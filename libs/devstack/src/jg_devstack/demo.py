@@ -46,6 +46,9 @@ from jg_devstack.drivers import (
     unique_email,
 )
 from jg_devstack.launcher import (
+    CONSOLE,
+    DEV_STAFF_EMAIL,
+    DEV_STAFF_PASSWORD,
     SERVICES,
     PlatformConfig,
     PlatformError,
@@ -342,6 +345,11 @@ def where_to_look(
     console.print("[bold]Every email template with sample data[/bold]:")
     console.print(f"  {platform.url('notifications')}/previews  (development only)")
     console.print("  or `make preview-emails`, then open .cache/previews/index.html")
+    console.print("[bold]Follow an order as customer service does[/bold] (`make run` starts it):")
+    console.print(
+        f"  {platform.url(CONSOLE)}/  sign in as {DEV_STAFF_EMAIL} / {DEV_STAFF_PASSWORD}, "
+        "then search an address above"
+    )
 
 
 async def _answering(platform: PlatformConfig) -> dict[str, bool]:

@@ -30,6 +30,11 @@ from jg_devstack.traces import exporter_env
 
 SERVICES: tuple[str, ...] = ("accounts", "payment", "checkout", "fulfillment", "notifications")
 """The platform's services, in start order (accounts first: the others fetch its keys)."""
+CONSOLE = "backoffice"
+"""The customer-service console: started after the five (it calls them), by the browser tests."""
+# What `make run` prints for the console (accounts seeds these members in development only).
+DEV_STAFF_EMAIL = "manager@japangoodz.test"
+DEV_STAFF_PASSWORD = "dev-only-staff-password"  # noqa: S105 - development seed, refused elsewhere
 
 # Development defaults of the services' tokens (what `make run` uses).
 DEV_CHECKOUT_STOREFRONT_TOKEN = "dev-only-storefront-token-change-me"  # noqa: S105
@@ -180,6 +185,14 @@ class PlatformConfig:
                 "NOTIFICATIONS_PAYMENT_INTERNAL_TOKEN": s.payment_internal,
                 "NOTIFICATIONS_LINK_SEALING_KEY": s.link_sealing_key,
             }
+        elif service == CONSOLE:
+            env |= {
+                f"BACKOFFICE_{name.upper()}_URL": self.url(name)
+                for name in SERVICES
+                if name in self.ports
+            }
+            # plain http on the loopback: a browser keeps no Secure cookie of http://127.0.0.1
+            env["BACKOFFICE_SECURE_COOKIES"] = "false"
         elif service == "accounts":
             env |= {
                 "ACCOUNTS_PAYMENT_PUBLIC_URL": self.url("payment"),
@@ -340,6 +353,9 @@ class Platform:
 
 
 __all__ = [
+    "CONSOLE",
+    "DEV_STAFF_EMAIL",
+    "DEV_STAFF_PASSWORD",
     "SERVICES",
     "Platform",
     "PlatformConfig",

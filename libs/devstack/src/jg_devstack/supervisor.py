@@ -90,6 +90,12 @@ def _print_urls(paths: Paths, services: list[str]) -> None:
             port = config.SERVICE_HTTP_PORTS.get(name)
             where = f"http://{HOST}:{port}" if port else "(no known HTTP port)"
             print(f"  {name:<12} {where}")
+    if "backoffice" in services:
+        port = config.SERVICE_HTTP_PORTS["backoffice"]
+        print(
+            f"Customer-service console: http://{HOST}:{port}/ (development sign-in: "
+            "manager@japangoodz.test / dev-only-staff-password; agent@japangoodz.test for an agent)"
+        )
     sys.stdout.flush()
 
 

@@ -1,0 +1,1 @@
+"""JapanGoodz customer-service console (issue 17): French pages over the services' HTTP APIs."""

@@ -1,0 +1,16 @@
+"""``python -m backoffice``: structured logs, then uvicorn on create_app()."""
+
+from __future__ import annotations
+
+from jg_messaging import serve
+
+from backoffice.app import create_app
+from backoffice.settings import BackofficeSettings
+
+
+def main() -> None:
+    serve("backoffice", BackofficeSettings, create_app)
+
+
+if __name__ == "__main__":
+    main()
