@@ -12,7 +12,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from jg_events import Topic
-from jg_messaging import CorrelationMiddleware, health_router
+from jg_messaging import (
+    HTTP_TELEMETRY,
+    CorrelationMiddleware,
+    PrometheusMiddleware,
+    configure_tracing,
+    health_router,
+)
 from jg_web import BodyLimit
 from starlette.exceptions import HTTPException
 
@@ -66,12 +72,14 @@ def create_app(settings: BackofficeSettings | None = None) -> FastAPI:
                 await letterbox.stop()
                 await services.close()
 
+    configure_tracing(SERVICE)  # once per process: service.name, OTLP export if configured
     app = FastAPI(
         title="JapanGoodz console",
         description="The customer-service console: French pages over the services' APIs.",
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
+        telemetry=HTTP_TELEMETRY,  # server spans (jg_messaging.tracing)
     )
     app.state.runtime = runtime
     app.state.context = ctx  # routes.dependencies.context
@@ -80,6 +88,7 @@ def create_app(settings: BackofficeSettings | None = None) -> FastAPI:
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(CorrelationMiddleware)
     app.middleware("http")(_security_headers)
+    app.add_middleware(PrometheusMiddleware)  # outermost: times and counts every answer
     app.include_router(health_router(runtime))
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for router in (
