@@ -12,6 +12,7 @@ import asyncpg
 import structlog
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
+from jg_auth import install_staff_gate
 from jg_events import Topic
 from jg_messaging import (
     CorrelationMiddleware,
@@ -32,6 +33,7 @@ from accounts.handlers import DESCRIPTION, HANDLERS, SERVICE, TITLE
 from accounts.routes import ROUTERS
 from accounts.security import HashingBusyError, Keyring, Passwords
 from accounts.settings import AccountsSettings
+from accounts.usecases.staff import seed_development_staff
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 HOUSEKEEPING_INTERVAL = 600.0
@@ -48,14 +50,17 @@ def create_app(settings: AccountsSettings | None = None) -> FastAPI:
     runtime.declare_publications(Topic.ACCOUNTS_CUSTOMERS)
 
     @contextlib.asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Keys first (they live in the database), so handlers and routes find them ready.
         conn = await asyncpg.connect(settings.database_url.get_secret_value())
         try:
             await migrate(conn, MIGRATIONS, namespace=SERVICE)
             await keyring.load(conn)
+            await seed_development_staff(ctx, conn)  # development only
         finally:
             await conn.close()
+        assert keyring.verifier is not None
+        install_staff_gate(app, keyring.verifier, settings.operator_token)
         await ctx.passwords.warm_up()
         async with runtime.running():
             housekeeping = asyncio.create_task(_housekeeping(runtime, settings))
