@@ -100,6 +100,7 @@ def create_app(
     app.state.runtime = runtime
     app.state.context = ctx  # routes.dependencies.context
     app.state.principal = jg_auth.bearer_principal(verifier, settings.storefront_token)
+    jg_auth.install_staff_gate(app, verifier, settings.operator_token)  # /operator routes
     app.state.scheduler = scheduler
     app.state.settings = settings
     envelope = install_errors(app)
@@ -108,6 +109,7 @@ def create_app(
     app.add_middleware(CorrelationMiddleware)
     app.include_router(health_router(runtime))
     app.include_router(routes.catalogue.router)
+    app.include_router(routes.operator.router)
     app.include_router(routes.orders.router)
     return app
 
