@@ -118,7 +118,7 @@ def staff_or_operator(
                 structlog.contextvars.bind_contextvars(actor=who.actor)
                 raise AuthError(
                     "insufficient_role",
-                    f"Cette action est réservée au rôle « {_ROLE_NAMES[wanted]} ».",
+                    f"Cette action est réservée au rôle «\u00a0{_ROLE_NAMES[wanted]}\u00a0».",
                     status_code=403,
                 )
         structlog.contextvars.bind_contextvars(actor=who.actor)

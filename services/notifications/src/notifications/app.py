@@ -8,6 +8,7 @@ from pathlib import Path
 
 from fastapi import Depends, FastAPI
 from fastapi.exceptions import RequestValidationError
+from jg_auth import AuthSettings, TokenVerifier, install_staff_gate
 from jg_messaging import (
     CorrelationMiddleware,
     ServiceRuntime,
@@ -31,8 +32,13 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 INVALID_MESSAGE = "La requête contient des erreurs."
 
 
-def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
+def create_app(
+    settings: NotificationsSettings | None = None, *, verifier: TokenVerifier | None = None
+) -> FastAPI:
+    """``verifier`` checks the staff tokens of the /operator routes (default: accounts' JWKS
+    from ``JG_AUTH_*``)."""
     settings = settings or NotificationsSettings()
+    verifier = verifier or AuthSettings(environment=settings.platform.environment).verifier()
     runtime = ServiceRuntime(SERVICE, settings, MIGRATIONS)  # no connection opened here
     dispatcher = Dispatcher(settings)
     ctx = Context(runtime, settings, renderer_for(settings), wake=dispatcher.wake)
@@ -68,6 +74,8 @@ def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
     app.include_router(health_router(runtime))
     if settings.previews_on:
         app.include_router(routes.router)
+    app.include_router(routes.operator_router)
+    install_staff_gate(app, verifier, settings.operator_token)
     app.state.runtime = runtime
     app.state.context = ctx  # routes.renderer
     app.state.dispatcher = dispatcher
