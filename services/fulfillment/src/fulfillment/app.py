@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 from fastapi import Depends, FastAPI
-from jg_auth import AuthSettings, TokenVerifier, bearer_principal
+from jg_auth import AuthSettings, TokenVerifier, bearer_principal, install_staff_gate
 from jg_events import Topic
 from jg_messaging import (
     CorrelationMiddleware,
@@ -79,6 +79,7 @@ def create_app(
     app.state.context = ctx  # routes.dependencies.context
     # routes.dependencies.caller
     app.state.principal = bearer_principal(verifier, settings.storefront_token)
+    install_staff_gate(app, verifier, settings.operator_token)  # the /operator routes
     app.state.upload_slots = UploadSlots(
         settings.upload_concurrency, wait_seconds=settings.upload_wait_seconds
     )
