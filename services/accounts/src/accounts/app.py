@@ -24,6 +24,7 @@ from jg_messaging import (
     register_handlers,
     utcnow,
 )
+from jg_messaging.operator import parked_outbox_router
 from jg_web import BodyLimit, input_guard
 from jg_web.http import install_error_handlers
 
@@ -93,6 +94,7 @@ def create_app(settings: AccountsSettings | None = None) -> FastAPI:
     install_unavailable_handler(app)
     install_data_error_handler(app)
     app.include_router(health_router(runtime))
+    app.include_router(parked_outbox_router(runtime))  # managers: replay parked rows
     for router in ROUTERS:
         app.include_router(router)
     app.state.accounts = ctx  # routes get it through Depends (routes.dependencies.context)

@@ -20,6 +20,7 @@ from jg_messaging import (
     register_handlers,
     utcnow,
 )
+from jg_messaging.operator import parked_outbox_router
 from jg_web import INVALID_COUNTRY_CODE, BodyLimit, input_guard
 from jg_web.errors import Envelope
 from jg_web.http import JsonBodies, install_error_handlers
@@ -108,6 +109,7 @@ def create_app(
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, envelope=envelope)
     app.add_middleware(CorrelationMiddleware)
     app.include_router(health_router(runtime))
+    app.include_router(parked_outbox_router(runtime))  # managers: replay parked rows
     app.include_router(routes.catalogue.router)
     app.include_router(routes.operator.router)
     app.include_router(routes.orders.router)

@@ -20,6 +20,7 @@ from jg_messaging import (
     register_handlers,
     utcnow,
 )
+from jg_messaging.operator import parked_outbox_router
 from jg_web import BodyLimit, RouteLimit, UploadSlots, input_guard
 
 from fulfillment.context import SERVICE, Context
@@ -93,6 +94,7 @@ def create_app(
     install_unavailable_handler(app)
     install_data_error_handler(app)
     app.include_router(health_router(runtime))
+    app.include_router(parked_outbox_router(runtime))  # managers: replay parked rows
     app.include_router(customer.router)
     app.include_router(operator.router)
 

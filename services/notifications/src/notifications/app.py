@@ -17,6 +17,7 @@ from jg_messaging import (
     install_unavailable_handler,
     register_handlers,
 )
+from jg_messaging.operator import parked_outbox_router
 from jg_web import BodyLimit, input_guard, validation_error_handler
 from jg_web.http import install_error_handlers
 
@@ -72,6 +73,7 @@ def create_app(
     install_unavailable_handler(app)
     install_data_error_handler(app)
     app.include_router(health_router(runtime))
+    app.include_router(parked_outbox_router(runtime))  # managers: replay parked rows
     if settings.previews_on:
         app.include_router(routes.router)
     app.include_router(routes.operator_router)

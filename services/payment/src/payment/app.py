@@ -18,6 +18,7 @@ from jg_messaging import (
     install_unavailable_handler,
     register_handlers,
 )
+from jg_messaging.operator import parked_outbox_router
 from jg_web import BodyLimit, RouteLimit, input_guard
 
 from payment.context import SERVICE, Context
@@ -101,6 +102,7 @@ def create_app(
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, routes=[webhook_bodies])
     app.add_middleware(CorrelationMiddleware)
     app.include_router(health_router(runtime))
+    app.include_router(parked_outbox_router(runtime))  # managers: replay parked rows
     app.include_router(webhooks.router)
     app.include_router(invoices.router)
     app.include_router(operator.router)
