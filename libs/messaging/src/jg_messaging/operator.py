@@ -41,7 +41,14 @@ Manager = Annotated[Operator, Depends(staff_or_operator(StaffRole.MANAGER))]
 
 def parked_outbox_router(runtime: ServiceRuntime) -> APIRouter:
     """``GET /operator/outbox/parked`` and ``POST /operator/outbox/parked/{id}/replay``."""
-    router = APIRouter(prefix="/operator/outbox", tags=["operations"])
+    router = APIRouter(
+        prefix="/operator/outbox",
+        tags=["operations"],
+        responses={
+            401: {"description": "No staff or operator token (or an invalid one)"},
+            403: {"description": "A staff token below the manager role"},
+        },
+    )
 
     @router.get("/parked", summary="Outbox rows the relay gave up on (managers)")
     async def list_parked(_: Manager) -> list[ParkedRow]:

@@ -100,7 +100,14 @@ def context(request: Request) -> Context:
 Ctx = Annotated[Context, Depends(context)]
 Staff = Annotated[Operator, Depends(staff_or_operator("agent"))]
 
-operator_router = APIRouter(prefix="/operator", tags=["customer service"])
+operator_router = APIRouter(
+    prefix="/operator",
+    tags=["customer service"],
+    responses={
+        401: {"description": "No staff or operator token (or an invalid one)"},
+        403: {"description": "A staff role below the route's"},
+    },
+)
 
 
 @operator_router.get("/orders/{order_id}/emails", summary="The emails of an order (oldest first)")
