@@ -16,15 +16,17 @@ from pydantic import BaseModel, Field
 from checkout.domain import STATUS_LABELS, Order
 from checkout.routes.dependencies import Ctx, OrderId
 from checkout.routes.requests import CancelOrderRequest
-from checkout.routes.responses import ERRORS, UNREADABLE, WINDOW_CLOSED
-from checkout.routes.views import OrderOut, order_view
+from checkout.routes.responses import ERRORS, UNREADABLE, WINDOW_CLOSED, Responses
+from checkout.routes.views import ErrorResponse, OrderOut, order_view
 from checkout.usecases import customer_service
 
 Staff = Annotated[Operator, Depends(staff_or_operator("agent"))]
 
 router = APIRouter(prefix="/operator", tags=["customer service"])
 
-_REFUSED = {403: {"description": "A staff role below the route's."}}
+_REFUSED: Responses = {
+    403: {"model": ErrorResponse, "description": "A staff role below the route's."}
+}
 
 
 class OrderFound(BaseModel):
