@@ -11,7 +11,7 @@ from typing import Annotated
 import structlog
 from fastapi import APIRouter, Depends, HTTPException, Path
 from jg_auth import Operator, StaffRole, staff_or_operator
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from jg_messaging import outbox
 from jg_messaging.runtime import ServiceRuntime
@@ -22,18 +22,18 @@ log = structlog.get_logger(__name__)
 
 
 class ParkedRow(BaseModel):
-    id: int
-    topic: str
-    event_type: str
-    key: str
-    attempts: int
-    last_error: str | None
-    created_at: datetime
+    id: int = Field(description="The outbox row's id (to replay it).")
+    topic: str = Field(description="Kafka topic the row is for.")
+    event_type: str = Field(description="The event's type, e.g. 'OrderPlaced'.")
+    key: str = Field(description="The message key (the order's id, usually).")
+    attempts: int = Field(description="Failed publications before it was parked.")
+    last_error: str | None = Field(description="Why the last publication failed.")
+    created_at: datetime = Field(description="When the event was written (UTC).")
 
 
 class Replayed(BaseModel):
-    id: int
-    event_type: str
+    id: int = Field(description="The row put back to pending.")
+    event_type: str = Field(description="Its event's type.")
 
 
 Manager = Annotated[Operator, Depends(staff_or_operator(StaffRole.MANAGER))]
@@ -47,6 +47,7 @@ def parked_outbox_router(runtime: ServiceRuntime) -> APIRouter:
         responses={
             401: {"description": "No staff or operator token (or an invalid one)"},
             403: {"description": "A staff token below the manager role"},
+            422: {"description": "An id that is not a positive integer"},
         },
     )
 

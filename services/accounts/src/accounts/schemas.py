@@ -328,20 +328,20 @@ class NewStaffMemberIn(Body):
 
 
 class StaffMemberOut(BaseModel):
-    id: UUID
-    email: str
-    name: str
-    role: StaffRoleName
+    id: UUID = Field(description="The member's id (the staff token's 'sub').")
+    email: str = Field(description="The member's email (sign-in, and the audit's actor).")
+    name: str = Field(description="Name shown in the console.")
+    role: StaffRoleName = Field(description="'agent' or 'manager'.")
 
 
 class StaffMemberDetail(StaffMemberOut):
-    active: bool
-    created_at: datetime
+    active: bool = Field(description="May sign in.")
+    created_at: datetime = Field(description="When the member was added (UTC).")
     created_by: str = Field(description="Who added the member (email, or how it was seeded).")
 
 
 class StaffTokens(BaseModel):
     access_token: str = Field(description="Staff access token (audience '<audience>/staff').")
-    token_type: Literal["bearer"] = "bearer"  # noqa: S105 - the token's type, not a secret
+    token_type: Literal["bearer"] = Field("bearer", description="Always 'bearer'.")
     expires_in: int = Field(description="Seconds the access token is valid.")
     member: StaffMemberOut

@@ -79,18 +79,20 @@ async def text_part(template: TemplateName, renderer: RendererDep) -> PlainTextR
 
 
 class OrderEmailOut(BaseModel):
-    id: int
+    id: int = Field(description="The email's id (to resend it).")
     template: str = Field(description="e.g. 'order_confirmed'.")
     subject: str | None = Field(description="None once the customer's data was erased.")
-    status: Literal["pending", "sent", "failed", "suppressed"]
-    created_at: datetime
-    sent_at: datetime | None
-    last_error: str | None
+    status: Literal["pending", "sent", "failed", "suppressed"] = Field(
+        description="Delivery status."
+    )
+    created_at: datetime = Field(description="When the email was recorded (UTC).")
+    sent_at: datetime | None = Field(description="When the relay accepted it (UTC).")
+    last_error: str | None = Field(description="The last delivery error, if any.")
 
 
 class Resent(BaseModel):
     id: int = Field(description="The new email's id (pending, sent by the dispatcher).")
-    resent_from: int
+    resent_from: int = Field(description="The email it copies.")
 
 
 def context(request: Request) -> Context:
@@ -111,7 +113,9 @@ operator_router = APIRouter(
 
 
 @operator_router.get("/orders/{order_id}/emails", summary="The emails of an order (oldest first)")
-async def order_emails(order_id: UUID, ctx: Ctx, _: Staff) -> list[OrderEmailOut]:
+async def order_emails(
+    order_id: Annotated[UUID, Path(description="Order id (from checkout).")], ctx: Ctx, _: Staff
+) -> list[OrderEmailOut]:
     return [
         OrderEmailOut(
             id=email.id,
@@ -135,5 +139,9 @@ async def order_emails(order_id: UUID, ctx: Ctx, _: Staff) -> list[OrderEmailOut
         409: {"description": "Cannot be resent (erased customer, suppressed address...)."},
     },
 )
-async def resend_email(email_id: int, ctx: Ctx, who: Staff) -> Resent:
+async def resend_email(
+    email_id: Annotated[int, Path(description="The email's id (from the order's emails).")],
+    ctx: Ctx,
+    who: Staff,
+) -> Resent:
     return Resent(id=await customer_service.resend(ctx, email_id, who.actor), resent_from=email_id)

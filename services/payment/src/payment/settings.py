@@ -112,8 +112,8 @@ class PaymentSettings(ServiceSettings):
         description="Bearer token of internal callers (notifications, customer service) for "
         "GET /invoices/{number}.pdf",
     )
-    operator_token: SecretStr = Field(
-        SecretStr(""),
+    operator_token: SecretStr | None = Field(
+        None,
         description="Static bearer token of the /operator endpoints for tools (optional; "
         "empty: only staff tokens from accounts are accepted)",
     )

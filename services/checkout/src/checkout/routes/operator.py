@@ -30,14 +30,14 @@ _REFUSED: Responses = {
 
 
 class OrderFound(BaseModel):
-    id: UUID
-    number: str
-    status: str
+    id: UUID = Field(description="Order id.")
+    number: str = Field(description="Human order number (JG-…).")
+    status: str = Field(description="Machine status, e.g. 'confirmed'.")
     status_label: str = Field(description="The status in French.")
-    email: str
-    customer_name: str
-    placed_at: datetime
-    total: Decimal = Field(description="Euros, two decimals.")
+    email: str = Field(description="The customer's email for this order.")
+    customer_name: str = Field(description="First and last name of the contact.")
+    placed_at: datetime = Field(description="When the order was placed (UTC).")
+    total: Decimal = Field(description="Total TTC, euros, two decimals.")
 
 
 def _found(order: Order) -> OrderFound:

@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Annotated, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Path
 from jg_auth import Operator, staff_or_operator
 from pydantic import BaseModel, Field
 
@@ -22,26 +22,26 @@ router = APIRouter(prefix="/operator", tags=["customer service"])
 
 
 class PaymentEventOut(BaseModel):
-    at: datetime
+    at: datetime = Field(description="When (UTC; see the README for how it is rebuilt).")
     kind: str = Field(
         description="authorised, authentication_required, authorising, refused, captured, "
         "released, refunded, refund_pending, refund_failed, refund_rejected."
     )
     amount: Decimal | None = Field(description="Euros, two decimals.")
-    detail: str | None
+    detail: str | None = Field(description="Card, reason, or the refund's cause or problem.")
 
 
 class DocumentOut(BaseModel):
-    number: str
-    kind: Literal["invoice", "credit_note"]
+    number: str = Field(description="Invoice or credit note number.")
+    kind: Literal["invoice", "credit_note"] = Field(description="Invoice or credit note.")
     amount: Decimal = Field(description="Total including VAT, euros.")
-    issued_at: datetime
+    issued_at: datetime = Field(description="When it was issued (UTC).")
     pdf_path: str = Field(description="GET it with the same token (PDF).")
 
 
 class OrderPaymentsOut(BaseModel):
-    events: list[PaymentEventOut]
-    documents: list[DocumentOut]
+    events: list[PaymentEventOut] = Field(description="Oldest first.")
+    documents: list[DocumentOut] = Field(description="In the order of issue.")
 
 
 @router.get(
@@ -53,7 +53,7 @@ class OrderPaymentsOut(BaseModel):
     },
 )
 async def order_payments(
-    order_id: UUID,
+    order_id: Annotated[UUID, Path(description="Order id (from checkout).")],
     ctx: Annotated[Context, Depends(context)],
     _: Annotated[Operator, Depends(staff_or_operator("agent"))],
 ) -> OrderPaymentsOut:
