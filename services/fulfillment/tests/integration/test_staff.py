@@ -56,6 +56,19 @@ async def test_an_agent_reads_an_orders_file_with_tracking_returns_and_claims(
     unknown = await service.http.get(f"/operator/orders/{uuid.uuid4()}", headers=AGENT)
     assert unknown.status_code == 404
 
+    claim_id = opened.json()["claim_id"]
+    decision = await service.http.post(
+        f"/operator/claims/{claim_id}/resolution",
+        json={"resolution": "refund", "message": "Nous vous remboursons le bol abîmé."},
+        headers=AGENT,
+    )
+    assert decision.status_code == 200, decision.text
+    async with service.pool.acquire() as conn:
+        resolved_by = await conn.fetchval(
+            "SELECT resolved_by FROM claims WHERE claim_id = $1", uuid.UUID(claim_id)
+        )
+    assert resolved_by == "hugo@japangoodz.test"
+
 
 async def test_staff_and_the_operator_token_pass_customers_do_not(service: Fulfillment) -> None:
     counted = await service.http.put(

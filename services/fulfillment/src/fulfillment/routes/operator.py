@@ -189,8 +189,10 @@ async def read_photo(claim_id: ClaimId, photo_id: PhotoId, ctx: Ctx) -> Response
         409: {"model": ErrorBody, "description": "Already resolved, or no stock to reship"},
     },
 )
-async def resolve_claim(claim_id: ClaimId, body: ClaimDecision, ctx: Ctx) -> ClaimView:
-    resolved = await claims.resolve_claim(ctx, claim_id, body.resolution, body.message, body.amount)
+async def resolve_claim(claim_id: ClaimId, body: ClaimDecision, ctx: Ctx, who: Who) -> ClaimView:
+    resolved = await claims.resolve_claim(
+        ctx, claim_id, body.resolution, body.message, body.amount, who.actor
+    )
     return claim_view(resolved)
 
 
