@@ -37,7 +37,8 @@ HOOKS = Path(__file__).with_name("hooks.py")
 SCHEMES: Mapping[str, str] = {
     "HTTPBearer": "JG_FUZZ_BEARER",  # checkout, payment, fulfillment: storefront or customer
     "CustomerBearer": "JG_FUZZ_CUSTOMER_BEARER",  # accounts
-    "OperatorBearer": "JG_FUZZ_OPERATOR_BEARER",  # fulfillment, accounts
+    "OperatorBearer": "JG_FUZZ_OPERATOR_BEARER",  # accounts
+    "StaffBearer": "JG_FUZZ_STAFF_BEARER",  # /operator routes (jg_auth): fulfillment's token
 }
 
 

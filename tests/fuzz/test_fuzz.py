@@ -47,7 +47,7 @@ def targets(service: str, fuzz: FuzzPlatform) -> list[Target]:
         case "fulfillment":
             tokens = {
                 "HTTPBearer": s.fulfillment_storefront,
-                "OperatorBearer": s.fulfillment_operator,
+                "StaffBearer": s.fulfillment_operator,  # the operator routes' scheme (jg_auth)
             }
             return [
                 Target(service, "storefront + operator", 100, tokens),

@@ -37,6 +37,13 @@ In tests (no accounts service, nothing served)::
     verifier = verifier_for_tests()          # trusts jg_devstack.tokens.TEST_JWKS
     headers = authorization(customer_id)   # {"Authorization": "Bearer <token>"}
 
+Operator endpoints accept the shop's team (staff tokens, audience ``<audience>/staff``,
+issued by accounts' ``POST /staff/login``) or the static operator token::
+
+    install_staff_gate(app, verifier, settings.operator_token)
+    router = APIRouter(dependencies=[Depends(staff_or_operator("agent"))])
+    who: Operator = Depends(staff_or_operator("manager"))   # 403 for an agent; who.actor
+
 Verification is stateless: a token whose session accounts has ended (password change,
 erasure) keeps working until it expires; call accounts' ``GET /sessions/validate`` if an
 action needs the session to be alive right now.
@@ -52,22 +59,45 @@ from jg_auth.dependencies import (
     bearer_principal,
     shared_token_matches,
 )
-from jg_auth.keys import ACCESS_TOKEN_TYPE, SUPPORTED_ALGORITHMS, SigningKey
+from jg_auth.keys import ACCESS_TOKEN_TYPE, SUPPORTED_ALGORITHMS, SigningKey, staff_audience
 from jg_auth.settings import DEFAULT_AUDIENCE, DEFAULT_ISSUER, DEFAULT_JWKS_URL, AuthSettings
-from jg_auth.verifier import CustomerClaims, TokenError, TokenErrorReason, TokenVerifier
+from jg_auth.staff import (
+    OPERATOR_TOKEN_ACTOR,
+    Operator,
+    OperatorToken,
+    Staff,
+    StaffGate,
+    install_staff_gate,
+    staff_or_operator,
+)
+from jg_auth.verifier import (
+    CustomerClaims,
+    StaffClaims,
+    StaffRole,
+    TokenError,
+    TokenErrorReason,
+    TokenVerifier,
+)
 
 __all__ = [
     "ACCESS_TOKEN_TYPE",
     "DEFAULT_AUDIENCE",
     "DEFAULT_ISSUER",
     "DEFAULT_JWKS_URL",
+    "OPERATOR_TOKEN_ACTOR",
     "SUPPORTED_ALGORITHMS",
     "AuthError",
     "AuthSettings",
     "Customer",
     "CustomerClaims",
+    "Operator",
+    "OperatorToken",
     "Principal",
     "SigningKey",
+    "Staff",
+    "StaffClaims",
+    "StaffGate",
+    "StaffRole",
     "Storefront",
     "TokenError",
     "TokenErrorReason",
@@ -75,5 +105,8 @@ __all__ = [
     "auth_error_handler",
     "bearer_customer",
     "bearer_principal",
+    "install_staff_gate",
     "shared_token_matches",
+    "staff_audience",
+    "staff_or_operator",
 ]

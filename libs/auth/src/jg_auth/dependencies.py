@@ -75,6 +75,8 @@ class AuthError(HTTPException):
         self.code = code
         self.message = message or _MESSAGES.get(code, _DEFAULT_MESSAGE)
         error = "invalid_request" if code == "missing_credentials" else "invalid_token"
+        if status_code == 403:
+            error = "insufficient_scope"
         headers = {"WWW-Authenticate": f'Bearer error="{error}"'}
         if code == TokenErrorReason.KEYS_UNAVAILABLE:
             status_code, headers = 503, {"Retry-After": "5"}

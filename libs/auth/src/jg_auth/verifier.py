@@ -14,9 +14,16 @@ from uuid import UUID
 import httpx
 import jwt
 
-from jg_auth.keys import ACCESS_TOKEN_TYPE, SUPPORTED_ALGORITHMS
+from jg_auth.keys import ACCESS_TOKEN_TYPE, SUPPORTED_ALGORITHMS, staff_audience
 
-__all__ = ["CustomerClaims", "TokenError", "TokenErrorReason", "TokenVerifier"]
+__all__ = [
+    "CustomerClaims",
+    "StaffClaims",
+    "StaffRole",
+    "TokenError",
+    "TokenErrorReason",
+    "TokenVerifier",
+]
 
 log = logging.getLogger("jg_auth")
 
@@ -53,6 +60,32 @@ class CustomerClaims:
     customer_id: UUID
     email: str | None
     session_id: UUID
+    expires_at: datetime
+    token_id: str | None = None
+
+
+class StaffRole(StrEnum):
+    """A staff member's role; a manager may do all an agent may, and more."""
+
+    AGENT = "agent"
+    MANAGER = "manager"
+
+    @property
+    def rank(self) -> int:
+        return 1 if self is StaffRole.MANAGER else 0
+
+    def at_least(self, other: StaffRole) -> bool:
+        return self.rank >= other.rank
+
+
+@dataclass(frozen=True)
+class StaffClaims:
+    """What a valid staff access token says about its bearer (a member of the shop's team)."""
+
+    member_id: UUID
+    email: str
+    name: str
+    role: StaffRole
     expires_at: datetime
     token_id: str | None = None
 
@@ -189,11 +222,8 @@ class TokenVerifier:
 
     # --- verification ----------------------------------------------------------------------
 
-    async def verify(self, token: str) -> CustomerClaims:
-        """Check signature, algorithm, type, issuer, audience and expiry; return the claims.
-
-        Raises :class:`TokenError` with a :class:`TokenErrorReason` otherwise.
-        """
+    async def _decode(self, token: str, audience: str, required: list[str]) -> dict[str, Any]:
+        """Check signature, algorithm, type, issuer, audience and expiry; the claims."""
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as error:
@@ -216,20 +246,31 @@ class TokenVerifier:
                 f"algorithm {alg!r} does not match key {kid!r} ({key.algorithm_name})",
             )
         try:
-            claims = jwt.decode(
+            claims: dict[str, Any] = jwt.decode(
                 token,
                 key=key,
                 algorithms=[alg],
-                audience=self.audience,
+                audience=audience,
                 issuer=self.issuer,
                 leeway=self.leeway,
-                options={"require": ["exp", "iat", "iss", "aud", "sub", "sid"]},
+                options={"require": required},
             )
         except jwt.PyJWTError as error:
             for kind, reason in _PYJWT_ERRORS:
                 if isinstance(error, kind):
                     raise TokenError(reason, str(error)) from error
             raise TokenError(TokenErrorReason.MALFORMED, str(error)) from error
+        return claims
+
+    async def verify(self, token: str) -> CustomerClaims:
+        """A customer's access token: check signature, algorithm, type, issuer, audience
+        and expiry; return the claims.
+
+        Raises :class:`TokenError` with a :class:`TokenErrorReason` otherwise.
+        """
+        claims = await self._decode(
+            token, self.audience, ["exp", "iat", "iss", "aud", "sub", "sid"]
+        )
         try:
             customer_id = UUID(str(claims["sub"]))
             session_id = UUID(str(claims["sid"]))
@@ -240,6 +281,30 @@ class TokenVerifier:
             customer_id=customer_id,
             email=email if isinstance(email, str) else None,
             session_id=session_id,
+            expires_at=datetime.fromtimestamp(int(claims["exp"]), tz=UTC),
+            token_id=str(claims["jti"]) if claims.get("jti") else None,
+        )
+
+    async def verify_staff(self, token: str) -> StaffClaims:
+        """A staff member's access token (audience ``<audience>/staff``); the same checks as
+        :meth:`verify`, plus the ``email``, ``name`` and ``role`` claims."""
+        claims = await self._decode(
+            token,
+            staff_audience(self.audience),
+            ["exp", "iat", "iss", "aud", "sub", "email", "name", "role"],
+        )
+        try:
+            member_id = UUID(str(claims["sub"]))
+            role = StaffRole(str(claims["role"]))
+        except ValueError as error:
+            raise TokenError(
+                TokenErrorReason.MALFORMED, "sub must be a UUID and role agent or manager"
+            ) from error
+        return StaffClaims(
+            member_id=member_id,
+            email=str(claims["email"]),
+            name=str(claims["name"]),
+            role=role,
             expires_at=datetime.fromtimestamp(int(claims["exp"]), tz=UTC),
             token_id=str(claims["jti"]) if claims.get("jti") else None,
         )

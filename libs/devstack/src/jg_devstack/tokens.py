@@ -29,7 +29,9 @@ __all__ = [
     "TEST_KEY",
     "SigningKey",
     "authorization",
+    "mint_staff_token",
     "mint_token",
+    "staff_authorization",
     "verifier_for_tests",
 ]
 
@@ -75,6 +77,34 @@ def mint_token(
 def authorization(customer_id: UUID, **kwargs: Any) -> dict[str, str]:
     """``{"Authorization": "Bearer <token>"}`` for ``customer_id`` (see :func:`mint_token`)."""
     return {"Authorization": f"Bearer {mint_token(customer_id, **kwargs)}"}
+
+
+def mint_staff_token(
+    role: str = "agent",
+    *,
+    member_id: UUID | None = None,
+    email: str = "agent@japangoodz.test",
+    name: str = "Hugo Agent",
+    lifetime: timedelta = timedelta(minutes=15),
+    issuer: str = TEST_ISSUER,
+    audience: str = TEST_AUDIENCE,
+    key: SigningKey = TEST_KEY,
+) -> str:
+    """A staff member's access token (audience ``<audience>/staff``) signed by ``key``."""
+    return key.issue_staff_token(
+        member_id=member_id or uuid4(),
+        email=email,
+        name=name,
+        role=role,
+        issuer=issuer,
+        audience=audience,
+        lifetime=lifetime,
+    )
+
+
+def staff_authorization(role: str = "agent", **kwargs: Any) -> dict[str, str]:
+    """``{"Authorization": "Bearer <staff token>"}`` (see :func:`mint_staff_token`)."""
+    return {"Authorization": f"Bearer {mint_staff_token(role, **kwargs)}"}
 
 
 def verifier_for_tests(

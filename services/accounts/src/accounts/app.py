@@ -12,6 +12,7 @@ import asyncpg
 import structlog
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
+from jg_auth import install_staff_gate
 from jg_events import Topic
 from jg_messaging import (
     HTTP_TELEMETRY,
@@ -26,6 +27,7 @@ from jg_messaging import (
     register_handlers,
     utcnow,
 )
+from jg_messaging.operator import parked_outbox_router
 from jg_web import BodyLimit, input_guard
 from jg_web.http import install_error_handlers
 
@@ -35,6 +37,7 @@ from accounts.handlers import DESCRIPTION, HANDLERS, SERVICE, TITLE
 from accounts.routes import ROUTERS
 from accounts.security import HashingBusyError, Keyring, Passwords
 from accounts.settings import AccountsSettings
+from accounts.usecases.staff import seed_development_staff
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 HOUSEKEEPING_INTERVAL = 600.0
@@ -52,14 +55,17 @@ def create_app(settings: AccountsSettings | None = None) -> FastAPI:
     runtime.declare_publications(Topic.ACCOUNTS_CUSTOMERS)
 
     @contextlib.asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Keys first (they live in the database), so handlers and routes find them ready.
         conn = await asyncpg.connect(settings.database_url.get_secret_value())
         try:
             await migrate(conn, MIGRATIONS, namespace=SERVICE)
             await keyring.load(conn)
+            await seed_development_staff(ctx, conn)  # development only
         finally:
             await conn.close()
+        assert keyring.verifier is not None
+        install_staff_gate(app, keyring.verifier, settings.operator_token)
         await ctx.passwords.warm_up()
         async with runtime.running():
             housekeeping = asyncio.create_task(_housekeeping(runtime, settings))
@@ -94,6 +100,7 @@ def create_app(settings: AccountsSettings | None = None) -> FastAPI:
     install_unavailable_handler(app)
     install_data_error_handler(app)
     app.include_router(health_router(runtime))
+    app.include_router(parked_outbox_router(runtime))  # managers: replay parked rows
     for router in ROUTERS:
         app.include_router(router)
     app.state.accounts = ctx  # routes get it through Depends (routes.dependencies.context)

@@ -20,6 +20,7 @@ from accounts.domain import (
     clean_name,
     normalise_email,
 )
+from accounts.domain.staff import normalise_staff_email
 
 
 def _email(value: str) -> str:
@@ -292,3 +293,55 @@ class OrderDetail(BaseModel):
     )
     invoices: list[Invoice] = Field(description="Invoices and credit notes.")
     timeline: list[TimelineEntry] = Field(description="What happened, oldest first.")
+
+
+# --- the shop's team (console) ---------------------------------------------------------------
+
+StaffRoleName = Literal["agent", "manager"]
+
+
+def _staff_email(value: str) -> str:
+    return normalise_staff_email(value)
+
+
+StaffEmailIn = Annotated[
+    str,
+    StringConstraints(max_length=320),
+    AfterValidator(_staff_email),
+    Field(
+        description="A team member's email (trimmed, lower-cased).",
+        examples=["agent@japangoodz.test"],
+    ),
+]
+
+
+class StaffLogin(Body):
+    email: StaffEmailIn
+    password: AnyPassword
+
+
+class NewStaffMemberIn(Body):
+    email: StaffEmailIn
+    name: NameIn
+    role: StaffRoleName = Field(description="'agent' or 'manager' (manager ≥ agent).")
+    password: NewPassword
+
+
+class StaffMemberOut(BaseModel):
+    id: UUID = Field(description="The member's id (the staff token's 'sub').")
+    email: str = Field(description="The member's email (sign-in, and the audit's actor).")
+    name: str = Field(description="Name shown in the console.")
+    role: StaffRoleName = Field(description="'agent' or 'manager'.")
+
+
+class StaffMemberDetail(StaffMemberOut):
+    active: bool = Field(description="May sign in.")
+    created_at: datetime = Field(description="When the member was added (UTC).")
+    created_by: str = Field(description="Who added the member (email, or how it was seeded).")
+
+
+class StaffTokens(BaseModel):
+    access_token: str = Field(description="Staff access token (audience '<audience>/staff').")
+    token_type: Literal["bearer"] = Field("bearer", description="Always 'bearer'.")
+    expires_in: int = Field(description="Seconds the access token is valid.")
+    member: StaffMemberOut

@@ -14,7 +14,7 @@ import asyncpg
 import structlog
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from jg_auth import SigningKey, TokenVerifier
+from jg_auth import SigningKey, StaffRole, TokenVerifier
 from jg_events import LinkPurpose, LinkSealer
 
 from accounts import repository
@@ -166,6 +166,23 @@ class Keyring:
             issuer=self.settings.auth.issuer,
             audience=self.settings.auth.audience,
             email=email,
+            lifetime=lifetime,
+            now=now,
+        )
+        return token, now.replace(microsecond=0) + lifetime
+
+    def staff_token(
+        self, *, member_id: UUID, email: str, name: str, role: StaffRole, now: datetime
+    ) -> tuple[str, datetime]:
+        """A staff member's access token (audience ``<audience>/staff``, same keys)."""
+        lifetime = timedelta(seconds=self.settings.staff_token_ttl_seconds)
+        token = self._key().issue_staff_token(
+            member_id=member_id,
+            email=email,
+            name=name,
+            role=role.value,
+            issuer=self.settings.auth.issuer,
+            audience=self.settings.auth.audience,
             lifetime=lifetime,
             now=now,
         )

@@ -40,6 +40,9 @@ class AccountsSettings(ServiceSettings):
     access_token_ttl_seconds: int = Field(
         900, ge=60, le=3600, description="Lifetime of an access token (stateless elsewhere)"
     )
+    staff_token_ttl_seconds: int = Field(
+        900, ge=60, le=3600, description="Lifetime of a staff member's access token (console)"
+    )
     session_ttl_days: int = Field(
         30, ge=1, le=365, description="Absolute lifetime of a session (its refresh token)"
     )

@@ -23,6 +23,7 @@ from jg_messaging import (
     register_handlers,
     utcnow,
 )
+from jg_messaging.operator import parked_outbox_router
 from jg_web import INVALID_COUNTRY_CODE, BodyLimit, input_guard
 from jg_web.errors import Envelope
 from jg_web.http import JsonBodies, install_error_handlers
@@ -108,6 +109,7 @@ def create_app(
     app.state.runtime = runtime
     app.state.context = ctx  # routes.dependencies.context
     app.state.principal = jg_auth.bearer_principal(verifier, settings.storefront_token)
+    jg_auth.install_staff_gate(app, verifier, settings.operator_token)  # /operator routes
     app.state.scheduler = scheduler
     app.state.settings = settings
     envelope = install_errors(app)
@@ -116,7 +118,9 @@ def create_app(
     app.add_middleware(CorrelationMiddleware)
     app.add_middleware(PrometheusMiddleware)  # outermost: times and counts every answer
     app.include_router(health_router(runtime))
+    app.include_router(parked_outbox_router(runtime))  # managers: replay parked rows
     app.include_router(routes.catalogue.router)
+    app.include_router(routes.operator.router)
     app.include_router(routes.orders.router)
     return app
 

@@ -37,6 +37,7 @@ from checkout.domain import (
     Tracking,
     stored_totals,
 )
+from checkout.domain.search import OrderSearch
 
 # The status the release queries select, a constant (the partial index orders_release_due
 # matches it only when it is written in the query, not passed as a parameter).
@@ -309,6 +310,20 @@ async def get_order(
     lock = " FOR UPDATE" if for_update else ""
     row = await conn.fetchrow(f"SELECT * FROM orders WHERE id = $1{lock}", order_id)  # noqa: S608
     return _order(row) if row else None
+
+
+async def search_orders(conn: asyncpg.Connection, search: OrderSearch, limit: int) -> list[Order]:
+    """Customer service's search (one criterion of ``search``), newest first."""
+    rows = await conn.fetch(
+        """SELECT * FROM orders WHERE number = $1 OR lower(email) = $2
+             OR (first_name || ' ' || last_name) ILIKE $3
+           ORDER BY placed_at DESC LIMIT $4""",
+        search.number,
+        search.email,
+        search.name_pattern,
+        limit,
+    )
+    return [_order(row) for row in rows]
 
 
 async def lock_if_free(conn: asyncpg.Connection, order_id: UUID) -> Order | None:

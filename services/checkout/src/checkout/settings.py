@@ -96,6 +96,11 @@ class CheckoutSettings(ServiceSettings):
         description="Bearer token the storefront presents (Authorization: Bearer ...); "
         "the development default is refused in production",
     )
+    operator_token: SecretStr | None = Field(
+        None,
+        description="Static bearer token of the /operator endpoints for tools (optional; "
+        "empty: only staff tokens from accounts are accepted)",
+    )
     release_delay_seconds: float = Field(
         300.0,
         gt=0,

@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 from fastapi import Depends, FastAPI
-from jg_auth import AuthSettings, TokenVerifier, bearer_principal
+from jg_auth import AuthSettings, TokenVerifier, bearer_principal, install_staff_gate
 from jg_events import Topic
 from jg_messaging import (
     HTTP_TELEMETRY,
@@ -23,6 +23,7 @@ from jg_messaging import (
     register_handlers,
     utcnow,
 )
+from jg_messaging.operator import parked_outbox_router
 from jg_web import BodyLimit, RouteLimit, UploadSlots, input_guard
 
 from fulfillment import metrics
@@ -86,6 +87,7 @@ def create_app(
     app.state.context = ctx  # routes.dependencies.context
     # routes.dependencies.caller
     app.state.principal = bearer_principal(verifier, settings.storefront_token)
+    install_staff_gate(app, verifier, settings.operator_token)  # the /operator routes
     app.state.upload_slots = UploadSlots(
         settings.upload_concurrency, wait_seconds=settings.upload_wait_seconds
     )
@@ -100,6 +102,7 @@ def create_app(
     install_unavailable_handler(app)
     install_data_error_handler(app)
     app.include_router(health_router(runtime))
+    app.include_router(parked_outbox_router(runtime))  # managers: replay parked rows
     app.include_router(customer.router)
     app.include_router(operator.router)
 

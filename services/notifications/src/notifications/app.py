@@ -8,6 +8,7 @@ from pathlib import Path
 
 from fastapi import Depends, FastAPI
 from fastapi.exceptions import RequestValidationError
+from jg_auth import AuthSettings, TokenVerifier, install_staff_gate
 from jg_messaging import (
     HTTP_TELEMETRY,
     CorrelationMiddleware,
@@ -19,6 +20,7 @@ from jg_messaging import (
     install_unavailable_handler,
     register_handlers,
 )
+from jg_messaging.operator import parked_outbox_router
 from jg_web import BodyLimit, input_guard, validation_error_handler
 from jg_web.http import install_error_handlers
 
@@ -34,9 +36,14 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 INVALID_MESSAGE = "La requête contient des erreurs."
 
 
-def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
+def create_app(
+    settings: NotificationsSettings | None = None, *, verifier: TokenVerifier | None = None
+) -> FastAPI:
+    """``verifier`` checks the staff tokens of the /operator routes (default: accounts' JWKS
+    from ``JG_AUTH_*``)."""
     settings = settings or NotificationsSettings()
     configure_tracing(SERVICE)  # once per process: service.name, OTLP export if configured
+    verifier = verifier or AuthSettings(environment=settings.platform.environment).verifier()
     runtime = ServiceRuntime(SERVICE, settings, MIGRATIONS)  # no connection opened here
     dispatcher = Dispatcher(settings)
     ctx = Context(runtime, settings, renderer_for(settings), wake=dispatcher.wake)
@@ -73,8 +80,11 @@ def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
     install_unavailable_handler(app)
     install_data_error_handler(app)
     app.include_router(health_router(runtime))
+    app.include_router(parked_outbox_router(runtime))  # managers: replay parked rows
     if settings.previews_on:
         app.include_router(routes.router)
+    app.include_router(routes.operator_router)
+    install_staff_gate(app, verifier, settings.operator_token)
     app.state.runtime = runtime
     app.state.context = ctx  # routes.renderer
     app.state.dispatcher = dispatcher

@@ -46,6 +46,11 @@ class NotificationsSettings(ServiceSettings):
     smtp_host: str = Field("127.0.0.1", description="SMTP server (relay) host")
     smtp_port: int = Field(1025, description="SMTP server port (Mailpit locally)")
     smtp_username: str | None = Field(None, description="SMTP login, if the relay requires one")
+    operator_token: SecretStr | None = Field(
+        None,
+        description="Static bearer token of the /operator endpoints for tools (optional; "
+        "empty: only staff tokens from accounts are accepted)",
+    )
     smtp_password: SecretStr | None = Field(None, description="SMTP password, with the login")
     smtp_use_tls: bool = Field(False, description="Implicit TLS (SMTPS, usually port 465)")
     smtp_start_tls: bool = Field(False, description="STARTTLS after connecting (port 587)")

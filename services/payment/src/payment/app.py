@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 from fastapi import Depends, FastAPI
-from jg_auth import AuthSettings, TokenVerifier, bearer_principal
+from jg_auth import AuthSettings, TokenVerifier, bearer_principal, install_staff_gate
 from jg_events import Topic
 from jg_messaging import (
     HTTP_TELEMETRY,
@@ -21,12 +21,13 @@ from jg_messaging import (
     install_unavailable_handler,
     register_handlers,
 )
+from jg_messaging.operator import parked_outbox_router
 from jg_web import BodyLimit, RouteLimit, input_guard
 
 from payment.context import SERVICE, Context
 from payment.handlers import DESCRIPTION as HANDLERS_DESCRIPTION
 from payment.handlers import HANDLERS
-from payment.routes import errors, invoices, webhooks
+from payment.routes import errors, invoices, operator, webhooks
 from payment.settings import PaymentSettings
 from payment.stripe_gateway import StripeGateway
 from payment.sync import StripeSync
@@ -90,9 +91,9 @@ def create_app(
     )
     app.state.runtime = runtime
     app.state.context = ctx  # routes.dependencies.context
-    app.state.principal = bearer_principal(  # routes.dependencies.caller
-        verifier or AuthSettings().verifier(), settings.internal_token
-    )
+    verifier = verifier or AuthSettings().verifier()
+    app.state.principal = bearer_principal(verifier, settings.internal_token)  # .caller
+    install_staff_gate(app, verifier, settings.operator_token)  # the /operator routes
     app.state.sync = sync
     app.state.settings = settings
     errors.install(app)
@@ -107,6 +108,8 @@ def create_app(
     app.add_middleware(CorrelationMiddleware)
     app.add_middleware(PrometheusMiddleware)  # outermost: times and counts every answer
     app.include_router(health_router(runtime))
+    app.include_router(parked_outbox_router(runtime))  # managers: replay parked rows
     app.include_router(webhooks.router)
     app.include_router(invoices.router)
+    app.include_router(operator.router)
     return app

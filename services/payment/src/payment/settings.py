@@ -112,6 +112,11 @@ class PaymentSettings(ServiceSettings):
         description="Bearer token of internal callers (notifications, customer service) for "
         "GET /invoices/{number}.pdf",
     )
+    operator_token: SecretStr | None = Field(
+        None,
+        description="Static bearer token of the /operator endpoints for tools (optional; "
+        "empty: only staff tokens from accounts are accepted)",
+    )
 
     # --- Invoices ----------------------------------------------------------------------------
     seller: SellerIdentity = Field(

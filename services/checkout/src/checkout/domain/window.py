@@ -64,8 +64,11 @@ def cancel(
     cancelled_by: CancelledBy,
     note: str | None,
     now: datetime,
+    actor: str | None = None,
 ) -> Outcome:
-    """Cancel before release; cancelling a cancelled order again changes nothing."""
+    """Cancel before release; cancelling a cancelled order again changes nothing. ``actor``:
+    the team member who cancelled on the customer's behalf (kept in the timeline's detail,
+    never shown to the customer)."""
     if order.status is Status.CANCELLED:
         return NOTHING
     refuse_if_past_window(order, modification=False)
@@ -85,7 +88,8 @@ def cancel(
         note=note,
         total=order.totals.total,
     )
-    entry = TimelineEntry(now, "cancelled", "Commande annulée", {"reason": reason.value})
+    detail = {"reason": reason.value, **({"actor": actor} if actor else {})}
+    entry = TimelineEntry(now, "cancelled", "Commande annulée", detail)
     return Outcome(cancelled, (entry,), (event,))
 
 

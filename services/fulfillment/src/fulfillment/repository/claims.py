@@ -145,10 +145,11 @@ async def resolve_claim(
     message: str | None,
     refund_amount: Decimal | None,
     resolved_at: datetime,
+    resolved_by: str | None = None,
 ) -> None:
     await conn.execute(
         """UPDATE claims SET status = $6, resolution = $2, resolution_message = $3,
-               refund_amount = $4, resolved_at = $5
+               refund_amount = $4, resolved_at = $5, resolved_by = $7
            WHERE claim_id = $1""",
         claim_id,
         resolution.value,
@@ -156,4 +157,5 @@ async def resolve_claim(
         refund_amount,
         resolved_at,
         ClaimStatus.RESOLVED.value,
+        resolved_by,
     )

@@ -94,6 +94,20 @@ async def get_returns(conn: asyncpg.Connection, order_id: UUID) -> list[Return]:
     return [_return(row) for row in rows]
 
 
+async def list_returns(
+    conn: asyncpg.Connection, status: ReturnStatus | None, limit: int
+) -> list[Return]:
+    """Returns (of one status), the latest news first (received, else requested)."""
+    rows = await conn.fetch(
+        f"SELECT {_RETURN_COLUMNS} FROM returns "  # noqa: S608
+        "WHERE $1::text IS NULL OR status = $1 "
+        "ORDER BY coalesce(received_at, requested_at) DESC LIMIT $2",
+        status.value if status else None,
+        limit,
+    )
+    return [_return(row) for row in rows]
+
+
 async def get_return(
     conn: asyncpg.Connection, return_id: UUID, *, for_update: bool = False
 ) -> Return | None:

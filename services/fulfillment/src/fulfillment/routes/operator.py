@@ -1,5 +1,6 @@
-"""Operators' routes (``Authorization: Bearer <FULFILLMENT_OPERATOR_TOKEN>``): stock, the
-backorder queue, refused logistics reports, claims and their resolution."""
+"""Operators' routes (``Authorization: Bearer <FULFILLMENT_OPERATOR_TOKEN>``, or a team
+member's staff token from accounts): stock, the backorder queue, refused logistics reports,
+claims and their resolution, an order's file and the returns."""
 
 from __future__ import annotations
 
@@ -7,22 +8,27 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Path, Query, Response
+from jg_auth import Operator, staff_or_operator
 from jg_events import ClaimResolution, Money
 from jg_web import MultiLine, SingleLine
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from fulfillment import domain
-from fulfillment.routes.dependencies import Ctx, operator
+from fulfillment.routes.dependencies import Ctx
 from fulfillment.routes.errors import ERRORS, UNREADABLE, ErrorBody
 from fulfillment.routes.views import (
     BackorderView,
     ClaimView,
+    OrderView,
     RejectedReportView,
+    ReturnView,
     StockChange,
     StockView,
     backorder_view,
     claim_view,
+    order_view,
     rejected_report_view,
+    return_view,
     stock_change_view,
     stock_view,
 )
@@ -32,14 +38,17 @@ _Label = Annotated[str, StringConstraints(min_length=1, max_length=200), SingleL
 SkuPath = Annotated[str, Path(min_length=1, max_length=64, description="Product reference.")]
 ClaimId = Annotated[UUID, Path(description="Claim id (from ClaimOpened).")]
 PhotoId = Annotated[UUID, Path(description="Photo id (from the claim's photos).")]
+OrderId = Annotated[UUID, Path(description="Order id (from checkout).")]
 BELOW_RESERVED: dict[int | str, dict[str, Any]] = {
     409: {"model": ErrorBody, "description": "Below the reserved items"}
 }
 
+Who = Annotated[Operator, Depends(staff_or_operator("agent"))]
+
 router = APIRouter(
     prefix="/operator",
     tags=["operators"],
-    dependencies=[Depends(operator)],
+    dependencies=[Depends(staff_or_operator("agent"))],
     responses={401: ERRORS[401]},
 )
 
@@ -106,9 +115,10 @@ async def read_stock(sku: SkuPath, ctx: Ctx) -> StockView:
     summary="Inventory count: set a sku's labels and items on hand (creates the sku)",
     responses={**UNREADABLE, **BELOW_RESERVED},
 )
-async def count_stock(sku: SkuPath, body: InventoryCount, ctx: Ctx) -> StockChange:
+async def count_stock(sku: SkuPath, body: InventoryCount, ctx: Ctx, who: Who) -> StockChange:
     labels = stock.Labels(body.name_fr, body.name_ja, body.name_romaji)
-    return stock_change_view(await stock.count_stock(ctx, sku, labels, body.on_hand, body.note))
+    counted = await stock.count_stock(ctx, sku, labels, body.on_hand, body.note, who.actor)
+    return stock_change_view(counted)
 
 
 @router.post(
@@ -116,8 +126,9 @@ async def count_stock(sku: SkuPath, body: InventoryCount, ctx: Ctx) -> StockChan
     summary="Add or remove items on hand",
     responses={**UNREADABLE, 404: ERRORS[404], **BELOW_RESERVED},
 )
-async def adjust_stock(sku: SkuPath, body: StockAdjustment, ctx: Ctx) -> StockChange:
-    return stock_change_view(await stock.adjust_stock(ctx, sku, body.delta, body.note))
+async def adjust_stock(sku: SkuPath, body: StockAdjustment, ctx: Ctx, who: Who) -> StockChange:
+    adjusted = await stock.adjust_stock(ctx, sku, body.delta, body.note, who.actor)
+    return stock_change_view(adjusted)
 
 
 @router.get("/backorders", summary="Backordered orders, oldest first, with what they miss")
@@ -178,6 +189,26 @@ async def read_photo(claim_id: ClaimId, photo_id: PhotoId, ctx: Ctx) -> Response
         409: {"model": ErrorBody, "description": "Already resolved, or no stock to reship"},
     },
 )
-async def resolve_claim(claim_id: ClaimId, body: ClaimDecision, ctx: Ctx) -> ClaimView:
-    resolved = await claims.resolve_claim(ctx, claim_id, body.resolution, body.message, body.amount)
+async def resolve_claim(claim_id: ClaimId, body: ClaimDecision, ctx: Ctx, who: Who) -> ClaimView:
+    resolved = await claims.resolve_claim(
+        ctx, claim_id, body.resolution, body.message, body.amount, who.actor
+    )
     return claim_view(resolved)
+
+
+@router.get(
+    "/orders/{order_id}",
+    summary="An order's file: hand-off status, items, parcels with tracking, returns, claims",
+    responses={404: ERRORS[404]},
+)
+async def read_order(order_id: OrderId, ctx: Ctx) -> OrderView:
+    return order_view(await queries.read_order_for_staff(ctx, order_id))
+
+
+@router.get("/returns", summary="Returns, latest news first (e.g. ?status=received)")
+async def list_returns(
+    ctx: Ctx,
+    status: Annotated[domain.ReturnStatus | None, Query(description="Filter by status")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000, description="Most returns returned")] = 200,
+) -> list[ReturnView]:
+    return [return_view(r) for r in await queries.list_returns(ctx, status, limit)]

@@ -105,6 +105,7 @@ async def resolve_claim(
     resolution: ClaimResolution,
     message: str | None,
     amount: Decimal | None,
+    actor: str | None = None,
 ) -> repository.Claim:
     """Customer service's decision: reship (stock reserved, OrderProcessing), refund
     (RefundRequested) or reject; ClaimResolved tells the customer."""
@@ -138,6 +139,7 @@ async def resolve_claim(
             message=message,
             refund_amount=refund_amount,
             resolved_at=now,
+            resolved_by=actor,
         )
         await uow.publish(
             ClaimResolved(

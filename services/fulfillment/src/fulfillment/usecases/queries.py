@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID
 
-from jg_auth import Principal
+from jg_auth import Principal, Storefront
 
 from fulfillment import domain, repository
 from fulfillment.context import Context
@@ -36,6 +36,18 @@ async def read_order(ctx: Context, who: Principal, order_id: UUID) -> OrderFile:
             returns=await repository.get_returns(conn, order_id),
             claims=await repository.list_claims(conn, order_id=order_id),
         )
+
+
+async def read_order_for_staff(ctx: Context, order_id: UUID) -> OrderFile:
+    """Customer service reads any order's file, as the storefront does."""
+    return await read_order(ctx, Storefront(), order_id)
+
+
+async def list_returns(
+    ctx: Context, status: domain.ReturnStatus | None, limit: int
+) -> list[repository.Return]:
+    async with ctx.runtime.pool.acquire() as conn:
+        return await repository.list_returns(conn, status, limit)
 
 
 async def list_stock(ctx: Context) -> list[repository.Product]:

@@ -315,7 +315,12 @@ def below_reserved(product: repository.Product, target: int) -> CommandError:
 
 
 async def count_stock(
-    ctx: Context, sku: str, labels: Labels, on_hand: int, note: str | None
+    ctx: Context,
+    sku: str,
+    labels: Labels,
+    on_hand: int,
+    note: str | None,
+    actor: str = "operator",
 ) -> StockChange:
     """An inventory count: the sku's labels and items on hand (creates the sku)."""
     async with ctx.runtime.messaging.transaction() as uow:
@@ -326,14 +331,16 @@ async def count_stock(
         delta = on_hand - product.on_hand
         if domain.stock_after_change(product.on_hand, product.reserved, delta) is None:
             raise below_reserved(product, on_hand)
-        resumed = await _change_stock(ctx, uow, sku, delta, "inventory_count", note)
+        resumed = await _change_stock(ctx, uow, sku, delta, "inventory_count", note, actor)
         after = await repository.get_product(uow.conn, sku)
     assert after is not None
     log.info("stock_counted", sku=sku, on_hand=after.on_hand, delta=delta)
     return StockChange(after, resumed)
 
 
-async def adjust_stock(ctx: Context, sku: str, delta: int, note: str) -> StockChange:
+async def adjust_stock(
+    ctx: Context, sku: str, delta: int, note: str, actor: str = "operator"
+) -> StockChange:
     """Items added (breakage, loss: removed) by an operator."""
     if delta == 0:
         raise CommandError(
@@ -349,7 +356,7 @@ async def adjust_stock(ctx: Context, sku: str, delta: int, note: str) -> StockCh
         product = locked[sku]
         if domain.stock_after_change(product.on_hand, product.reserved, delta) is None:
             raise below_reserved(product, product.on_hand + delta)
-        resumed = await _change_stock(ctx, uow, sku, delta, "operator_adjustment", note)
+        resumed = await _change_stock(ctx, uow, sku, delta, "operator_adjustment", note, actor)
         after = await repository.get_product(uow.conn, sku)
     assert after is not None
     log.info("stock_adjusted", sku=sku, delta=delta, on_hand=after.on_hand)
@@ -357,19 +364,28 @@ async def adjust_stock(ctx: Context, sku: str, delta: int, note: str) -> StockCh
 
 
 async def _change_stock(
-    ctx: Context, uow: UnitOfWork, sku: str, delta: int, reason: str, note: str | None
+    ctx: Context,
+    uow: UnitOfWork,
+    sku: str,
+    delta: int,
+    reason: str,
+    note: str | None,
+    actor: str,
 ) -> list[UUID]:
-    """An increase serves the backorders waiting for the sku; a decrease is only recorded."""
+    """An increase serves the backorders waiting for the sku; a decrease is only recorded.
+    The movement's reference is who acted (a team member's email, or ``operator-token``)."""
     if delta > 0:
         return await add_stock(
             uow,
             {sku: delta},
             reason=reason,
-            reference="operator",
+            reference=actor,
             note=note,
             now=ctx.clock(),
             policy=ctx.estimates,
         )
     if delta < 0:
-        await repository.change_on_hand(uow.conn, sku, delta, reason=reason, note=note)
+        await repository.change_on_hand(
+            uow.conn, sku, delta, reason=reason, reference=actor, note=note
+        )
     return []

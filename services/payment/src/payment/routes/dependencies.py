@@ -8,7 +8,7 @@ from typing import cast
 
 from fastapi import Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from jg_auth import Principal
+from jg_auth import AuthError, Principal, StaffGate, Storefront, TokenError
 
 from payment.context import Context
 
@@ -30,3 +30,22 @@ async def caller(
     """An internal caller (PAYMENT_INTERNAL_TOKEN) or a logged-in customer; else 401."""
     principal = cast(Callable[..., Awaitable[Principal]], request.app.state.principal)
     return await principal(credentials=credentials)
+
+
+async def document_reader(
+    request: Request,
+    credentials: HTTPAuthorizationCredentials | None = Security(_bearer),  # noqa: B008
+) -> Principal:
+    """The invoice PDF's caller: as :func:`caller`, or a team member's staff token (reads any
+    document, like an internal caller)."""
+    try:
+        return await caller(request, credentials)
+    except AuthError:
+        if credentials is None or not credentials.credentials:
+            raise
+        gate = cast(StaffGate, request.app.state.staff_gate)
+        try:
+            await gate.verifier.verify_staff(credentials.credentials)
+        except TokenError:
+            raise AuthError("token_wrong_audience") from None
+        return Storefront()

@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from jg_auth import Principal
 
 from payment.context import Context
-from payment.routes.dependencies import caller, context
+from payment.routes.dependencies import context, document_reader
 from payment.routes.errors import ErrorBody
 from payment.usecases import invoices
 
@@ -23,7 +23,8 @@ router = APIRouter(tags=["invoices"])
     "/invoices/{number}.pdf",
     summary="Download an invoice or credit note (PDF)",
     description="For the customer the invoice belongs to (their access token from "
-    "accounts) and internal callers (`Authorization: Bearer <PAYMENT_INTERNAL_TOKEN>`). "
+    "accounts), customer service (a staff token) and internal callers "
+    "(`Authorization: Bearer <PAYMENT_INTERNAL_TOKEN>`). "
     "Anyone else gets 404, as for an unknown number. The bytes are those stored when the "
     "document was issued; they never change.",
     response_class=Response,
@@ -41,7 +42,7 @@ async def invoice_pdf(
             description="Invoice or credit note number, e.g. 'F-2026-000042'.",
         ),
     ],
-    who: Annotated[Principal, Depends(caller)],
+    who: Annotated[Principal, Depends(document_reader)],
     ctx: Annotated[Context, Depends(context)],
 ) -> Response:
     invoice, pdf = await invoices.document_pdf(ctx, number, who)

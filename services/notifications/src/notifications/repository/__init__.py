@@ -15,21 +15,31 @@ import asyncpg
 from jg_messaging import tracing
 
 from notifications.domain import EmailStatus, FailureKind
+from notifications.repository.customer_service import (
+    OrderEmail,
+    email_for_resend,
+    insert_resend,
+    order_emails,
+)
 
 __all__ = [
     "ClaimedEmail",
     "NewEmail",
+    "OrderEmail",
     "add_suppression",
     "claim_due",
     "customer_erased",
+    "email_for_resend",
     "erasure_verified",
     "forget_customer",
     "insert_email",
+    "insert_resend",
     "lift_suppression",
     "mark_failed",
     "mark_retry",
     "mark_sent",
     "mark_suppressed",
+    "order_emails",
     "order_refused_revision",
     "record_confirmation",
     "record_erased_customer",
@@ -362,7 +372,9 @@ async def mark_sent(
     recorded = await conn.fetchval(
         """UPDATE notification_emails
            SET status = 'sent', sent_at = now(), in_flight_since = NULL, lease_token = NULL,
-               smtp_response = $3, last_error = NULL, body_text = NULL, body_html = NULL,
+               smtp_response = $3, last_error = NULL,
+               body_text = CASE WHEN forget_after_send THEN NULL ELSE body_text END,
+               body_html = CASE WHEN forget_after_send THEN NULL ELSE body_html END,
                recipient = CASE WHEN forget_after_send THEN NULL ELSE recipient END,
                recipient_name = CASE WHEN forget_after_send THEN NULL ELSE recipient_name END
            WHERE id = $1 AND lease_token = $2 AND status = 'pending'
@@ -407,7 +419,9 @@ async def mark_failed(
     recorded = await conn.fetchval(
         """UPDATE notification_emails
            SET status = 'failed', failed_at = now(), failure_kind = $3, last_error = $4,
-               in_flight_since = NULL, lease_token = NULL, body_text = NULL, body_html = NULL,
+               in_flight_since = NULL, lease_token = NULL,
+               body_text = CASE WHEN forget_after_send THEN NULL ELSE body_text END,
+               body_html = CASE WHEN forget_after_send THEN NULL ELSE body_html END,
                recipient = CASE WHEN forget_after_send THEN NULL ELSE recipient END,
                recipient_name = CASE WHEN forget_after_send THEN NULL ELSE recipient_name END
            WHERE id = $1 AND lease_token = $2 AND status = 'pending'
