@@ -28,16 +28,21 @@ from collections.abc import Callable
 # Secret name -> key -> how to get the value. "token": 32 random bytes (hex); "ec-key": a new
 # P-256 private key (PEM); "env:NAME[:default]": from the environment (the default only for dev).
 SPEC: dict[str, dict[str, str]] = {
-    "checkout-secrets": {"storefront-token": "token"},
+    "checkout-secrets": {
+        "storefront-token": "token",
+        "operator-token": "token",  # tools; the console uses staff tokens
+    },
     "payment-secrets": {
         "stripe-api-key": "env:STRIPE_API_KEY:sk_test_jgdevstack",
         "stripe-webhook-secret": "env:STRIPE_WEBHOOK_SECRET:token",
+        "operator-token": "token",  # tools; the console uses staff tokens
     },
     "fulfillment-secrets": {"operator-token": "token", "storefront-token": "token"},
     "notifications-secrets": {
         "recipient-hash-key": "token",
         "smtp-username": "env:SMTP_USERNAME:",
         "smtp-password": "env:SMTP_PASSWORD:",
+        "operator-token": "token",  # tools; the console uses staff tokens
     },
     "accounts-secrets": {"jwt-private-key": "ec-key", "operator-token": "token"},
     # Seals the links of account emails: accounts and notifications only (tests/deploy checks).

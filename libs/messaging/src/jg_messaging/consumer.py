@@ -362,7 +362,7 @@ class ReliableConsumption(BaseMiddleware):
 
 
 def _headers(record: ConsumerRecord[Any, Any]) -> dict[str, str]:
-    return {k: v.decode("utf-8", "replace") for k, v in (record.headers or ())}
+    return {k: (v or b"").decode("utf-8", "replace") for k, v in (record.headers or ())}
 
 
 def create_broker(

@@ -16,6 +16,10 @@ from backoffice.usecases import sessions
 
 COOKIE = "jg_console_session"
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent.parent / "templates"))
+# Every value is escaped: the templates are *.html.j2, which Jinja's default autoescape
+# selection (by extension: .html, .htm, .xml) would leave raw, and customers write claim
+# messages, names and subjects that staff pages show.
+TEMPLATES.env.autoescape = True
 TEMPLATES.env.filters["euros"] = wording.euros
 TEMPLATES.env.filters["date"] = wording.french_date
 TEMPLATES.env.filters["paris"] = lambda v: wording.paris_time(
