@@ -14,7 +14,7 @@ import dataclasses
 import subprocess
 import tempfile
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -162,6 +162,19 @@ async def scrape(platform: Platform, service: str) -> Samples:
     }
 
 
+async def scrape_until(
+    platform: Platform, service: str, ready: Callable[[Samples], bool], timeout: float = 45
+) -> Samples:
+    """Scrape until ``ready`` holds: gauges are computed on scrape and cached (checkout's orders
+    by status 30 s, the others 5 s), so a figure shows its change within one cache period."""
+    samples = await scrape(platform, service)
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not ready(samples) and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(1)
+        samples = await scrape(platform, service)
+    return samples
+
+
 def total(samples: Samples, name: str, **labels: str) -> float:
     wanted = set(labels.items())
     return sum(v for (n, ls), v in samples.items() if n == name and wanted <= ls)
@@ -207,13 +220,18 @@ async def test_each_service_shows_its_figures_moving_as_orders_flow(
             assert family in found, f"{service}: no {family}"
         assert total(after[service], "service_ready") == 1, service
 
+    statuses = ("confirmed", "released", "processing", "backordered")
+    after["checkout"] = await scrape_until(
+        platform,
+        "checkout",
+        lambda s: sum(total(s, "checkout_orders", status=x) for x in statuses) >= 3,
+    )
     checkout = after["checkout"]
     placed = total(checkout, "http_requests_total", route="/orders", method="POST", status="201")
     assert placed - total(before["checkout"], "http_requests_total", route="/orders",
                           method="POST", status="201") == 3  # fmt: skip
     assert not any("JG-" in dict(ls).get("route", "") for _, ls in checkout)  # templates only
-    assert sum(total(checkout, "checkout_orders", status=s)
-               for s in ("confirmed", "released", "processing", "backordered")) >= 3  # fmt: skip
+    assert sum(total(checkout, "checkout_orders", status=s) for s in statuses) >= 3
     assert total(checkout, "outbox_published_rows_total") >= 3  # OrderPlaced at least
 
     payment = after["payment"]
@@ -257,6 +275,9 @@ async def test_a_stopped_smtp_relay_shows_as_failing_emails_and_a_growing_pendin
             - total(before, "notifications_emails_total", outcome="failed")
             >= 2
         ), "no failed email attempt counted while the relay is down"
+        first = await scrape_until(
+            platform, "notifications", lambda s: total(s, "notifications_emails_pending") >= 2
+        )
         assert total(first, "notifications_emails_pending") >= 2
         age = total(first, "notifications_oldest_pending_email_age_seconds")
         await asyncio.sleep(6)  # past the probes' cache
