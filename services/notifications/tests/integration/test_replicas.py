@@ -146,12 +146,14 @@ async def test_two_replicas_and_a_relay_slower_than_the_lease_send_each_email_ex
 ) -> None:
     emails = [new_email(recipient, invoice=n % 4 == 0) for n in range(16)]
     await prepared_database(notifications, emails)
-    invoice_server.delay = 1.5  # payment is slow too: the lease covers the PDF's fetch
-    relay = SlowSmtpServer(delay=2.5)  # answers after 2.5 lease lengths
+    # Lengths in seconds of a 2-second lease: renewals come every third of it, so a busy
+    # machine (CI runs other services beside this test) does not lose a lease it renews.
+    invoice_server.delay = 3.0  # payment is slow too: the lease covers the PDF's fetch
+    relay = SlowSmtpServer(delay=5.0)  # answers after 2.5 lease lengths
     async with relay.serving():
         settings = notifications.settings(
             smtp_port=relay.port,
-            send_lease=1.0,
+            send_lease=2.0,
             dispatch_batch_size=20,  # more than the slots: only what is sent at once is claimed
             dispatch_concurrency=4,
             dispatch_poll_interval=0.1,
