@@ -235,6 +235,9 @@ def main() -> int:
     )
     parser.add_argument("--profile", type=Path, help="py-spy each service into this folder")
     parser.add_argument("--json", type=Path, help="write the figures here too")
+    parser.add_argument(
+        "--metrics", type=Path, help="save each service's /metrics after the run in this folder"
+    )
     args = parser.parse_args()
 
     stack = Endpoints()
@@ -296,6 +299,11 @@ def main() -> int:
         cpu2 = {name: cpu_seconds(pid) for name, pid in pids.items()}
         rss_after = {name: rss_mb(pid) for name, pid in pids.items()}
         stop_spies(spies)
+        if args.metrics:  # messages by topic, type and outcome: what an order costs in events
+            args.metrics.mkdir(parents=True, exist_ok=True)
+            for name in SERVICES:
+                scrape = httpx.get(f"{platform.url(name)}/metrics", timeout=10)
+                (args.metrics / f"{name}.prom").write_text(scrape.text, encoding="utf-8")
 
         rows = {}
         for name in SERVICES:

@@ -12,6 +12,7 @@ from jg_devstack.kafka_records import headers_of, publish_raw, read_topic
 from jg_events import (
     CustomerErased,
     Envelope,
+    OrderConfirmed,
     OrderPlaced,
     Topic,
     dead_letter_topic,
@@ -20,6 +21,7 @@ from jg_events import (
 )
 from jg_events.examples import example
 from jg_messaging import ServiceRuntime, ServiceSettings, lifespan, register_handlers
+from prometheus_client import REGISTRY
 from pydantic_settings import SettingsConfigDict
 
 pytestmark = pytest.mark.integration
@@ -45,6 +47,15 @@ async def on_order_placed(ctx: Ctx, envelope: Envelope[OrderPlaced]) -> None:
 
 async def on_customer_erased(ctx: Ctx, envelope: Envelope[CustomerErased]) -> None:
     await ctx.handled.put(("erased", envelope))
+
+
+def skipped_count(topic: str) -> float:
+    """consumer_messages_total{outcome="skipped", event_type="OrderConfirmed"} on ``topic``."""
+    value = REGISTRY.get_sample_value(
+        "consumer_messages_total",
+        {"topic": topic, "event_type": "OrderConfirmed", "outcome": "skipped"},
+    )
+    return value or 0.0
 
 
 def message(envelope: Envelope[Any]) -> tuple[bytes, bytes, dict[str, str]]:
@@ -76,7 +87,14 @@ async def test_events_on_two_topics_reach_their_handlers_and_a_bad_one_is_dead_l
     # an OrderPlaced whose payload breaks the contract: the Envelope[OrderPlaced] parameter
     # refuses it, and the reliable-consumption middleware dead-letters it
     broken = (b"k", b'{"payload": {"order_id": "not-a-uuid"}}', kafka_headers(placed))
-    await publish_raw(stack.kafka_bootstrap, orders, [broken, message(placed), message(placed)])
+    # a contract event no handler here takes: skipped as fetched (not decoded, not dead-lettered)
+    confirmed = Envelope.wrap(example(OrderConfirmed), correlation_id="corr-confirmed")
+    skipped_before = skipped_count(orders)
+    await publish_raw(
+        stack.kafka_bootstrap,
+        orders,
+        [broken, message(confirmed), message(placed), message(placed)],
+    )
     await publish_raw(stack.kafka_bootstrap, customers, [message(erased)])
 
     app = FastAPI()
@@ -94,3 +112,4 @@ async def test_events_on_two_topics_reach_their_handlers_and_a_bad_one_is_dead_l
     )
     assert [headers_of(r)["dlq-reason"] for r in dead] == ["unreadable"]
     assert [r.value for r in dead] == [broken[1]]
+    assert skipped_count(orders) == skipped_before + 1

@@ -139,6 +139,27 @@ async def test_the_commit_stops_at_the_oldest_unfinished_message(
     assert h.committed() == 13
 
 
+async def test_a_record_done_at_once_moves_the_commit_but_never_past_an_unfinished_one(
+    make: Callable[..., Harness],
+) -> None:
+    h = make(concurrency=1)
+    await h.submit(Rec(0, b"a"))
+    h.dispatcher.done_at_once(Rec(1, b"b"))  # an event nobody here handles
+    h.dispatcher.done_at_once(Rec(2, b"a"))  # same key as the running one: no turn to wait for
+    await settle()
+    assert h.started == [0]  # neither was handed to the handler nor took the only slot
+    await h.dispatcher.flush()
+    assert h.committed() == 0  # 0 still runs: a crash re-delivers 0 to 2
+    await h.release(0)
+    await h.dispatcher.flush()
+    assert h.committed() == 3
+    h.dispatcher.done_at_once(Rec(3, None))
+    await h.dispatcher.flush()
+    assert h.committed() == 4
+    await h.submit(Rec(4, b"c"))  # the slot is free: nothing was held by the skipped ones
+    assert h.started == [0, 4]
+
+
 async def test_offsets_are_committed_per_partition(make: Callable[..., Harness]) -> None:
     h = make()
     await h.submit(Rec(5, b"a", partition=0), Rec(7, b"b", partition=1))

@@ -10,7 +10,6 @@ import pytest
 import structlog
 from fastapi import FastAPI, HTTPException
 from jg_messaging import HTTP_TELEMETRY, TracedTransport, configure_logging, tracing
-from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -25,12 +24,8 @@ TRACEPARENT = f"00-{CALLER_TRACE}-{CALLER_SPAN}-01"
 
 @pytest.fixture(scope="module")
 def _exporter() -> InMemorySpanExporter:
-    provider = trace.get_tracer_provider()
-    if not isinstance(provider, TracerProvider):  # nothing configured this process yet
-        provider = TracerProvider()
-        trace.set_tracer_provider(provider)
     exporter = InMemorySpanExporter()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    tracing.receive_spans(SimpleSpanProcessor(exporter))
     return exporter
 
 
@@ -191,3 +186,24 @@ async def test_an_outgoing_request_is_a_client_span_whose_context_the_callee_rec
     assert call.kind is SpanKind.CLIENT
     assert _hex(call.context.trace_id, 32) == CALLER_TRACE
     assert received == [f"00-{CALLER_TRACE}-{_hex(call.context.span_id, 16)}-01"]
+
+
+def test_spans_are_recorded_only_once_something_receives_them() -> None:
+    sampler = tracing.RecordWhenReceived()
+    provider = TracerProvider(sampler=sampler)
+    exporter = InMemorySpanExporter()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    tracer = provider.get_tracer("test")
+    parent = tracing.extract({"traceparent": TRACEPARENT})
+    with tracer.start_as_current_span("unreceived", context=parent) as unreceived:
+        # not recorded, yet it carries the caller's trace on (logs and headers get the ids)
+        assert not unreceived.is_recording()
+        assert _hex(unreceived.get_span_context().trace_id, 32) == CALLER_TRACE
+        assert tracing.inject()["traceparent"].startswith(f"00-{CALLER_TRACE}-")
+    with tracer.start_as_current_span("root") as root:
+        assert root.get_span_context().is_valid and not root.is_recording()
+    assert exporter.get_finished_spans() == ()
+    sampler.received = True  # an exporter is configured
+    with tracer.start_as_current_span("received", context=parent) as received:
+        assert received.is_recording()
+    assert [s.name for s in exporter.get_finished_spans()] == ["received"]

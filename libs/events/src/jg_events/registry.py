@@ -57,6 +57,7 @@ def _build_registry() -> dict[tuple[str, int], type[Event]]:
 
 
 _REGISTRY = _build_registry()
+_KNOWN_TYPES = frozenset(t for (t, _) in _REGISTRY)
 
 
 class EventParseError(ValueError):
@@ -95,7 +96,7 @@ def event_class(event_type: str, schema_version: int) -> type[Event]:
 
 def is_known_type(event_type: str) -> bool:
     """True when some version of ``event_type`` is in the catalogue."""
-    return any(t == event_type for (t, _) in _REGISTRY)
+    return event_type in _KNOWN_TYPES
 
 
 def events_on(topic: Topic | str) -> tuple[type[Event], ...]:

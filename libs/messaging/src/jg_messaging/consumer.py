@@ -36,7 +36,7 @@ import itertools
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Set
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import TracebackType
@@ -435,12 +435,20 @@ class KeyOrderedSubscriber(DefaultSubscriber):
     """
 
     keyed: KeyedDispatcher[ConsumerRecord[Any, Any]]
+    handled: set[tuple[str, str]] | None = None
+    """The (event type, schema version) pairs its handlers take, once :func:`handles` filters
+    are registered through :func:`~jg_messaging.register_handlers`; None: unknown, no fast path."""
 
     async def start(self) -> None:
         self.keyed.open()
         await super().start()
 
     async def consume_one(self, msg: ConsumerRecord[Any, Any]) -> None:
+        event_type = None if self.handled is None else skipped_type(msg.headers, self.handled)
+        if event_type is not None:
+            metrics.record_message(msg.topic, event_type, "skipped")
+            self.keyed.done_at_once(msg)
+            return
         await self.keyed.submit(msg)
 
     async def handle_record(self, msg: ConsumerRecord[Any, Any]) -> None:
@@ -464,6 +472,23 @@ class KeyOrderedSubscriber(DefaultSubscriber):
         await asyncio.gather(*fetchers, return_exceptions=True)
         await self.keyed.close()
         await super().stop()
+
+
+def skipped_type(
+    headers: Iterable[tuple[str, bytes | None]] | None, handled: Set[tuple[str, str]]
+) -> str | None:
+    """The event type of a record to skip as it is fetched, undecoded: a type the contracts
+    know whose (type, version) no handler takes (``handled``). None: the record takes the full
+    path (handled, or unreadable: the middleware dead-letters those)."""
+    event_type = version = None
+    for name, value in headers or ():
+        if name == HEADER_EVENT_TYPE:
+            event_type = (value or b"").decode("utf-8", "replace")
+        elif name == HEADER_EVENT_VERSION:
+            version = (value or b"").decode("utf-8", "replace")
+    if event_type is None or (event_type, version or "1") in handled:
+        return None
+    return event_type if registry.is_known_type(event_type) else None
 
 
 class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]  # untyped aiokafka base

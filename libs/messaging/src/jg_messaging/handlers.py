@@ -115,3 +115,5 @@ def register_handlers(
     )
     for event_cls, handler in handlers.items():
         subscriber(bind(event_cls, handler, ctx), filter=handles(event_cls))
+    # Records of the other known events are skipped as they are fetched, undecoded.
+    subscriber.handled = {(e.event_type, str(e.schema_version)) for e in handlers}

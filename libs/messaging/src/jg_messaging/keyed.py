@@ -182,6 +182,19 @@ class KeyedDispatcher(Generic[R]):
         self._queued.append(record)
         self._schedule()
 
+    def done_at_once(self, record: R) -> None:
+        """``record`` needs no handling (an event its subscriber has no use for): its offset
+        counts as finished without taking a slot, a task or its key's turn. The partition's
+        commit still stays below any unfinished record before it."""
+        tp = (record.topic, record.partition)
+        part = self._partitions.get(tp)
+        if tp in self._revoked or (part is not None and part.closing):
+            return
+        if part is None:
+            part = self._partitions[tp] = PartitionState(end=record.offset)
+        part.end = max(part.end, record.offset + 1)
+        self._progress.set()
+
     def assigned(self, partitions: Iterable[TopicPartition]) -> None:
         """The group gave these partitions (back) to this consumer."""
         self._revoked.difference_update(partitions)
