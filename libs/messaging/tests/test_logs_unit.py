@@ -58,3 +58,16 @@ def test_a_logged_failure_never_shows_the_local_variables_of_its_frames(
     err = capsys.readouterr().err
     assert "stripe_call_failed" in err and "ConnectionRefusedError" in err
     assert "Do-Not-Log-Me" not in err  # the frames' source is shown, never their variables
+
+
+def test_per_request_lines_of_http_and_stripe_libraries_are_dropped_but_not_their_warnings(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    configure_logging("payment", json=True)
+    logging.getLogger("httpx").info("HTTP Request: GET https://api.stripe.com/v1/x 200 OK")
+    logging.getLogger("stripe").info("Request to Stripe api")
+    logging.getLogger("stripe").warning("Stripe API unreachable, retrying")
+    logging.getLogger("faststream").info("Consumer started")
+    err = capsys.readouterr().err
+    assert "HTTP Request" not in err and "Request to Stripe api" not in err
+    assert "Stripe API unreachable" in err and "Consumer started" in err
