@@ -26,7 +26,7 @@ def main() -> None:
     parser.add_argument("--from-scratch", action="store_true")
     args = parser.parse_args()
 
-    from aiohttp import web  # type: ignore[import-not-found]
+    from aiohttp import web
     from localstripe import resources  # type: ignore[import-not-found]
     from localstripe.server import app  # type: ignore[import-not-found]
 
@@ -80,7 +80,7 @@ def main() -> None:
     # JG_STRIPE_STANDIN_LATENCY_MS plays the real Stripe API's latency: every answer waits.
     latency = float(os.environ.get("JG_STRIPE_STANDIN_LATENCY_MS", "0") or 0) / 1000
 
-    @web.middleware  # type: ignore[untyped-decorator]  # aiohttp types middlewares loosely
+    @web.middleware
     async def slow(request: Any, handler: Any) -> Any:
         await asyncio.sleep(latency)
         return await handler(request)

@@ -1,7 +1,7 @@
 """Payment's Prometheus metrics: each Stripe request by operation and outcome, with its latency.
 
-Measured at the HTTP client Stripe's SDK uses (`MeasuredHTTPXClient`), so every call the gateway
-makes is counted, network retries included (each try is one request).
+Measured at the HTTP client Stripe's SDK uses (`MeasuredStripeHTTPClient`), so every call the
+gateway makes is counted, network retries included (each try is one request).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
+import aiohttp
 import stripe
 from jg_messaging.metrics import LATENCY_BUCKETS
 from prometheus_client import Counter, Histogram
@@ -54,8 +55,13 @@ def stripe_outcome(status: int | None) -> str:
     return "error"
 
 
-class MeasuredHTTPXClient(stripe.HTTPXClient):
-    """Stripe's httpx client, counting and timing each request."""
+class MeasuredStripeHTTPClient(stripe.AIOHTTPClient):
+    """Stripe's aiohttp client, counting and timing each request.
+
+    aiohttp rather than the SDK's httpx client: httpx's connection pool walks every pooled
+    connection (a readability syscall each) for every request; a Stripe call cost about
+    1.5 ms of CPU through it, 0.45 ms through aiohttp. A failure while the answer's body is
+    read is a network error like one before it (Stripe's client wraps only the latter)."""
 
     async def request_async(
         self, method: str, url: str, headers: Mapping[str, str], post_data: Any = None
@@ -64,10 +70,15 @@ class MeasuredHTTPXClient(stripe.HTTPXClient):
         started = time.perf_counter()
         status: int | None = None
         try:
-            content, status, response_headers = await super().request_async(
+            stream, answered, response_headers = await self.request_stream_async(
                 method, url, headers, post_data
             )
+            try:
+                content = await stream.read()
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                self._handle_request_error(exc)
+            status = answered
         finally:
             STRIPE_DURATION.labels(operation).observe(time.perf_counter() - started)
             STRIPE_REQUESTS.labels(operation, stripe_outcome(status)).inc()
-        return content, status, response_headers
+        return content, answered, response_headers

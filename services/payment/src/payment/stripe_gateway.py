@@ -1,4 +1,4 @@
-"""Stripe through its official SDK (async ``StripeClient`` on httpx): the only module that calls it.
+"""Stripe through its official SDK (async ``StripeClient`` on aiohttp), the only module calling it.
 
 Calls return plain values (:class:`~payment.domain.IntentView`, :class:`RefundView`); Stripe's
 exceptions become three kinds the workflow understands:
@@ -20,12 +20,13 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+import aiohttp
 import stripe
 import structlog
 from jg_messaging import tracing
 
 from payment.domain import IntentView, Refusal
-from payment.metrics import MeasuredHTTPXClient
+from payment.metrics import MeasuredStripeHTTPClient
 from payment.settings import PaymentSettings
 
 log = structlog.get_logger(__name__)
@@ -154,8 +155,8 @@ def _translate(exc: stripe.StripeError, *, declining: bool) -> StripeCallError:
     return RejectedError(message, code=code, status=status)
 
 
-class _TracedHTTPXClient(MeasuredHTTPXClient):
-    """Stripe's httpx client with a client span per HTTP request (each retry its own), inside
+class _TracedHTTPClient(MeasuredStripeHTTPClient):
+    """Stripe's HTTP client with a client span per HTTP request (each retry its own), inside
     the request's metrics (payment.metrics)."""
 
     async def request_async(  # type: ignore[no-untyped-def]  # stripe leaves post_data untyped
@@ -179,7 +180,12 @@ class StripeGateway:
 
     def __init__(self, settings: PaymentSettings) -> None:
         self.settings = settings
-        self._http = _TracedHTTPXClient(timeout=settings.stripe_timeout)
+        # stripe_timeout bounds each wait (connecting, then each read), not the whole answer: a
+        # long listing (reconciliation) may take longer while data keeps coming
+        timeout = settings.stripe_timeout
+        self._http = _TracedHTTPClient(
+            timeout=aiohttp.ClientTimeout(total=None, connect=timeout, sock_read=timeout)
+        )
         self.client = stripe.StripeClient(
             settings.stripe_api_key.get_secret_value(),
             base_addresses={"api": settings.stripe_api_base},

@@ -1,7 +1,16 @@
 """Stripe requests are labelled by operation without their ids, and by outcome."""
 
+import asyncio
+
+import aiohttp
 import pytest
-from payment.metrics import stripe_operation, stripe_outcome
+import stripe
+from payment.metrics import (
+    STRIPE_REQUESTS,
+    MeasuredStripeHTTPClient,
+    stripe_operation,
+    stripe_outcome,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -47,3 +56,31 @@ def test_two_intents_share_one_operation() -> None:
 )
 def test_outcome_of_an_answer(status: int | None, outcome: str) -> None:
     assert stripe_outcome(status) == outcome
+
+
+async def _half_answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """An HTTP server that dies in the middle of its answer's body."""
+    await reader.readuntil(b"\r\n\r\n")
+    writer.write(
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 90\r\n\r\n{"
+    )
+    await writer.drain()
+    writer.close()
+
+
+async def test_an_answer_cut_off_mid_body_is_a_network_error_counted_unreachable() -> None:
+    server = await asyncio.start_server(_half_answer, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    url = f"http://127.0.0.1:{port}/v1/payment_intents/pi_1"
+    before = STRIPE_REQUESTS.labels("GET /v1/payment_intents/{id}", "unreachable")._value.get()
+    client = MeasuredStripeHTTPClient(timeout=aiohttp.ClientTimeout(total=5))
+    try:
+        # Stripe's SDK retries an APIConnectionError and payment waits it out (transient)
+        with pytest.raises(stripe.APIConnectionError):
+            await client.request_async("get", url, {})
+    finally:
+        await client.close_async()  # type: ignore[no-untyped-call]
+        server.close()
+        await server.wait_closed()
+    after = STRIPE_REQUESTS.labels("GET /v1/payment_intents/{id}", "unreachable")._value.get()
+    assert after == before + 1
