@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-from jg_messaging import serve
+import sys
 
-from checkout.app import create_app
-from checkout.settings import CheckoutSettings
+# rich is in the development venv (jg-devstack's live tables) but no service renders with it;
+# structlog and httpx import it when they find it (~5 MB resident). Kept out of the service
+# process: its tracebacks are plain (jg_messaging.logs). Before any other import.
+sys.modules.setdefault("rich", None)
+
+from jg_messaging import serve  # noqa: E402
+
+from checkout.app import create_app  # noqa: E402
+from checkout.settings import CheckoutSettings  # noqa: E402
 
 
 def main() -> None:
