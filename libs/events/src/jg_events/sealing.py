@@ -31,11 +31,10 @@ from enum import StrEnum
 from typing import Annotated
 from uuid import UUID
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from pydantic import StringConstraints
+
+# cryptography (~6 MB resident once loaded) is imported by LinkSealer itself: every service
+# reads these contracts, only accounts and notifications seal or open a link.
 
 __all__ = [
     "LINK_KEY_HOLDERS",
@@ -84,6 +83,10 @@ class LinkSealer:
     def __init__(self, secret: str) -> None:
         if len(secret) < _MIN_SECRET_LENGTH:
             raise ValueError(f"a link sealing key has at least {_MIN_SECRET_LENGTH} characters")
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+        from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
         key = HKDF(
             algorithm=hashes.SHA256(),
             length=32,
@@ -135,6 +138,8 @@ class LinkSealer:
             )
         nonce, ciphertext = rest[:_NONCE_BYTES], rest[_NONCE_BYTES:]
         data = self.associated_data(purpose, customer_id, recipient)
+        from cryptography.exceptions import InvalidTag
+
         try:
             return self._aead.decrypt(nonce, ciphertext, data).decode("utf-8")
         except InvalidTag as error:
