@@ -23,6 +23,7 @@ SERVICES = ("accounts", "checkout", "fulfillment", "notifications", "payment")
 # module -> why it stays out of a service until it is needed
 LAZY = {
     "rich": "structlog and httpx import it when installed; the services' __main__ keeps it out",
+    "trio": "httpcore imports it when installed (selenium's, in the development venv)",
     "cryptography": "PyJWT's keys and the link sealer: loaded by the first token or link",
     "jwt": "jg_auth parses keys and tokens on first use",
     "reportlab": "payment's invoice PDF, rendered on demand",
@@ -38,7 +39,9 @@ PROBE = """
 import json, sys
 import {service}.__main__  # what `python -m {service}` imports before main()
 from {service}.app import create_app
+import httpx
 create_app()
+httpx.AsyncClient()  # what a service's first outgoing call loads (httpcore)
 print(json.dumps(sorted(m for m in sys.modules if sys.modules[m] is not None)))
 """
 

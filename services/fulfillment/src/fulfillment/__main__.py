@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import sys
 
-# rich is in the development venv (jg-devstack's live tables) but no service renders with it;
-# structlog and httpx import it when they find it (~5 MB resident). Kept out of the service
-# process: its tracebacks are plain (jg_messaging.logs). Before any other import.
-sys.modules.setdefault("rich", None)
+# Two packages of the development venv only (not in the images) that libraries import when
+# they find them, ~4-5 MB resident each: rich (jg-devstack; structlog and httpx take it,
+# tracebacks are then plain, see jg_messaging.logs) and trio (selenium; httpcore takes it,
+# the services run on asyncio). Kept out of the service process, before any other import.
+for _unused in ("rich", "trio"):
+    sys.modules.setdefault(_unused, None)
 
 from jg_messaging import serve  # noqa: E402
 
