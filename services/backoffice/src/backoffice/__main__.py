@@ -9,7 +9,7 @@ import sys
 # tracebacks are then plain, see jg_messaging.logs) and trio (selenium; httpcore takes it,
 # the services run on asyncio). Kept out of the service process, before any other import.
 for _unused in ("rich", "trio"):
-    sys.modules.setdefault(_unused, None)
+    sys.modules.setdefault(_unused, None)  # type: ignore[arg-type]  # None: `import` fails
 
 from jg_messaging import serve  # noqa: E402
 
