@@ -2,9 +2,10 @@
 
 Each heavy library below costs megabytes of resident memory per service once imported; the
 services import it where it is first used (a PDF rendered, a token read or signed, a link
-sealed or opened, a preview page asked for, spans exported), not at start-up. Each check runs
-``python -m <service>``'s imports and ``create_app()`` in a fresh interpreter, as the service's
-process does before it serves, and lists what got imported.
+sealed or opened, an email rendered, a preview page asked for, spans exported), not at
+start-up. Each check runs ``python -m <service>``'s imports, ``create_app()`` and an HTTP
+client in a fresh interpreter, as the service's process does before it serves, and lists
+what got imported.
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ LAZY = {
     "reportlab": "payment's invoice PDF, rendered on demand",
     "opentelemetry.exporter": "the OTLP exporter, only with OTEL_EXPORTER_OTLP_*ENDPOINT set",
     "google.protobuf": "the OTLP exporter's encoding",
+    "jinja2": "notifications' templates, loaded by the first email rendered",
+    "css_inline": "notifications' HTML inlining, by the first email rendered",
+    "babel": "notifications' French money and country names, by the first email rendered",
     "jg_events.examples": "example events: previews, docs and tests",
 }
 # What a service needs at start-up after all (accounts loads its signing key in its lifespan,
