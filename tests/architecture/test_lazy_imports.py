@@ -24,6 +24,7 @@ SERVICES = ("accounts", "checkout", "fulfillment", "notifications", "payment")
 # module -> why it stays out of a service until it is needed
 LAZY = {
     "rich": "structlog and httpx import it when installed; the services' __main__ keeps it out",
+    "pygments": "rich's and httpx's CLI highlighting",
     "trio": "httpcore imports it when installed (selenium's, in the development venv)",
     "cryptography": "PyJWT's keys and the link sealer: loaded by the first token or link",
     "jwt": "jg_auth parses keys and tokens on first use",
