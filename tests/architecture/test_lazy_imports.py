@@ -1,10 +1,10 @@
 """A started service imports only what it needs to start (issue 18: resident memory).
 
 Each heavy library below costs megabytes of resident memory per service once imported; the
-services import it where it is first used (a PDF rendered, a token read or signed, a link
-sealed or opened, an email rendered, a preview page asked for, spans exported), not at
-start-up. Each check runs ``python -m <service>``'s imports, ``create_app()`` and an HTTP
-client in a fresh interpreter, as the service's process does before it serves, and lists
+services import it where it is first used (a Stripe call, a PDF rendered, a token read or
+signed, a link sealed or opened, an email rendered, a preview page asked for, spans exported),
+not at start-up. Each check runs ``python -m <service>``'s imports, ``create_app()`` and an
+HTTP client in a fresh interpreter, as the service's process does before it serves, and lists
 what got imported.
 """
 
@@ -28,6 +28,8 @@ LAZY = {
     "trio": "httpcore imports it when installed (selenium's, in the development venv)",
     "cryptography": "PyJWT's keys and the link sealer: loaded by the first token or link",
     "jwt": "jg_auth parses keys and tokens on first use",
+    "stripe": "payment's gateway imports Stripe's SDK with its first call",
+    "requests": "Stripe's SDK imports it (and the OTLP exporter)",
     "reportlab": "payment's invoice PDF, rendered on demand",
     "opentelemetry.exporter": "the OTLP exporter, only with OTEL_EXPORTER_OTLP_*ENDPOINT set",
     "google.protobuf": "the OTLP exporter's encoding",

@@ -1,19 +1,22 @@
 """Payment's Prometheus metrics: each Stripe request by operation and outcome, with its latency.
 
-Measured at the HTTP client Stripe's SDK uses (`MeasuredHTTPXClient`), so every call the gateway
+Measured at the HTTP client Stripe's SDK uses (`measured_httpx_client()`), so every call the gateway
 makes is counted, network retries included (each try is one request).
 """
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import stripe
 from jg_messaging.metrics import LATENCY_BUCKETS
 from prometheus_client import Counter, Histogram
+
+if TYPE_CHECKING:
+    import stripe
 
 STRIPE_REQUESTS = Counter(
     "payment_stripe_requests_total",
@@ -54,20 +57,26 @@ def stripe_outcome(status: int | None) -> str:
     return "error"
 
 
-class MeasuredHTTPXClient(stripe.HTTPXClient):
-    """Stripe's httpx client, counting and timing each request."""
+@functools.cache
+def measured_httpx_client() -> type[stripe.HTTPXClient]:
+    """Stripe's httpx client, counting and timing each request (built with the gateway's
+    first call: it imports Stripe's SDK)."""
+    import stripe
 
-    async def request_async(
-        self, method: str, url: str, headers: Mapping[str, str], post_data: Any = None
-    ) -> tuple[bytes, int, Mapping[str, str]]:
-        operation = stripe_operation(method, url)
-        started = time.perf_counter()
-        status: int | None = None
-        try:
-            content, status, response_headers = await super().request_async(
-                method, url, headers, post_data
-            )
-        finally:
-            STRIPE_DURATION.labels(operation).observe(time.perf_counter() - started)
-            STRIPE_REQUESTS.labels(operation, stripe_outcome(status)).inc()
-        return content, status, response_headers
+    class MeasuredHTTPXClient(stripe.HTTPXClient):
+        async def request_async(
+            self, method: str, url: str, headers: Mapping[str, str], post_data: Any = None
+        ) -> tuple[bytes, int, Mapping[str, str]]:
+            operation = stripe_operation(method, url)
+            started = time.perf_counter()
+            status: int | None = None
+            try:
+                content, status, response_headers = await super().request_async(
+                    method, url, headers, post_data
+                )
+            finally:
+                STRIPE_DURATION.labels(operation).observe(time.perf_counter() - started)
+                STRIPE_REQUESTS.labels(operation, stripe_outcome(status)).inc()
+            return content, status, response_headers
+
+    return MeasuredHTTPXClient

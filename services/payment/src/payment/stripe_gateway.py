@@ -15,18 +15,25 @@ or stripe-mock.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import stripe
 import structlog
 from jg_messaging import tracing
 
 from payment.domain import IntentView, Refusal
-from payment.metrics import MeasuredHTTPXClient
+from payment.metrics import measured_httpx_client
 from payment.settings import PaymentSettings
+
+if TYPE_CHECKING:
+    import stripe
+
+# Stripe's SDK (~4 MB resident, and the requests library it imports, ~4.6 MB) is imported by the
+# gateway's first call, not when the service starts: each method imports it (a dictionary
+# look-up once loaded).
 
 log = structlog.get_logger(__name__)
 
@@ -132,6 +139,8 @@ def _error_body(exc: stripe.StripeError) -> dict[str, Any]:
 
 def _translate(exc: stripe.StripeError, *, declining: bool) -> StripeCallError:
     """One of our three kinds for a Stripe exception."""
+    import stripe
+
     error = _error_body(exc)
     code = error.get("code") or exc.code
     message = str(error.get("message") or exc.user_message or exc)
@@ -154,24 +163,28 @@ def _translate(exc: stripe.StripeError, *, declining: bool) -> StripeCallError:
     return RejectedError(message, code=code, status=status)
 
 
-class _TracedHTTPXClient(MeasuredHTTPXClient):
+@functools.cache
+def _traced_httpx_client() -> type[stripe.HTTPXClient]:
     """Stripe's httpx client with a client span per HTTP request (each retry its own), inside
     the request's metrics (payment.metrics)."""
 
-    async def request_async(  # type: ignore[no-untyped-def]  # stripe leaves post_data untyped
-        self, method: str, url: str, headers: Any, post_data=None
-    ) -> Any:
-        path = urlsplit(url).path
-        attributes = {"http.request.method": method.upper(), "url.path": path}
-        with tracing.span(
-            f"stripe {method.upper()} {path}", kind=tracing.CLIENT, attributes=attributes
-        ) as span:
-            headers = {**dict(headers or {}), **tracing.inject()}
-            body, status, answer = await super().request_async(method, url, headers, post_data)
-            span.set_attribute("http.response.status_code", status)
-            if status >= 500:
-                tracing.fail(span, f"HTTP {status}")
-            return body, status, answer
+    class TracedHTTPXClient(measured_httpx_client()):  # type: ignore[misc]  # built at run time
+        async def request_async(  # type: ignore[no-untyped-def]  # stripe leaves post_data untyped
+            self, method: str, url: str, headers: Any, post_data=None
+        ) -> Any:
+            path = urlsplit(url).path
+            attributes = {"http.request.method": method.upper(), "url.path": path}
+            with tracing.span(
+                f"stripe {method.upper()} {path}", kind=tracing.CLIENT, attributes=attributes
+            ) as span:
+                headers = {**dict(headers or {}), **tracing.inject()}
+                body, status, answer = await super().request_async(method, url, headers, post_data)
+                span.set_attribute("http.response.status_code", status)
+                if status >= 500:
+                    tracing.fail(span, f"HTTP {status}")
+                return body, status, answer
+
+    return TracedHTTPXClient
 
 
 class StripeGateway:
@@ -179,14 +192,17 @@ class StripeGateway:
 
     def __init__(self, settings: PaymentSettings) -> None:
         self.settings = settings
-        self._http = _TracedHTTPXClient(timeout=settings.stripe_timeout)
+        self._http: stripe.HTTPXClient | None = None
         self._client: stripe.StripeClient | None = None
 
     @property
     def client(self) -> stripe.StripeClient:
-        """Stripe's client, built by the first call (it imports the SDK's services: ~3 MB
-        resident that an idle payment service does without)."""
+        """Stripe's client, built by the first call (the SDK and its services: ~11 MB resident
+        that an idle payment service does without)."""
         if self._client is None:
+            import stripe
+
+            self._http = _traced_httpx_client()(timeout=self.settings.stripe_timeout)
             self._client = stripe.StripeClient(
                 self.settings.stripe_api_key.get_secret_value(),
                 base_addresses={"api": self.settings.stripe_api_base},
@@ -196,11 +212,14 @@ class StripeGateway:
         return self._client
 
     async def close(self) -> None:
-        await self._http.close_async()  # type: ignore[no-untyped-call]  # stripe leaves it unannotated
+        if self._http is not None:
+            await self._http.close_async()  # type: ignore[no-untyped-call]  # stripe leaves it unannotated
 
     # --- Reads -----------------------------------------------------------------------------
 
     async def payment_method(self, payment_method_id: str) -> PaymentMethodInfo:
+        import stripe
+
         try:
             pm = await self.client.v1.payment_methods.retrieve_async(payment_method_id)
         except stripe.StripeError as exc:
@@ -216,6 +235,8 @@ class StripeGateway:
         )
 
     async def intent(self, payment_intent_id: str) -> IntentView:
+        import stripe
+
         try:
             pi = await self.client.v1.payment_intents.retrieve_async(payment_intent_id)
         except stripe.StripeError as exc:
@@ -224,6 +245,8 @@ class StripeGateway:
 
     async def intent_of_charge(self, charge_id: str) -> str | None:
         """The PaymentIntent of a charge (localstripe's declines name only the charge)."""
+        import stripe
+
         try:
             charge = await self.client.v1.charges.retrieve_async(charge_id)
         except stripe.StripeError:
@@ -233,6 +256,8 @@ class StripeGateway:
         return intent if isinstance(intent, str) else None
 
     async def refund(self, refund_id: str) -> RefundView:
+        import stripe
+
         try:
             refund = await self.client.v1.refunds.retrieve_async(refund_id)
         except stripe.StripeError as exc:
@@ -247,6 +272,8 @@ class StripeGateway:
         ``created_since`` (unix time) is passed as ``created[gte]``; a Stripe stand-in that does
         not know the filter (localstripe) gets the plain listing, filtered by the caller.
         """
+        import stripe
+
         params: dict[str, Any] = {"limit": page_size}
         if created_since is not None:
             params["created"] = {"gte": created_since}
@@ -276,6 +303,8 @@ class StripeGateway:
         idempotency keys derived from ``idempotency_key``; a card Stripe declines on attaching
         raises :class:`DeclinedError`.
         """
+        import stripe
+
         try:
             customer = await self.client.v1.customers.create_async(
                 {"metadata": metadata}, {"idempotency_key": f"{idempotency_key}:customer"}
@@ -304,6 +333,8 @@ class StripeGateway:
     ) -> IntentView:
         """Create and confirm a manual-capture PaymentIntent in euros (on the Customer the
         PaymentMethod is attached to, when there is one)."""
+        import stripe
+
         params: dict[str, Any] = {
             "amount": amount_cents,
             "currency": "eur",
@@ -334,6 +365,8 @@ class StripeGateway:
     async def capture(
         self, payment_intent_id: str, *, amount_cents: int, idempotency_key: str
     ) -> IntentView:
+        import stripe
+
         try:
             pi = await self.client.v1.payment_intents.capture_async(
                 payment_intent_id,
@@ -345,6 +378,8 @@ class StripeGateway:
         return IntentView.from_stripe(pi.to_dict())
 
     async def cancel(self, payment_intent_id: str, *, idempotency_key: str) -> IntentView:
+        import stripe
+
         try:
             pi = await self.client.v1.payment_intents.cancel_async(
                 payment_intent_id, None, {"idempotency_key": idempotency_key}
@@ -361,6 +396,8 @@ class StripeGateway:
         metadata: dict[str, str],
         idempotency_key: str,
     ) -> RefundView:
+        import stripe
+
         try:
             refund = await self.client.v1.refunds.create_async(
                 {

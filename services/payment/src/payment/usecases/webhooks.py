@@ -8,7 +8,6 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
-import stripe
 import structlog
 from jg_web.http import ApiError
 
@@ -36,6 +35,8 @@ class Receipt:
 async def receive_stripe_webhook(ctx: Context, payload: bytes, signature: str | None) -> Receipt:
     """Verify the signature of a webhook's raw body (400 when missing, forged or stale, or not
     an event) and apply the event once."""
+    import stripe  # the SDK, loaded by the first Stripe call or webhook
+
     try:
         event = ctx.gateway.verify_webhook(payload, signature)
     except stripe.SignatureVerificationError as exc:
