@@ -23,13 +23,14 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from uuid import UUID
 
-import jwt
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from jwt.algorithms import ECAlgorithm, RSAAlgorithm
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+# PyJWT and cryptography (~9 MB resident once loaded) are imported where a key is loaded or a
+# token signed: every service imports jg_auth, only accounts signs.
 
 __all__ = [
     "ACCESS_TOKEN_TYPE",
@@ -61,6 +62,9 @@ def staff_audience(audience: str) -> str:
 
 def generate_private_key_pem(algorithm: Algorithm = "ES256") -> str:
     """A new private key as PKCS#8 PEM (P-256 for ES256, 3072-bit RSA for RS256)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
     key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
     if algorithm == "ES256":
         key = ec.generate_private_key(ec.SECP256R1())
@@ -94,6 +98,9 @@ class SigningKey:
         ``kid`` defaults to the RFC 7638 thumbprint of the public key, so the same key always
         gets the same id.
         """
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
         data = pem.encode("ascii") if isinstance(pem, str) else pem
         key = serialization.load_pem_private_key(data, password=None)
         algorithm: Algorithm
@@ -117,6 +124,8 @@ class SigningKey:
 
     def private_pem(self) -> str:
         """The private key as PKCS#8 PEM (to store it; handle as a secret)."""
+        from cryptography.hazmat.primitives import serialization
+
         return self.private_key.private_bytes(
             serialization.Encoding.PEM,
             serialization.PrivateFormat.PKCS8,
@@ -124,6 +133,9 @@ class SigningKey:
         ).decode("ascii")
 
     def _bare_public_jwk(self) -> dict[str, Any]:
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from jwt.algorithms import ECAlgorithm, RSAAlgorithm
+
         public = self.private_key.public_key()
         if isinstance(public, ec.EllipticCurvePublicKey):
             return ECAlgorithm.to_jwk(public, as_dict=True)
@@ -173,6 +185,8 @@ class SigningKey:
             claims["email"] = email
         if extra_claims:
             claims.update(extra_claims)
+        import jwt
+
         return jwt.encode(
             claims,
             self.private_key,
@@ -207,6 +221,8 @@ class SigningKey:
             "exp": int((issued + lifetime).timestamp()),
             "jti": str(uuid.uuid4()),
         }
+        import jwt
+
         return jwt.encode(
             claims,
             self.private_key,

@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import httpx
-import jwt
+
+if TYPE_CHECKING:
+    import jwt
+
+# PyJWT (and cryptography, which it loads for ES256/RS256: ~9 MB resident) is imported when the
+# first key set is parsed or the first token read, not when a service starts.
 
 from jg_auth.keys import ACCESS_TOKEN_TYPE, SUPPORTED_ALGORITHMS, staff_audience
 
@@ -90,15 +96,19 @@ class StaffClaims:
     token_id: str | None = None
 
 
-_PYJWT_ERRORS: tuple[tuple[type[Exception], TokenErrorReason], ...] = (
-    (jwt.ExpiredSignatureError, TokenErrorReason.EXPIRED),
-    (jwt.ImmatureSignatureError, TokenErrorReason.NOT_YET_VALID),
-    (jwt.InvalidIssuerError, TokenErrorReason.WRONG_ISSUER),
-    (jwt.InvalidAudienceError, TokenErrorReason.WRONG_AUDIENCE),
-    (jwt.MissingRequiredClaimError, TokenErrorReason.MISSING_CLAIM),
-    (jwt.InvalidAlgorithmError, TokenErrorReason.WRONG_ALGORITHM),
-    (jwt.InvalidSignatureError, TokenErrorReason.BAD_SIGNATURE),
-)
+@functools.cache
+def _pyjwt_errors() -> tuple[tuple[type[Exception], TokenErrorReason], ...]:
+    import jwt
+
+    return (
+        (jwt.ExpiredSignatureError, TokenErrorReason.EXPIRED),
+        (jwt.ImmatureSignatureError, TokenErrorReason.NOT_YET_VALID),
+        (jwt.InvalidIssuerError, TokenErrorReason.WRONG_ISSUER),
+        (jwt.InvalidAudienceError, TokenErrorReason.WRONG_AUDIENCE),
+        (jwt.MissingRequiredClaimError, TokenErrorReason.MISSING_CLAIM),
+        (jwt.InvalidAlgorithmError, TokenErrorReason.WRONG_ALGORITHM),
+        (jwt.InvalidSignatureError, TokenErrorReason.BAD_SIGNATURE),
+    )
 
 
 class TokenVerifier:
@@ -156,6 +166,8 @@ class TokenVerifier:
 
     @staticmethod
     def _parse_jwks(data: Any) -> dict[str, jwt.PyJWK]:
+        import jwt
+
         if not isinstance(data, dict) or not isinstance(data.get("keys"), list):
             raise ValueError("a JWK Set is an object with a 'keys' list")
         keys: dict[str, jwt.PyJWK] = {}
@@ -224,6 +236,8 @@ class TokenVerifier:
 
     async def _decode(self, token: str, audience: str, required: list[str]) -> dict[str, Any]:
         """Check signature, algorithm, type, issuer, audience and expiry; the claims."""
+        import jwt
+
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as error:
@@ -256,7 +270,7 @@ class TokenVerifier:
                 options={"require": required},
             )
         except jwt.PyJWTError as error:
-            for kind, reason in _PYJWT_ERRORS:
+            for kind, reason in _pyjwt_errors():
                 if isinstance(error, kind):
                     raise TokenError(reason, str(error)) from error
             raise TokenError(TokenErrorReason.MALFORMED, str(error)) from error

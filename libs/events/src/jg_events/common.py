@@ -44,7 +44,7 @@ __all__ = [
 class ValueObject(BaseModel):
     """Immutable nested value; unknown fields are ignored like in events."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    model_config = ConfigDict(frozen=True, extra="ignore", defer_build=True)
 
 
 # --- Constrained strings ---------------------------------------------------------------------

@@ -70,7 +70,7 @@ class Event(BaseModel):
     is the Kafka key). A breaking change to an event is a new class with ``schema_version + 1``.
     """
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    model_config = ConfigDict(frozen=True, extra="ignore", defer_build=True)
 
     event_type: ClassVar[str]
     schema_version: ClassVar[int]
@@ -136,6 +136,7 @@ class Envelope(BaseModel, Generic[P]):
     model_config = ConfigDict(
         frozen=True,
         extra="ignore",
+        defer_build=True,
         json_schema_extra=_envelope_json_schema,
     )
 

@@ -6,6 +6,7 @@ For documentation (the logistics contract, AsyncAPI), email previews and tests:
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -201,15 +202,20 @@ _AT = datetime(2026, 3, 10, 6, 30, tzinfo=UTC)
 
 EXAMPLE_LINK_SEALING_KEY = "example-link-sealing-key-not-secret"
 """The key the examples' links are sealed under (previews and tests open them with it)."""
-_SEALER = LinkSealer(EXAMPLE_LINK_SEALING_KEY)
 RESET_URL = "https://www.japangoodz.com/mon-compte/nouveau-mot-de-passe?token=Zk3x9"
 EMAIL_CHANGE_URL = "https://www.japangoodz.com/mon-compte/confirmation-email?token=Qa7w2"
 VERIFICATION_URL = "https://www.japangoodz.com/mon-compte/verification-email?token=Vb8y4"
 
 
+@functools.cache
+def _sealer() -> LinkSealer:
+    """The examples' sealer, built on first use (it loads cryptography)."""
+    return LinkSealer(EXAMPLE_LINK_SEALING_KEY)
+
+
 def _sealed(url: str, purpose: LinkPurpose, recipient: str) -> str:
     # A fixed nonce keeps the examples deterministic; real links get a random one.
-    return _SEALER.seal(
+    return _sealer().seal(
         url,
         purpose=purpose,
         customer_id=CUSTOMER_ID,

@@ -28,14 +28,16 @@ import binascii
 import hashlib
 import os
 from enum import StrEnum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from uuid import UUID
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from pydantic import StringConstraints
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+# cryptography (~7 MB resident once loaded) is imported by LinkSealer's first seal or open:
+# every service reads these contracts, only accounts and notifications seal or open a link.
 
 __all__ = [
     "LINK_KEY_HOLDERS",
@@ -84,14 +86,29 @@ class LinkSealer:
     def __init__(self, secret: str) -> None:
         if len(secret) < _MIN_SECRET_LENGTH:
             raise ValueError(f"a link sealing key has at least {_MIN_SECRET_LENGTH} characters")
-        key = HKDF(
-            algorithm=hashes.SHA256(),
-            length=32,
-            salt=None,
-            info=b"japangoodz account links v1",
-        ).derive(secret.encode("utf-8"))
-        self._aead = AESGCM(key)
-        self.key_id = hashlib.sha256(key).digest()[:_KEY_ID_BYTES]
+        self._secret = secret.encode("utf-8")
+        self._derived: tuple[bytes, AESGCM] | None = None
+
+    def _keys(self) -> tuple[bytes, AESGCM]:
+        """The key id and the cipher, derived on first use (it loads cryptography)."""
+        if self._derived is None:
+            from cryptography.hazmat.primitives import hashes
+            from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+            from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+            key = HKDF(
+                algorithm=hashes.SHA256(),
+                length=32,
+                salt=None,
+                info=b"japangoodz account links v1",
+            ).derive(self._secret)
+            self._derived = (hashlib.sha256(key).digest()[:_KEY_ID_BYTES], AESGCM(key))
+        return self._derived
+
+    @property
+    def key_id(self) -> bytes:
+        """The first bytes of SHA-256 of the derived key: tells another key from corruption."""
+        return self._keys()[0]
 
     @staticmethod
     def associated_data(purpose: LinkPurpose, customer_id: UUID, recipient: str) -> bytes:
@@ -113,7 +130,7 @@ class LinkSealer:
         if len(nonce) != _NONCE_BYTES:
             raise ValueError(f"the nonce has {_NONCE_BYTES} bytes")
         data = self.associated_data(purpose, customer_id, recipient)
-        sealed = self._aead.encrypt(nonce, link.encode("utf-8"), data)
+        sealed = self._keys()[1].encrypt(nonce, link.encode("utf-8"), data)
         body = base64.urlsafe_b64encode(self.key_id + nonce + sealed).rstrip(b"=").decode()
         return SEALED_LINK_PREFIX + body
 
@@ -135,8 +152,10 @@ class LinkSealer:
             )
         nonce, ciphertext = rest[:_NONCE_BYTES], rest[_NONCE_BYTES:]
         data = self.associated_data(purpose, customer_id, recipient)
+        from cryptography.exceptions import InvalidTag
+
         try:
-            return self._aead.decrypt(nonce, ciphertext, data).decode("utf-8")
+            return self._keys()[1].decrypt(nonce, ciphertext, data).decode("utf-8")
         except InvalidTag as error:
             raise SealedLinkError(
                 "the sealed link does not open for this purpose, customer and recipient"

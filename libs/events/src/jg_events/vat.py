@@ -33,7 +33,7 @@ _HUNDRED = Decimal(100)
 class VatShare(BaseModel):
     """The part of an order taxed at one VAT rate: its goods, its share of shipping, its VAT."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    model_config = ConfigDict(frozen=True, extra="ignore", defer_build=True)
 
     rate: VatRate = Field(description="VAT rate in percent ('5.50', '20.00').")
     goods: Money = Field(description="Goods taxed at this rate, TTC.")

@@ -35,11 +35,7 @@ def configure_logging(service: str, *, level: str = "INFO", json: bool | None = 
         if render_json
         else structlog.dev.ConsoleRenderer(
             colors=sys.stderr.isatty(),
-            # never the frames' local variables: they hold customers' data and secrets (a DSN,
-            # a client secret), and rendering them on every retry of an outage costs a core
-            exception_formatter=structlog.dev.RichTracebackFormatter(
-                show_locals=False, color_system="truecolor" if sys.stderr.isatty() else None
-            ),
+            exception_formatter=_exception_formatter(),
         )
     )
     structlog.configure(
@@ -77,6 +73,21 @@ def configure_logging(service: str, *, level: str = "INFO", json: bool | None = 
     # their warnings.
     for name in QUIET_LIBRARIES:
         logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
+
+
+def _exception_formatter() -> structlog.typing.ExceptionRenderer:
+    """Readable tracebacks on the console: rich's when structlog found rich, else plain ones.
+
+    A service's ``__main__`` keeps rich out of its process (resident memory), so services
+    print plain Python tracebacks; other processes (tests, tools) keep rich's.
+    """
+    if getattr(structlog.dev, "rich", None) is None:
+        return structlog.dev.plain_traceback
+    # never the frames' local variables: they hold customers' data and secrets (a DSN,
+    # a client secret), and rendering them on every retry of an outage costs a core
+    return structlog.dev.RichTracebackFormatter(
+        show_locals=False, color_system="truecolor" if sys.stderr.isatty() else None
+    )
 
 
 def _add_service(service: str) -> Processor:

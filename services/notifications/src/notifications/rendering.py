@@ -18,35 +18,40 @@ Rendering is pure: no I/O apart from reading the template files.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-import css_inline
-from babel import Locale
-from babel.numbers import format_currency, format_decimal
 from jg_shop import SAMPLE_SELLER, SellerIdentity, french_date
-from jinja2 import (
-    BaseLoader,
-    Environment,
-    FileSystemLoader,
-    StrictUndefined,
-    TemplateNotFound,
-    select_autoescape,
-)
 
 from notifications import domain
 from notifications.domain import EmailPlan, Template
 
+if TYPE_CHECKING:
+    import css_inline
+    from babel import Locale
+    from jinja2 import Environment
+
+# Jinja2, Babel's locale data and css-inline (~5 MB resident) are loaded by the first email
+# rendered, not when the service starts.
+
 __all__ = ["RenderedEmail", "Renderer", "Shop", "typography"]
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
-LOCALE = Locale("fr", "FR")
+
+
+@functools.cache
+def _locale() -> Locale:
+    from babel import Locale
+
+    return Locale("fr", "FR")
+
 
 NBSP = "\u00a0"
 NNBSP = "\u202f"
@@ -67,20 +72,36 @@ def typography(text: str) -> str:
     return _NUMERO.sub(r"\1" + NBSP, text)
 
 
-class _FrenchLoader(BaseLoader):
-    """Loads templates from a folder and applies French typography to their source."""
+def _environment(folder: Path) -> Environment:
+    """A Jinja2 environment whose loader applies French typography to the templates' source."""
+    from jinja2 import BaseLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-    def __init__(self, folder: Path) -> None:
-        self._inner = FileSystemLoader(str(folder), encoding="utf-8")
+    class FrenchLoader(BaseLoader):
+        def __init__(self, folder: Path) -> None:
+            self._inner = FileSystemLoader(str(folder), encoding="utf-8")
 
-    def get_source(
-        self, environment: Environment, template: str
-    ) -> tuple[str, str | None, Callable[[], bool] | None]:
-        source, filename, uptodate = self._inner.get_source(environment, template)
-        return typography(source), filename, uptodate
+        def get_source(
+            self, environment: Environment, template: str
+        ) -> tuple[str, str | None, Callable[[], bool] | None]:
+            source, filename, uptodate = self._inner.get_source(environment, template)
+            return typography(source), filename, uptodate
 
-    def list_templates(self) -> list[str]:
-        return self._inner.list_templates()
+        def list_templates(self) -> list[str]:
+            return self._inner.list_templates()
+
+    return Environment(
+        loader=FrenchLoader(folder),
+        autoescape=select_autoescape(
+            enabled_extensions=("html.j2",),
+            disabled_extensions=("txt.j2",),
+            default_for_string=True,
+            default=True,
+        ),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
 
 
 @dataclass(frozen=True)
@@ -106,12 +127,16 @@ class RenderedEmail:
 
 def money(value: Decimal | int | str) -> str:
     """``Decimal("12.50")`` -> ``"12,50 €"`` (Babel's no-break space before the sign)."""
-    return format_currency(Decimal(value), "EUR", locale=LOCALE)
+    from babel.numbers import format_currency
+
+    return format_currency(Decimal(value), "EUR", locale=_locale())
 
 
 def percent(rate: Decimal | int | str) -> str:
     """A VAT rate in percent: ``Decimal("20.00")`` -> ``"20 %"``, ``"5.50"`` -> ``"5,5 %"``."""
-    return f"{format_decimal(Decimal(rate), locale=LOCALE)}{NBSP}%"
+    from babel.numbers import format_decimal
+
+    return f"{format_decimal(Decimal(rate), locale=_locale())}{NBSP}%"
 
 
 def long_date(value: date) -> str:
@@ -125,7 +150,7 @@ def full_date(value: date) -> str:
 
 
 def country(code: str) -> str:
-    name: str = LOCALE.territories.get(code, code)
+    name: str = _locale().territories.get(code, code)
     return name
 
 
@@ -152,20 +177,13 @@ class Renderer:
     ) -> None:
         self.shop = shop or Shop()
         self.tz = ZoneInfo(timezone)
-        self.env = Environment(
-            loader=_FrenchLoader(folder or TEMPLATES_DIR),
-            autoescape=select_autoescape(
-                enabled_extensions=("html.j2",),
-                disabled_extensions=("txt.j2",),
-                default_for_string=True,
-                default=True,
-            ),
-            undefined=StrictUndefined,
-            trim_blocks=True,
-            lstrip_blocks=True,
-            keep_trailing_newline=True,
-        )
-        self.env.filters.update(
+        self._folder = folder or TEMPLATES_DIR
+
+    @functools.cached_property
+    def env(self) -> Environment:
+        """The templates' environment, built by the first email rendered."""
+        env = _environment(self._folder)
+        env.filters.update(
             money=money,
             percent=percent,
             long_date=long_date,
@@ -176,7 +194,7 @@ class Renderer:
             fr=typography,
             one_line=one_line,
         )
-        self.env.globals.update(
+        env.globals.update(
             shop=self.shop,
             refusal_reasons=domain.REFUSAL_REASONS,
             refusal_advice=domain.REFUSAL_ADVICE,
@@ -187,7 +205,13 @@ class Renderer:
             refund_causes=domain.REFUND_CAUSES,
             payment_methods=domain.PAYMENT_METHODS,
         )
-        self._inliner = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)
+        return env
+
+    @functools.cached_property
+    def _inliner(self) -> css_inline.CSSInliner:
+        import css_inline
+
+        return css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)
 
     def local_datetime(self, value: datetime) -> str:
         """``"2 mars 2026 à 10 h 20"``, in the shop's time zone."""
@@ -215,6 +239,8 @@ class Renderer:
 
     def render_template(self, template: Template | str, context: dict[str, Any]) -> RenderedEmail:
         name = Template(template).value
+        from jinja2 import TemplateNotFound
+
         try:
             text_template = self.env.get_template(f"{name}.txt.j2")
             html_template = self.env.get_template(f"{name}.html.j2")

@@ -5,14 +5,18 @@ from __future__ import annotations
 from jg_web.http import ApiError
 
 from notifications.domain import Template
-from notifications.preview import index_page, preview_plans, render_all
 from notifications.rendering import RenderedEmail, Renderer
+
+# notifications.preview (every example event, sealed links: cryptography) is imported by the
+# previews' first request, not at start-up.
 
 __all__ = ["preview_email", "preview_index"]
 
 
 def preview_index(renderer: Renderer) -> str:
     """The HTML page that lists every email with links to its two parts."""
+    from notifications.preview import index_page, render_all
+
     return index_page(render_all(renderer), suffix="previews/")
 
 
@@ -27,4 +31,6 @@ def preview_email(renderer: Renderer, template: str) -> RenderedEmail:
             f"Aucun modèle d'e-mail ne s'appelle « {template} ».",
             extra={"templates": [t.value for t in Template]},
         ) from None
+    from notifications.preview import preview_plans
+
     return renderer.render(preview_plans()[name])
