@@ -2,20 +2,11 @@
 
 from __future__ import annotations
 
-import sys
+import jg_lean  # noqa: F401  # first: keeps development-only packages out (see its docstring)
+from jg_messaging import serve
 
-# Packages of the development venv only (not in the images) that libraries import when they
-# find them: rich (jg-devstack; structlog and httpx take it, ~4.6 MB resident; tracebacks
-# are then plain, see jg_messaging.logs), its pygments (httpx's CLI, ~0.5 MB) and trio
-# (selenium; httpcore takes it, ~4 MB; the services run on asyncio). Kept out of the
-# service process, before any other import.
-for _unused in ("rich", "pygments", "trio"):
-    sys.modules.setdefault(_unused, None)  # type: ignore[arg-type]  # None: `import` fails
-
-from jg_messaging import serve  # noqa: E402
-
-from checkout.app import create_app  # noqa: E402
-from checkout.settings import CheckoutSettings  # noqa: E402
+from checkout.app import create_app
+from checkout.settings import CheckoutSettings
 
 
 def main() -> None:
