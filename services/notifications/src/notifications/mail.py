@@ -17,11 +17,13 @@ Failure classes, decided by :func:`classify`:
 from __future__ import annotations
 
 import asyncio
+import email.policy
 import time
 from dataclasses import dataclass
 from datetime import datetime
-from email.headerregistry import Address
+from email.headerregistry import Address, BaseHeader, HeaderRegistry
 from email.message import EmailMessage
+from email.policy import Policy
 from email.utils import format_datetime
 from typing import Any
 from uuid import UUID
@@ -62,9 +64,77 @@ def _address(addr: str, name: str | None = None) -> Address:
     return Address(display_name=one_line(name or ""), username=local, domain=domain)
 
 
+class _Header(BaseHeader):
+    """A header that folds once per policy: the same object gives the same lines (memoised)."""
+
+    def fold(self, *, policy: Policy) -> str:
+        folds: dict[int, tuple[Policy, str]] = self.__dict__.setdefault("_jg_folds", {})
+        known = folds.get(id(policy))
+        if known is not None and known[0] is policy:
+            return known[1]
+        folded: str = super().fold(policy=policy)
+        folds[id(policy)] = (policy, folded)
+        return folded
+
+
+class _HeaderFactory(HeaderRegistry):
+    """The standard header registry, its header classes made once instead of once per header.
+
+    The headers that repeat from one email to the next (sender, Reply-To, the fixed ones, the
+    parts' Content-Type and Content-Transfer-Encoding, the template) are parsed once and kept:
+    a header object is immutable, and it folds as a new one would. What is written is exactly
+    what the standard registry writes.
+    """
+
+    _KEPT = frozenset(
+        {
+            "from",
+            "reply-to",
+            "auto-submitted",
+            "x-auto-response-suppress",
+            "x-japangoodz-template",
+            "content-type",
+            "content-transfer-encoding",
+            "mime-version",
+        }
+    )
+
+    def __init__(self) -> None:
+        super().__init__(base_class=_Header)
+        self._classes: dict[str, type[BaseHeader]] = {}
+        self._kept: dict[tuple[str, object], BaseHeader] = {}
+
+    def __getitem__(self, name: str) -> type[BaseHeader]:
+        key = name.lower()
+        cls = self._classes.get(key)
+        if cls is None:
+            cls = self._classes[key] = super().__getitem__(name)
+        return cls
+
+    def __call__(self, name: str, value: Any) -> BaseHeader:
+        if name.lower() not in self._KEPT:
+            return self[name](name, value)
+        if isinstance(value, Address):
+            key: object = (type(value), value.display_name, value.username, value.domain)
+        elif isinstance(value, str):
+            key = value
+        else:  # pragma: no cover - our headers are strings and addresses
+            return self[name](name, value)
+        header = self._kept.get((name, key))
+        if header is None:
+            if len(self._kept) >= 512:  # a few dozen in practice (boundaries vary: bounded)
+                self._kept.clear()
+            header = self._kept[(name, key)] = self[name](name, value)
+        return header
+
+
+# email.policy.default, with the header factory above (same output, less parsing)
+_POLICY = email.policy.default.clone(header_factory=_HeaderFactory())
+
+
 def build_message(email: OutgoingEmail, *, sender: Address, reply_to: Address) -> EmailMessage:
     """A multipart/alternative (text, HTML) message, in multipart/mixed with the attachment."""
-    message = EmailMessage()
+    message = EmailMessage(policy=_POLICY)
     message["Subject"] = one_line(email.subject)
     message["From"] = sender
     message["To"] = _address(email.recipient, email.recipient_name)
