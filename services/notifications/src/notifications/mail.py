@@ -73,6 +73,8 @@ class _Header(BaseHeader):
         if known is not None and known[0] is policy:
             return known[1]
         folded: str = super().fold(policy=policy)
+        if len(folds) >= 4:  # a policy cloned per message (a 7-bit relay): no growth
+            folds.clear()
         folds[id(policy)] = (policy, folded)
         return folded
 

@@ -152,10 +152,11 @@ def test_the_kept_headers_write_the_very_bytes_the_standard_policy_writes(
     def written() -> list[bytes]:
         random.seed(7)  # the same MIME boundaries for both policies
         return [
-            flatten_message(build_message(e, sender=s, reply_to=SENDER), cte_type="8bit")
+            flatten_message(build_message(e, sender=s, reply_to=SENDER), cte_type=cte)
             + build_message(e, sender=s, reply_to=SENDER).as_bytes()
             for e in emails
             for s in (SENDER, other)
+            for cte in ("8bit", "7bit")  # a relay without 8BITMIME: a policy clone per message
         ]
 
     kept = written()
