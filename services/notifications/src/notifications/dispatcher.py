@@ -104,6 +104,7 @@ class Dispatcher:
                 task.cancel()  # what is still in flight is sent again once its lease runs out
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        await self.sender.aclose()  # the idle SMTP connections say QUIT
         if self._invoices is not None:
             await self._invoices.aclose()
             self._invoices = None

@@ -17,8 +17,13 @@ EMAILS = Counter(
 )
 SMTP_DURATION = Histogram(
     "notifications_smtp_send_duration_seconds",
-    "Time to hand one email to the SMTP relay (connection included), successful or not.",
+    "Time to hand one email to the SMTP relay (a new connection included, when one was "
+    "needed), successful or not.",
     buckets=LATENCY_BUCKETS,
+)
+SMTP_CONNECTIONS = Counter(
+    "notifications_smtp_connections_total",
+    "SMTP connections opened to the relay (each is reused for the next emails while it lasts).",
 )
 PENDING = Gauge("notifications_emails_pending", "Emails waiting to be sent (or retried).")
 OLDEST_PENDING = Gauge(

@@ -55,6 +55,12 @@ class NotificationsSettings(ServiceSettings):
     smtp_use_tls: bool = Field(False, description="Implicit TLS (SMTPS, usually port 465)")
     smtp_start_tls: bool = Field(False, description="STARTTLS after connecting (port 587)")
     smtp_timeout: float = Field(10.0, gt=0, description="Seconds before an SMTP call times out")
+    smtp_idle_seconds: float = Field(
+        30.0,
+        ge=0,
+        description="Seconds an SMTP connection is kept open, idle, for the next email before "
+        "it is closed (0: one connection per email); keep it below the relay's idle timeout",
+    )
 
     # --- Delivery queue (the intent rows) ----------------------------------------------------
     dispatch_poll_interval: float = Field(

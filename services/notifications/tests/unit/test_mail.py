@@ -128,3 +128,37 @@ def test_only_a_refusal_of_this_message_is_permanent_and_an_outage_is_never_fina
     assert failure.permanent is permanent
     assert failure.outage is outage  # an outage is retried without end: it only delays
     assert failure.reason
+
+
+def test_the_kept_headers_write_the_very_bytes_the_standard_policy_writes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Headers parsed once and kept (mail._POLICY) change nothing a customer receives."""
+    import random
+    from email import policy as policies
+
+    from aiosmtplib.email import flatten_message
+    from notifications import mail
+
+    emails = [
+        outgoing(),
+        outgoing(recipient_name="Élise Lefèvre-Dubois", subject="Remboursement n° 2 effectué"),
+        outgoing(attachment=b"%PDF-1.4 test" * 300, attachment_filename="facture-F-1.pdf"),
+        outgoing(template="invoice_issued", text="Ligne très longue " * 40, html="<p>é</p>" * 80),
+        outgoing(),  # the same again: every kept header is reused
+    ]
+    other = Address("Boutique Kumo", "service", "kumo.example")
+
+    def written() -> list[bytes]:
+        random.seed(7)  # the same MIME boundaries for both policies
+        return [
+            flatten_message(build_message(e, sender=s, reply_to=SENDER), cte_type=cte)
+            + build_message(e, sender=s, reply_to=SENDER).as_bytes()
+            for e in emails
+            for s in (SENDER, other)
+            for cte in ("8bit", "7bit")  # a relay without 8BITMIME: a policy clone per message
+        ]
+
+    kept = written()
+    monkeypatch.setattr(mail, "_POLICY", policies.default)
+    assert written() == kept
