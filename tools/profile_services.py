@@ -197,7 +197,9 @@ def top_frames(collapsed: Path, limit: int = 10) -> dict[str, list[tuple[str, fl
 def py_spy(pid: int, output: Path, duration: float | None = None) -> subprocess.Popen[bytes]:
     """py-spy sampling ``pid`` into ``output`` (collapsed stacks), until stopped or ``duration``."""
     executable = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
-    command = [executable, "record", "--format", "raw", "--rate", "200", "-o", str(output)]
+    # --gil: only samples holding the GIL, i.e. Python running (idle waits are not told apart
+    # reliably on every machine: an event loop in epoll_wait was sampled as busy)
+    command = [executable, "record", "--gil", "--format", "raw", "--rate", "200", "-o", str(output)]
     if duration:
         command += ["--duration", str(int(duration))]
     return subprocess.Popen(  # noqa: S603 - our dev tool on our own children
