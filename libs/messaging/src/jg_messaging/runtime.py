@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
 import functools
-import gc
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -27,18 +25,6 @@ from .settings import ServiceSettings
 from .unit_of_work import Messaging
 
 log = structlog.get_logger(__name__)
-
-
-def release_startup_memory() -> None:
-    """Hand back to the system the memory the start-up used and freed (imports, app building,
-    migrations): collect the garbage, then glibc's ``malloc_trim`` returns the C heap's free
-    pages (~2 MB resident per service). A no-op where the C library has no ``malloc_trim``."""
-    gc.collect()
-    try:
-        trim = ctypes.CDLL(None).malloc_trim
-    except (OSError, AttributeError):  # not glibc (musl, macOS): nothing to trim
-        return
-    trim(0)
 
 
 class ServiceRuntime:
@@ -143,7 +129,6 @@ class ServiceRuntime:
             )
             await self._relay.start()
             await self.broker.start()
-            release_startup_memory()
             log.info("service_started", port=self.settings.http_port)
             yield self
         finally:

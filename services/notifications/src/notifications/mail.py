@@ -271,7 +271,12 @@ class SmtpSender:
                 except Exception as exc:
                     if client.data_started:
                         raise  # the relay may hold the message: never sent twice from here
-                    log.info("smtp_reused_connection_failed", error=repr(exc))
+                    # the failure's kind and code, never its text (a refusal names the recipient)
+                    log.info(
+                        "smtp_reused_connection_failed",
+                        error_type=type(exc).__name__,
+                        code=getattr(exc, "code", None),
+                    )
             return await self._transact(self._connection(), message, recipient)
         except asyncio.CancelledError:
             cancelled = True

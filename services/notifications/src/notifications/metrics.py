@@ -17,8 +17,9 @@ EMAILS = Counter(
 )
 SMTP_DURATION = Histogram(
     "notifications_smtp_send_duration_seconds",
-    "Time to hand one email to the SMTP relay (a new connection included, when one was "
-    "needed), successful or not.",
+    "Time to hand one email to the SMTP relay, successful or not: a new connection when one "
+    "was needed, the retry on a fresh one when a kept connection failed before the message, "
+    "and the goodbye of a connection not kept are included.",
     buckets=LATENCY_BUCKETS,
 )
 SMTP_CONNECTIONS = Counter(

@@ -84,3 +84,34 @@ async def test_an_answer_cut_off_mid_body_is_a_network_error_counted_unreachable
         await server.wait_closed()
     after = STRIPE_REQUESTS.labels("GET /v1/payment_intents/{id}", "unreachable")._value.get()
     assert after == before + 1
+
+
+async def test_stripe_calls_go_through_the_egress_proxy_the_environment_names(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seen: list[bytes] = []
+
+    async def proxy(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        seen.append((await reader.readuntil(b"\r\n\r\n")).split(b"\r\n")[0])
+        writer.write(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
+        )
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(proxy, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{port}")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    client = MeasuredStripeHTTPClient(timeout=aiohttp.ClientTimeout(total=5))
+    try:
+        body, status, _ = await client.request_async(
+            "get", "http://stripe.test/v1/charges/ch_1", {}
+        )
+    finally:
+        await client.close_async()  # type: ignore[no-untyped-call]
+        server.close()
+        await server.wait_closed()
+    assert (status, body) == (200, b"{}")
+    assert seen == [b"GET http://stripe.test/v1/charges/ch_1 HTTP/1.1"]  # asked of the proxy
