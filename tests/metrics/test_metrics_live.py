@@ -11,9 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import subprocess
-import tempfile
-import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
@@ -32,6 +29,7 @@ from jg_devstack.launcher import (
     free_port,
 )
 from jg_devstack.pytest_plugin import new_topic_prefix
+from jg_devstack.spare import SpareMailpit, spare_mailpit
 from jg_devstack.stack import run_sync
 from jg_events import all_topics
 from prometheus_client.parser import text_string_to_metric_families
@@ -40,42 +38,8 @@ pytestmark = pytest.mark.integration
 
 REPO = Path(__file__).resolve().parents[2]
 LOG_DIR = REPO / ".stack" / "logs" / "metrics"
-MAILPIT = REPO / ".cache" / "bin" / "mailpit"
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
-
-
-class OwnMailpit:
-    """A second Mailpit on free ports with its own database; stopped and started by the test."""
-
-    def __init__(self, workdir: Path) -> None:
-        self.smtp_port = free_port()
-        self.http_port = free_port()
-        self.workdir = workdir
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        log = (LOG_DIR / "mailpit.log").open("ab")
-        self.process = subprocess.Popen(
-            [str(MAILPIT), "--smtp", f"127.0.0.1:{self.smtp_port}",
-             "--listen", f"127.0.0.1:{self.http_port}",
-             "--database", str(self.workdir / "mailpit.db"),
-             "--smtp-auth-accept-any", "--smtp-auth-allow-insecure", "--disable-version-check"],
-            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"http://127.0.0.1:{self.http_port}/api/v1/info").status_code == 200:
-                    return
-            time.sleep(0.2)
-        raise RuntimeError("the test's Mailpit did not start")
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
-        self.process = None
 
 
 async def _topics(bootstrap: str, prefix: str, *, create: bool) -> None:
@@ -93,21 +57,13 @@ async def _topics(bootstrap: str, prefix: str, *, create: bool) -> None:
 
 
 @pytest.fixture(scope="module")
-def mailpit() -> Iterator[OwnMailpit]:
-    if not MAILPIT.is_file():
-        pytest.fail(f"{MAILPIT} is missing: `make up` installs it")
-    LOG_DIR.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as workdir:
-        own = OwnMailpit(Path(workdir))
-        own.start()
-        try:
-            yield own
-        finally:
-            own.stop()
+def mailpit() -> Iterator[SpareMailpit]:
+    with spare_mailpit(LOG_DIR / "mailpit.log") as spare:
+        yield spare
 
 
 @pytest.fixture(scope="module")
-def platform(stack: Endpoints, mailpit: OwnMailpit) -> Iterator[Platform]:
+def platform(stack: Endpoints, mailpit: SpareMailpit) -> Iterator[Platform]:
     prefix = new_topic_prefix("metrics")
     run_sync(lambda: _topics(stack.kafka_bootstrap, prefix, create=True))
     databases: dict[str, str] = {}
@@ -257,7 +213,7 @@ async def test_each_service_shows_its_figures_moving_as_orders_flow(
 
 
 async def test_a_stopped_smtp_relay_shows_as_failing_emails_and_a_growing_pending_age(
-    platform: Platform, clients: tuple[Storefront, StripeJs], mailpit: OwnMailpit
+    platform: Platform, clients: tuple[Storefront, StripeJs], mailpit: SpareMailpit
 ) -> None:
     before = await scrape(platform, "notifications")
     mailpit.stop()

@@ -10,9 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import subprocess
-import tempfile
-import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -21,10 +18,9 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import aiosmtplib
-import httpx
 import pytest
 from jg_devstack import Endpoints
-from jg_devstack.launcher import free_port
+from jg_devstack.spare import SpareMailpit, spare_mailpit
 from jg_events import Shipped
 from jg_events.examples import example
 from jg_messaging import Environment, PlatformSettings
@@ -36,9 +32,6 @@ from structlog.testing import capture_logs
 from .conftest import Mailpit, Notifications, for_customer, wrap
 
 pytestmark = pytest.mark.integration
-
-REPO = Path(__file__).resolve().parents[4]
-MAILPIT = REPO / ".cache" / "bin" / "mailpit"
 
 
 def settings(host: str, port: int, **overrides: object) -> NotificationsSettings:
@@ -76,51 +69,10 @@ def message_ids(messages: list[dict[str, object]]) -> list[object]:
 # --- A Mailpit of the test's own --------------------------------------------------------------
 
 
-class OwnMailpit:
-    """A second Mailpit on free ports with its own database; stopped and started by the test."""
-
-    def __init__(self, workdir: Path) -> None:
-        self.smtp_port = free_port()
-        self.http_port = free_port()
-        self.workdir = workdir
-        self.process: subprocess.Popen[bytes] | None = None
-        self.api = Mailpit(f"http://127.0.0.1:{self.http_port}")
-
-    def start(self) -> None:
-        log = (self.workdir / "mailpit.log").open("ab")
-        self.process = subprocess.Popen(
-            [str(MAILPIT), "--smtp", f"127.0.0.1:{self.smtp_port}",
-             "--listen", f"127.0.0.1:{self.http_port}",
-             "--database", str(self.workdir / "mailpit.db"),
-             "--smtp-auth-accept-any", "--smtp-auth-allow-insecure", "--disable-version-check"],
-            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"http://127.0.0.1:{self.http_port}/api/v1/info").status_code == 200:
-                    return
-            time.sleep(0.2)
-        raise RuntimeError("the test's Mailpit did not start")
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
-        self.process = None
-
-
 @pytest.fixture
-def own_mailpit() -> Iterator[OwnMailpit]:
-    if not MAILPIT.is_file():
-        pytest.fail(f"{MAILPIT} is missing: `make up` installs it")
-    with tempfile.TemporaryDirectory() as workdir:
-        own = OwnMailpit(Path(workdir))
-        own.start()
-        try:
-            yield own
-        finally:
-            own.stop()
+def own_mailpit(tmp_path: Path) -> Iterator[SpareMailpit]:
+    with spare_mailpit(tmp_path / "mailpit.log") as spare:
+        yield spare
 
 
 # --- A proxy in front of the shared Mailpit that hangs up as relays do ------------------------
@@ -255,7 +207,7 @@ async def test_no_connection_is_kept_when_the_idle_time_is_zero_or_over(
 
 
 async def test_a_connection_the_relay_closed_is_replaced_and_no_email_is_lost_or_doubled(
-    own_mailpit: OwnMailpit, recipient: str
+    own_mailpit: SpareMailpit, recipient: str
 ) -> None:
     s = settings("127.0.0.1", own_mailpit.smtp_port)
     sender = SmtpSender(s)
@@ -269,7 +221,7 @@ async def test_a_connection_the_relay_closed_is_replaced_and_no_email_is_lost_or
     assert sender.connections_opened == 2
     await sender.aclose()
 
-    messages = await own_mailpit.api.wait_for(recipient, 2, settle=0.5)
+    messages = await Mailpit(own_mailpit.api_url).wait_for(recipient, 2, settle=0.5)
     assert sorted(message_ids(messages)) == sorted(
         [str(first["Message-ID"]).strip("<>"), str(second["Message-ID"]).strip("<>")]
     )
