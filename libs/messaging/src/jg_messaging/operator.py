@@ -9,8 +9,9 @@ from datetime import datetime
 from typing import Annotated
 
 import structlog
-from fastapi import APIRouter, Depends, HTTPException, Path
+from fastapi import APIRouter, Depends, HTTPException
 from jg_auth import Operator, StaffRole, staff_or_operator
+from jg_web.ids import row_id_path
 from pydantic import BaseModel, Field
 
 from jg_messaging import outbox
@@ -47,7 +48,7 @@ def parked_outbox_router(runtime: ServiceRuntime) -> APIRouter:
         responses={
             401: {"description": "No staff or operator token (or an invalid one)"},
             403: {"description": "A staff token below the manager role"},
-            422: {"description": "An id that is not a positive integer"},
+            422: {"description": "An id that is not a positive 64-bit integer"},
         },
     )
 
@@ -75,7 +76,7 @@ def parked_outbox_router(runtime: ServiceRuntime) -> APIRouter:
         responses={404: {"description": "No parked row with this id"}},
     )
     async def replay(
-        row_id: Annotated[int, Path(ge=1, description="The parked row's id")], who: Manager
+        row_id: Annotated[int, row_id_path("The parked row's id")], who: Manager
     ) -> Replayed:
         async with runtime.pool.acquire() as conn:
             rows = await outbox.replay_parked(conn, [row_id])

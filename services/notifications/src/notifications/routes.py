@@ -14,6 +14,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse
 from jg_auth import Operator, staff_or_operator
+from jg_web.ids import row_id_path
 from pydantic import BaseModel, Field
 
 from notifications.context import Context
@@ -140,7 +141,7 @@ async def order_emails(
     },
 )
 async def resend_email(
-    email_id: Annotated[int, Path(description="The email's id (from the order's emails).")],
+    email_id: Annotated[int, row_id_path("The email's id (from the order's emails).")],
     ctx: Ctx,
     who: Staff,
 ) -> Resent:

@@ -64,6 +64,9 @@ async def test_an_agent_lists_an_orders_emails_and_resends_one_to_the_same_addre
         assert (await http.get(path, headers=authorization(customer_id))).status_code == 401
         unknown = await http.post("/operator/emails/999999/resend", headers=AGENT)
         assert unknown.status_code == 404
+        too_big = await http.post(f"/operator/emails/{2**63}/resend", headers=AGENT)
+        assert too_big.status_code == 422
+        assert "email_id" in too_big.text
 
         # an erased customer gets nothing more
         await notifications.publish(

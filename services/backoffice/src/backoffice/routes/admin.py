@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from jg_web.ids import row_id_path
 
 from backoffice.routes.dependencies import Checked, Ctx, Member, page
 from backoffice.usecases import audit, deadletters
@@ -22,7 +23,9 @@ async def dead_letters(request: Request, ctx: Ctx, session: Member) -> HTMLRespo
 
 
 @router.post("/lettres-mortes/{letter_id}/rejeu")
-async def replay_dead_letter(ctx: Ctx, session: Checked, letter_id: int) -> RedirectResponse:
+async def replay_dead_letter(
+    ctx: Ctx, session: Checked, letter_id: Annotated[int, row_id_path("The dead letter's id")]
+) -> RedirectResponse:
     await deadletters.replay(ctx, session, letter_id)
     return RedirectResponse("/lettres-mortes", status_code=303)
 
@@ -35,7 +38,10 @@ async def parked(request: Request, ctx: Ctx, session: Member) -> HTMLResponse:
 
 @router.post("/messages-en-attente/{service}/{row_id}/rejeu")
 async def replay_parked(
-    ctx: Ctx, session: Checked, service: ServiceName, row_id: int
+    ctx: Ctx,
+    session: Checked,
+    service: ServiceName,
+    row_id: Annotated[int, row_id_path("The parked row's id")],
 ) -> RedirectResponse:
     await deadletters.replay_parked(ctx, session, service, row_id)
     return RedirectResponse("/messages-en-attente", status_code=303)

@@ -7,6 +7,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jg_web.ids import row_id_path
 
 from backoffice.routes.dependencies import Checked, Ctx, Member, page
 from backoffice.usecases import orders
@@ -46,7 +47,10 @@ async def cancel(
 
 @router.post("/commandes/{order_id}/emails/{email_id}/renvoi")
 async def resend(
-    ctx: Ctx, session: Checked, order_id: UUID, email_id: Annotated[int, Path(ge=1)]
+    ctx: Ctx,
+    session: Checked,
+    order_id: UUID,
+    email_id: Annotated[int, row_id_path("The email's id")],
 ) -> RedirectResponse:
     await orders.resend_email(ctx, session, order_id, email_id)
     return RedirectResponse(f"/commandes/{order_id}#emails", status_code=303)
