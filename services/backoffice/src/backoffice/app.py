@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from urllib.parse import urlencode
 
+import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -27,12 +28,14 @@ from backoffice.clients import RefusedError, Services, SignInAgainError, Unavail
 from backoffice.context import SERVICE, Context
 from backoffice.handlers import on_dead_letter
 from backoffice.letterbox import ConsoleRuntime, Letterbox
-from backoffice.routes.dependencies import TEMPLATES, CsrfError, NeedSignInError
+from backoffice.routes.dependencies import TEMPLATES, CrossSiteError, CsrfError, NeedSignInError
 from backoffice.settings import BackofficeSettings
 from backoffice.usecases import NotAllowedError
 from backoffice.usecases.common import unavailable_message
 
 __all__ = ["MIGRATIONS", "create_app"]
+
+log = structlog.get_logger(__name__)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 STATIC = Path(__file__).parent / "static"
@@ -145,6 +148,19 @@ def _install_errors(app: FastAPI) -> None:
             "Ce formulaire n’est plus valable. Rechargez la page et réessayez.",
         )
 
+    async def cross_site(request: Request, _: Exception) -> Response:
+        log.warning(
+            "console_sign_in_from_another_site",
+            origin=request.headers.get("origin"),
+            fetch_site=request.headers.get("sec-fetch-site"),
+        )
+        return _error_page(
+            request,
+            403,
+            "Connexion refusée",
+            "Pour votre sécurité, connectez-vous depuis la page de connexion de la console.",
+        )
+
     async def unavailable(request: Request, exc: Exception) -> Response:
         service = getattr(exc, "service", "")
         return _error_page(request, 503, "Service indisponible", unavailable_message(service))
@@ -174,6 +190,7 @@ def _install_errors(app: FastAPI) -> None:
     app.add_exception_handler(SignInAgainError, sign_in_first)
     app.add_exception_handler(NotAllowedError, forbidden)
     app.add_exception_handler(CsrfError, csrf)
+    app.add_exception_handler(CrossSiteError, cross_site)
     app.add_exception_handler(UnavailableError, unavailable)
     app.add_exception_handler(RefusedError, refused)
     app.add_exception_handler(RequestValidationError, invalid)

@@ -159,6 +159,16 @@ async def test_a_member_signs_in_and_the_staff_token_never_reaches_the_browser(
         assert "Adresse e-mail ou mot de passe incorrect." in wrong.text
         assert "set-cookie" not in wrong.headers
 
+        # the right password, posted by another site's page (login CSRF): no session
+        forged = await client.post(
+            "/connexion",
+            data={"email": "agent@japangoodz.test", "password": PASSWORD},
+            headers={"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"},
+        )
+        assert forged.status_code == 403
+        assert "connectez-vous depuis la page de connexion" in forged.text
+        assert "set-cookie" not in forged.headers
+
         right = await client.post(
             "/connexion",
             data={

@@ -15,6 +15,7 @@ from backoffice.domain import (
     Role,
     SessionState,
     csrf_matches,
+    from_another_site,
     may,
     new_session,
     replay_headers,
@@ -58,6 +59,27 @@ def test_the_csrf_token_must_be_the_sessions_own() -> None:
     assert not csrf_matches("abc123", "abc124")
     assert not csrf_matches("abc123", "")
     assert not csrf_matches("abc123", None)
+
+
+@pytest.mark.parametrize(
+    ("origin", "fetch_site", "refused"),
+    [
+        ("https://console.japangoodz.com", "same-origin", False),
+        ("https://console.japangoodz.com/", None, False),
+        (None, None, False),  # a script, an old browser: nothing to judge
+        (None, "none", False),  # typed in the address bar, a bookmark
+        ("https://evil.example", None, True),
+        ("https://evil.example", "cross-site", True),
+        (None, "cross-site", True),
+        (None, "same-site", True),  # another host of japangoodz.com, e.g. a shop page
+        ("null", None, True),  # a sandboxed frame, a data: page
+        ("https://console.japangoodz.com.evil.example", None, True),
+    ],
+)
+def test_a_sign_in_posted_from_another_site_is_refused(
+    origin: str | None, fetch_site: str | None, refused: bool
+) -> None:
+    assert from_another_site(origin, fetch_site, "console.japangoodz.com") is refused
 
 
 @pytest.mark.parametrize(

@@ -200,6 +200,7 @@ class _Connection(aiosmtplib.SMTP):
     """An SMTP client that notes when a message's DATA started: nothing is handed over before."""
 
     data_started = False
+    delivered = 0  # messages the relay accepted on this connection
 
     async def data(self, *args: Any, **kwargs: Any) -> aiosmtplib.SMTPResponse:
         self.data_started = True
@@ -217,7 +218,8 @@ class SmtpSender:
 
     A connection that delivered a message waits, idle, for the next one (at most
     ``dispatch_concurrency`` of them wait, the most recently used is taken first) and is closed
-    (QUIT) once idle for ``smtp_idle_seconds`` (0: one connection per email), or at
+    (QUIT) once idle for ``smtp_idle_seconds`` (0: one connection per email), once it carried
+    ``smtp_messages_per_connection`` messages (relays cap them; many at 100), or at
     :meth:`aclose`. Any error discards its connection. A failure on a reused connection before
     the DATA of the message started (the relay closed it while it was idle, a 421, a timeout)
     means nothing was handed over: the email is sent again at once on a fresh connection, and
@@ -320,6 +322,7 @@ class SmtpSender:
         except BaseException:
             await _quit(client)
             raise
+        client.delivered += 1
         await self._release(client)
         return response
 
@@ -337,6 +340,7 @@ class SmtpSender:
         s = self.settings
         if (
             s.smtp_idle_seconds <= 0
+            or client.delivered >= s.smtp_messages_per_connection
             or len(self._idle) >= s.dispatch_concurrency
             or not client.is_connected
         ):

@@ -61,6 +61,14 @@ class NotificationsSettings(ServiceSettings):
         description="Seconds an SMTP connection is kept open, idle, for the next email before "
         "it is closed (0: one connection per email); keep it below the relay's idle timeout",
     )
+    smtp_messages_per_connection: int = Field(
+        100,
+        ge=1,
+        le=100_000,
+        description="Emails sent on one SMTP connection before it is closed (QUIT) and the "
+        "next goes on a fresh one; keep it at or below the relay's own limit (many relays "
+        "take 100)",
+    )
 
     # --- Delivery queue (the intent rows) ----------------------------------------------------
     dispatch_poll_interval: float = Field(

@@ -206,6 +206,20 @@ async def test_no_connection_is_kept_when_the_idle_time_is_zero_or_over(
     assert len(await mailpit.wait_for(recipient, 4, settle=0.5)) == 4
 
 
+async def test_a_connection_says_quit_after_its_quota_of_emails(
+    proxy: HangingUpRelay, mailpit: Mailpit, recipient: str
+) -> None:
+    """Relays cap the messages of a connection (often at 100): the sender stops short of it."""
+    sender = SmtpSender(s := settings("127.0.0.1", proxy.port, smtp_messages_per_connection=2))
+    for _ in range(5):
+        await sender.send(message(recipient, s), recipient)
+    # 2 + 2 + 1 emails: three connections, the third still open for the next email
+    assert (sender.connections_opened, proxy.connections) == (3, 3)
+    assert sender.idle_connections == 1
+    await sender.aclose()
+    assert len(await mailpit.wait_for(recipient, 5, settle=0.5)) == 5
+
+
 async def test_a_connection_the_relay_closed_is_replaced_and_no_email_is_lost_or_doubled(
     own_mailpit: SpareMailpit, recipient: str
 ) -> None:

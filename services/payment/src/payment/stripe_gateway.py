@@ -269,19 +269,18 @@ class StripeGateway:
 
         Stripe lets a PaymentMethod pay once without a Customer, then refuses it ("previously
         used without being attached to a Customer"): a modification that raises the total
-        needs a second PaymentIntent with the same card, so the card is attached first. The
-        Customer holds no personal data, only the order's id and number. Both calls carry
-        idempotency keys derived from ``idempotency_key``; a card Stripe declines on attaching
-        raises :class:`DeclinedError`.
+        needs a second PaymentIntent with the same card, so the card is attached first. One
+        call does both: a Customer created with ``payment_method`` has it attached (Stripe's
+        "payment_method: the ID of the PaymentMethod to attach to the customer"), one request
+        instead of a create and an attach. The Customer holds no personal data, only the
+        order's id and number. The call carries an idempotency key derived from
+        ``idempotency_key`` (a new suffix: the keys of the two calls it replaced were used with
+        other parameters); a card Stripe declines on attaching raises :class:`DeclinedError`.
         """
         try:
             customer = await self.client.v1.customers.create_async(
-                {"metadata": metadata}, {"idempotency_key": f"{idempotency_key}:customer"}
-            )
-            await self.client.v1.payment_methods.attach_async(
-                payment_method_id,
-                {"customer": customer.id},
-                {"idempotency_key": f"{idempotency_key}:attach"},
+                {"metadata": metadata, "payment_method": payment_method_id},
+                {"idempotency_key": f"{idempotency_key}:customer-with-card"},
             )
         except stripe.StripeError as exc:
             raise _translate(exc, declining=True) from exc

@@ -107,6 +107,21 @@ def csrf_matches(expected: str, given: str | None) -> bool:
     return hmac.compare_digest(expected.encode(), given.encode())
 
 
+def from_another_site(origin: str | None, fetch_site: str | None, host: str | None) -> bool:
+    """A sign-in form posted from another site (login CSRF: someone signing a member into the
+    attacker's own session). Browsers say where a POST comes from: ``Sec-Fetch-Site``, and
+    ``Origin`` (whose host must be the console's own ``Host``). A request that says neither
+    (a script, an old browser) is not refused: the check is for browsers, which always say."""
+    if fetch_site is not None and fetch_site.strip().lower() in {"cross-site", "same-site"}:
+        return True
+    if origin is None:
+        return False
+    scheme, sep, rest = origin.strip().lower().partition("://")
+    if not sep or scheme not in {"http", "https"} or not host:
+        return True  # "null" (a sandboxed frame, a data: page) or a garbled origin
+    return rest.rstrip("/") != host.strip().lower()
+
+
 def safe_next(path: str | None) -> str:
     """Where to go after signing in: a path of the console only (never another site)."""
     if not path or not path.startswith("/") or path.startswith("//") or "\\" in path:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from backoffice.domain import safe_next
-from backoffice.routes.dependencies import COOKIE, REASONS, Checked, Ctx, page
+from backoffice.routes.dependencies import COOKIE, REASONS, Checked, Ctx, page, same_site
 from backoffice.usecases import sessions
 
 router = APIRouter(include_in_schema=False)
@@ -29,7 +29,7 @@ async def sign_in_form(
     )
 
 
-@router.post("/connexion", response_model=None)
+@router.post("/connexion", response_model=None, dependencies=[Depends(same_site)])
 async def sign_in(
     request: Request,
     ctx: Ctx,

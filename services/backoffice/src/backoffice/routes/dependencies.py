@@ -11,7 +11,15 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from backoffice.context import Context
-from backoffice.domain import Action, Session, SessionState, csrf_matches, may, wording
+from backoffice.domain import (
+    Action,
+    Session,
+    SessionState,
+    csrf_matches,
+    from_another_site,
+    may,
+    wording,
+)
 from backoffice.usecases import sessions
 
 COOKIE = "jg_console_session"
@@ -43,6 +51,10 @@ class NeedSignInError(Exception):
 
 class CsrfError(Exception):
     """A POST without the session's CSRF token."""
+
+
+class CrossSiteError(Exception):
+    """A sign-in form posted from another site (see :func:`backoffice.domain.from_another_site`)."""
 
 
 def context(request: Request) -> Context:
@@ -83,6 +95,13 @@ async def checked(session: Member, csrf_token: Annotated[str, Form()] = "") -> S
 
 
 Checked = Annotated[Session, Depends(checked)]
+
+
+async def same_site(request: Request) -> None:
+    """The sign-in form, only as posted from the console's own pages (no login CSRF)."""
+    headers = request.headers
+    if from_another_site(headers.get("origin"), headers.get("sec-fetch-site"), headers.get("host")):
+        raise CrossSiteError
 
 
 async def page(
