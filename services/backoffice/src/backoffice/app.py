@@ -122,6 +122,20 @@ def _error_page(request: Request, status: int, title: str, message: str) -> HTML
     )
 
 
+async def _cross_site(request: Request, _: Exception) -> Response:
+    log.warning(
+        "console_sign_in_from_another_site",
+        origin=request.headers.get("origin"),
+        fetch_site=request.headers.get("sec-fetch-site"),
+    )
+    return _error_page(
+        request,
+        403,
+        "Connexion refusée",
+        "Pour votre sécurité, connectez-vous depuis la page de connexion de la console.",
+    )
+
+
 def _install_errors(app: FastAPI) -> None:
     async def sign_in_first(request: Request, exc: Exception) -> Response:
         query = {"suivant": getattr(exc, "next_path", "/")}
@@ -146,19 +160,6 @@ def _install_errors(app: FastAPI) -> None:
             403,
             "Formulaire expiré",
             "Ce formulaire n’est plus valable. Rechargez la page et réessayez.",
-        )
-
-    async def cross_site(request: Request, _: Exception) -> Response:
-        log.warning(
-            "console_sign_in_from_another_site",
-            origin=request.headers.get("origin"),
-            fetch_site=request.headers.get("sec-fetch-site"),
-        )
-        return _error_page(
-            request,
-            403,
-            "Connexion refusée",
-            "Pour votre sécurité, connectez-vous depuis la page de connexion de la console.",
         )
 
     async def unavailable(request: Request, exc: Exception) -> Response:
@@ -190,7 +191,7 @@ def _install_errors(app: FastAPI) -> None:
     app.add_exception_handler(SignInAgainError, sign_in_first)
     app.add_exception_handler(NotAllowedError, forbidden)
     app.add_exception_handler(CsrfError, csrf)
-    app.add_exception_handler(CrossSiteError, cross_site)
+    app.add_exception_handler(CrossSiteError, _cross_site)
     app.add_exception_handler(UnavailableError, unavailable)
     app.add_exception_handler(RefusedError, refused)
     app.add_exception_handler(RequestValidationError, invalid)

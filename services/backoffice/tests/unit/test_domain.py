@@ -74,12 +74,24 @@ def test_the_csrf_token_must_be_the_sessions_own() -> None:
         (None, "same-site", True),  # another host of japangoodz.com, e.g. a shop page
         ("null", None, True),  # a sandboxed frame, a data: page
         ("https://console.japangoodz.com.evil.example", None, True),
+        ("https://evil.example", "same-origin", False),  # the browser's word decides
     ],
 )
 def test_a_sign_in_posted_from_another_site_is_refused(
     origin: str | None, fetch_site: str | None, refused: bool
 ) -> None:
     assert from_another_site(origin, fetch_site, "console.japangoodz.com") is refused
+
+
+def test_a_proxy_that_rewrites_host_does_not_lock_members_out() -> None:
+    # a current browser says same-origin: the Host the app sees does not matter
+    assert not from_another_site("https://console.japangoodz.com", "same-origin", "backoffice:8000")
+    # an older browser (no Sec-Fetch-Site): Origin against Host, default ports aside
+    assert not from_another_site(
+        "https://console.japangoodz.com", None, "console.japangoodz.com:443"
+    )
+    assert not from_another_site("http://127.0.0.1:8006", None, "127.0.0.1:8006")
+    assert from_another_site("https://evil.example", None, "console.japangoodz.com:443")
 
 
 @pytest.mark.parametrize(

@@ -323,7 +323,7 @@ class SmtpSender:
             await _quit(client)
             raise
         client.delivered += 1
-        await self._release(client)
+        self._release(client)
         return response
 
     def _take_idle(self) -> _Connection | None:
@@ -336,7 +336,7 @@ class SmtpSender:
             waiting.client.close()  # the relay hung up while it was idle
         return None
 
-    async def _release(self, client: _Connection) -> None:
+    def _release(self, client: _Connection) -> None:
         s = self.settings
         if (
             s.smtp_idle_seconds <= 0
@@ -344,7 +344,9 @@ class SmtpSender:
             or len(self._idle) >= s.dispatch_concurrency
             or not client.is_connected
         ):
-            await _quit(client)
+            # in the background: the relay already accepted the message, so a slow QUIT must
+            # neither hold the send nor turn a delivered email into a cancelled send
+            self._close_later(client)
             return
         expiry = asyncio.get_running_loop().call_later(s.smtp_idle_seconds, self._expire, client)
         self._idle.append(_Idle(client, expiry))

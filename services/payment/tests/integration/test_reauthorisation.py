@@ -3,8 +3,8 @@
 
 Against localstripe (stateful: the Customer, the attached card, the intents are real there)
 with a two-second PAYMENT_REAUTHORISATION_TIMEOUT; and against stripe-mock, which checks every
-request of the card flow (Customer, attach, PaymentIntent on the Customer) against Stripe's
-OpenAPI specification.
+request of the card flow (Customer with the card attached, PaymentIntent on the Customer)
+against Stripe's OpenAPI specification.
 """
 
 from collections.abc import AsyncIterator

@@ -109,17 +109,25 @@ def csrf_matches(expected: str, given: str | None) -> bool:
 
 def from_another_site(origin: str | None, fetch_site: str | None, host: str | None) -> bool:
     """A sign-in form posted from another site (login CSRF: someone signing a member into the
-    attacker's own session). Browsers say where a POST comes from: ``Sec-Fetch-Site``, and
-    ``Origin`` (whose host must be the console's own ``Host``). A request that says neither
-    (a script, an old browser) is not refused: the check is for browsers, which always say."""
-    if fetch_site is not None and fetch_site.strip().lower() in {"cross-site", "same-site"}:
-        return True
+    attacker's own session), as the browser tells it.
+
+    ``Sec-Fetch-Site``, sent by every current browser, decides alone when present: only
+    ``same-origin`` (the console's own page) and ``none`` (typed, a bookmark) pass; it does not
+    depend on the ``Host`` a proxy may rewrite. Without it (an older browser), ``Origin`` must
+    name the console's own ``Host`` (default ports aside); ``null`` or a garbled origin is
+    refused. A request that says neither (a script) is not refused: the check is for browsers.
+    """
+    if fetch_site is not None:
+        return fetch_site.strip().lower() not in {"same-origin", "none"}
     if origin is None:
         return False
     scheme, sep, rest = origin.strip().lower().partition("://")
     if not sep or scheme not in {"http", "https"} or not host:
-        return True  # "null" (a sandboxed frame, a data: page) or a garbled origin
-    return rest.rstrip("/") != host.strip().lower()
+        return True
+    default_port = ":443" if scheme == "https" else ":80"
+    return rest.rstrip("/").removesuffix(default_port) != (
+        host.strip().lower().removesuffix(default_port)
+    )
 
 
 def safe_next(path: str | None) -> str:
