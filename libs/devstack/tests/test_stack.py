@@ -199,3 +199,60 @@ async def test_the_stripe_stand_in_keeps_what_it_was_told_across_a_restart(
         again = await client.get(f"/v1/customers/{customer}")
     assert again.status_code == 200
     assert again.json()["email"] == "kept@example.fr"
+
+
+async def test_the_stripe_stand_in_lists_by_kind_before_and_after_a_restart(
+    stack: Endpoints,
+) -> None:
+    """Its lists come from an index by kind (upstream scans the whole store in every answer
+    that embeds one): a customer's cards, a charge's refunds and what the refunds sum to are
+    the same as upstream's, and the index is rebuilt from the state read at start."""
+    from jg_devstack.stack import start_component, stop_component
+
+    headers = {"Authorization": f"Bearer {stack.stripe_api_key}"}
+    card = {
+        "type": "card",
+        "card[number]": "4242424242424242",
+        "card[exp_month]": "12",
+        "card[exp_year]": "2030",
+        "card[cvc]": "123",
+    }
+    async with httpx.AsyncClient(base_url=stack.localstripe_url, headers=headers) as client:
+        method = (await client.post("/v1/payment_methods", data=card)).json()["id"]
+        customer = (await client.post("/v1/customers", data={"payment_method": method})).json()
+        intent = await client.post(
+            "/v1/payment_intents",
+            data={
+                "amount": "3490",
+                "currency": "eur",
+                "customer": customer["id"],
+                "payment_method": method,
+                "confirm": "true",
+            },
+        )
+        assert intent.json()["status"] == "succeeded", intent.text
+        charge = intent.json()["latest_charge"]
+        charge_id = charge if isinstance(charge, str) else charge["id"]
+        for cents in ("1000", "490"):
+            refund = await client.post(
+                "/v1/refunds", data={"payment_intent": intent.json()["id"], "amount": cents}
+            )
+            assert refund.status_code == 200, refund.text
+
+        async def seen() -> tuple[list[str], int, int]:
+            cards = await client.get(
+                "/v1/payment_methods", params={"customer": customer["id"], "type": "card"}
+            )
+            charged = (await client.get(f"/v1/charges/{charge_id}")).json()
+            return (
+                [c["id"] for c in cards.json()["data"]],
+                charged["amount_refunded"],
+                len(charged["refunds"]["data"]),
+            )
+
+        before = await seen()
+        assert (await asyncio.to_thread(stop_component, "localstripe")).startswith("stopped")
+        await start_component("localstripe")
+        after = await seen()
+    assert before == ([method], 1490, 2)
+    assert after == before

@@ -27,7 +27,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from aiohttp import web
-    from localstripe import resources  # type: ignore[import-not-found]
+    from localstripe import resources, webhooks  # type: ignore[import-not-found]
     from localstripe.server import app  # type: ignore[import-not-found]
 
     state: Path = args.state
@@ -76,6 +76,8 @@ def main() -> None:
     resources.Store.try_load_from_disk = try_load_from_disk
     resources.Store.dump_to_disk = dump_to_disk
     app.cleanup_ctx.append(flush_every_second)
+    index_by_kind(resources)
+    skip_unwatched_events(webhooks)
 
     # JG_STRIPE_STANDIN_LATENCY_MS plays the real Stripe API's latency: every answer waits.
     latency = float(os.environ.get("JG_STRIPE_STANDIN_LATENCY_MS", "0") or 0) / 1000
@@ -98,6 +100,71 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO)
     print(f"localstripe listening on http://{args.host}:{args.port}", flush=True)
     web.run_app(app, sock=sock, access_log=logging.getLogger("aiohttp.access"), print=None)
+
+
+def index_by_kind(resources: Any) -> None:
+    """Upstream lists objects of one kind by scanning the whole store, and does so inside every
+    Customer (its subscriptions) and Charge (its refunds, twice) it returns: each answer cost
+    grew with the number of orders ever paid (11 ms of CPU per order on a fresh store, 56 ms
+    after 2,000). The store keeps an index by kind, in insertion order like the scan's."""
+    kinds: dict[str, dict[str, Any]] = {}
+    store_class = resources.Store
+    set_item, del_item = store_class.__setitem__, store_class.__delitem__
+
+    def kind_of(key: str) -> str | None:
+        kind, colon, _ = key.partition(":")
+        return kind if colon else None
+
+    def add(key: str, value: Any) -> None:
+        kind = kind_of(key)
+        if kind is not None:
+            kinds.setdefault(kind, {})[key] = value
+
+    def setitem(self: Any, key: str, value: Any) -> None:
+        set_item(self, key, value)
+        add(key, value)
+
+    def delitem(self: Any, key: str) -> None:
+        del_item(self, key)
+        kind = kind_of(key)
+        if kind is not None:
+            kinds.get(kind, {}).pop(key, None)
+
+    def clear(self: Any) -> None:
+        dict.clear(self)
+        kinds.clear()
+
+    def update(self: Any, other: Any) -> None:
+        dict.update(self, other)
+        for key, value in dict(other).items():
+            add(key, value)
+
+    def list_all(
+        cls: Any, url: str, limit: Any = None, starting_after: Any = None, **kwargs: Any
+    ) -> Any:
+        if kwargs:
+            raise resources.UserError(400, "Unexpected " + ", ".join(kwargs.keys()))
+        listed = resources.List(url, limit=limit, starting_after=starting_after)
+        listed._list = list(kinds.get(cls.object, {}).values())
+        return listed
+
+    store_class.__setitem__, store_class.__delitem__ = setitem, delitem
+    store_class.clear, store_class.update = clear, update
+    resources.StripeObject._api_list_all = classmethod(list_all)
+    for key, value in dict(resources.store).items():
+        add(key, value)
+
+
+def skip_unwatched_events(webhooks: Any) -> None:
+    """Upstream serialises every event (the object inside it, with its scans) before it looks
+    for a webhook to send it to; with no webhook configured that is CPU spent for nothing."""
+    send = webhooks._send_webhook
+
+    async def send_if_watched(event: Any) -> None:
+        if webhooks._webhooks:
+            await send(event)
+
+    webhooks._send_webhook = send_if_watched
 
 
 if __name__ == "__main__":
