@@ -140,7 +140,7 @@ def index_by_kind(resources: Any) -> None:
             add(key, value)
 
     def list_all(
-        cls: Any, url: str, limit: Any = None, starting_after: Any = None, **kwargs: Any
+        cls: Any, /, url: str, limit: Any = None, starting_after: Any = None, **kwargs: Any
     ) -> Any:
         if kwargs:
             raise resources.UserError(400, "Unexpected " + ", ".join(kwargs.keys()))
