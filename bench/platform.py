@@ -30,6 +30,7 @@ from .report import ON_KAFKA
 
 CONFIRMATION = "confirmation de votre commande"
 REFUSAL = "paiement n'a pas été accepté"
+HANDED_OFF = "est en cours de traitement"
 LINES = [("MATCHA-KYOTO-100", 1), ("FUROSHIKI-SAKURA", 1)]
 
 
@@ -103,6 +104,7 @@ class Played:
     error: str | None = None
     email_at: datetime | None = None
     subject: str = ""
+    handed_off_at: datetime | None = None
 
 
 @dataclass
@@ -147,6 +149,12 @@ class Load:
         await asyncio.gather(*self.authentications, return_exceptions=True)
         await self.checkout.aclose()
         await self.stripe.close()
+        # The run's emails are read: Mailpit keeps at most 20,000 messages, and every search
+        # (of this bench, of the tests) reads through what it holds.
+        with contextlib.suppress(httpx.HTTPError):
+            await self.mailpit.request(
+                "DELETE", "/api/v1/search", params={"query": f'to:"bench-{self.run_id}-"'}
+            )
         await self.mailpit.aclose()
 
     def plan(self, phase: str, count: int) -> list[Played]:
@@ -229,15 +237,18 @@ class Load:
 
         await asyncio.gather(*(client() for _ in range(clients)))
 
-    async def emails(self, phase: str) -> list[dict[str, Any]]:
-        """Every message Mailpit holds for this run's phase."""
+    async def emails(self, phase: str, subject: str | None = None) -> list[dict[str, Any]]:
+        """Every message Mailpit holds for this run's phase (whose subject holds ``subject``)."""
+        query = f'to:"bench-{self.run_id}-{phase}-"'
+        if subject:
+            query += f' subject:"{subject}"'
         found: list[dict[str, Any]] = []
         start = 0
         while True:
             answer = await self.mailpit.get(
                 "/api/v1/search",
                 params={
-                    "query": f'to:"bench-{self.run_id}-{phase}-"',
+                    "query": query,
                     "limit": 500,
                     "start": start,
                 },
@@ -252,29 +263,64 @@ class Load:
     async def wait_emails(self, phase: str, orders: list[Played], patience: float) -> None:
         """Match each order's first confirmation (or refusal) email, until all arrived or
         nothing new came for ``patience`` seconds."""
+
+        def wanted(order: Played) -> str:
+            return REFUSAL if order.kind == "declined" else CONFIRMATION
+
+        def found(order: Played, at: datetime, subject: str) -> None:
+            if order.email_at is None or at < order.email_at:
+                order.email_at, order.subject = at, subject
+
+        missing = await self._wait_for(phase, orders, wanted, found, patience)
+        if missing:
+            self.report(f"  {missing} orders still without their email")
+
+    async def wait_handoffs(self, phase: str, orders: list[Played], patience: float) -> None:
+        """Until each paid order's "en cours de traitement" email arrived (the modification
+        window closed, payment captured, fulfillment handed the order to logistics): the work
+        an order costs after its confirmation, counted in its own phase."""
+        paid = [o for o in orders if o.email_at and o.kind != "declined"]
+
+        def found(order: Played, at: datetime, subject: str) -> None:
+            if order.handed_off_at is None or at < order.handed_off_at:
+                order.handed_off_at = at
+
+        missing = await self._wait_for(
+            phase, paid, lambda _: HANDED_OFF, found, patience, subject=HANDED_OFF
+        )
+        if missing:
+            self.report(f"  {missing} paid orders still without their hand-off email")
+
+    async def _wait_for(
+        self,
+        phase: str,
+        orders: list[Played],
+        wanted: Callable[[Played], str],
+        found: Callable[[Played, datetime, str], None],
+        patience: float,
+        subject: str | None = None,
+    ) -> int:
+        """Read the phase's emails every second and give ``found`` each order's message whose
+        subject holds ``wanted(order)``; the count still missing when all arrived (0) or when
+        nothing new came for ``patience`` seconds."""
         by_email = {o.email.lower(): o for o in orders if o.order_id}
+        matched: set[str] = set()
         last_progress = time.monotonic()
-        seen = 0
         while True:
-            for message in await self.emails(phase):
-                subject = str(message.get("Subject", ""))
+            for message in await self.emails(phase, subject):
+                title = str(message.get("Subject", ""))
                 for to in message.get("To") or []:
-                    order = by_email.get(str(to.get("Address", "")).lower())
-                    if order is None:
-                        continue
-                    wanted = REFUSAL if order.kind == "declined" else CONFIRMATION
-                    if wanted.lower() in subject.lower():
-                        at = received_at(message)
-                        if order.email_at is None or at < order.email_at:
-                            order.email_at, order.subject = at, subject
-            arrived = sum(1 for o in by_email.values() if o.email_at)
-            if arrived == len(by_email):
-                return
-            if arrived > seen:
-                seen, last_progress = arrived, time.monotonic()
-            elif time.monotonic() - last_progress > patience:
-                self.report(f"  {len(by_email) - arrived} orders still without their email")
-                return
+                    address = str(to.get("Address", "")).lower()
+                    order = by_email.get(address)
+                    if order is not None and wanted(order).lower() in title.lower():
+                        found(order, received_at(message), title)
+                        if address not in matched:
+                            matched.add(address)
+                            last_progress = time.monotonic()
+            if len(matched) == len(by_email):
+                return 0
+            if time.monotonic() - last_progress > patience:
+                return len(by_email) - len(matched)
             await asyncio.sleep(1.0)
 
 

@@ -272,6 +272,7 @@ def table_rows(result: Mapping[str, Any], targets: Sequence[Target]) -> list[tup
         "POST → refusal email p50 (declined)", lambda p: p.get("refusal_ms", {}).get("p50_ms"), "ms"
     )
     line("orders without their email", lambda p: p.get("missing"), "", 0)
+    line("paid orders handed off to logistics", lambda p: p.get("handed_off"), "", 0)
 
     rows.append(("hops of card orders, p50 / p99 (events' occurred_at, Mailpit's received)",))
     hop_names: list[str] = []
@@ -286,7 +287,7 @@ def table_rows(result: Mapping[str, Any], targets: Sequence[Target]) -> list[tup
             cells.append(f"{fmt(spread.get('p50_ms'), 'ms')} / {fmt(spread.get('p99_ms'), 'ms')}")
         rows.append((hop, *cells))
 
-    rows.append(("CPU per order (ms), from /proc utime+stime",))
+    rows.append(("CPU per order (ms), /proc utime+stime, until the phase's orders are handed off",))
     processes: list[str] = []
     for p in names:
         for proc in phases[p].get("cpu_ms_per_order", {}):
