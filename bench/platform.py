@@ -115,7 +115,8 @@ class PhaseResult:
     clients: int
     cpu_seconds: dict[str, float] = field(default_factory=dict)
     began: datetime | None = None
-    ended: datetime | None = None
+    ended: datetime | None = None  # the last confirmation email (the throughput's span)
+    cpu_window_s: float | None = None  # first POST until the hand-offs (the CPU's span)
 
 
 class Load:

@@ -205,8 +205,9 @@ async def test_the_stripe_stand_in_lists_by_kind_before_and_after_a_restart(
     stack: Endpoints,
 ) -> None:
     """Its lists come from an index by kind (upstream scans the whole store in every answer
-    that embeds one): a customer's cards, a charge's refunds and what the refunds sum to are
-    the same as upstream's, and the index is rebuilt from the state read at start."""
+    that embeds one): a customer's cards in the order attached, a charge's refunds and what
+    they sum to, a deleted customer gone from the list, as upstream's; and the index is
+    rebuilt from the state read at start."""
     from jg_devstack.stack import start_component, stop_component
 
     headers = {"Authorization": f"Bearer {stack.stripe_api_key}"}
@@ -217,9 +218,19 @@ async def test_the_stripe_stand_in_lists_by_kind_before_and_after_a_restart(
         "card[exp_year]": "2030",
         "card[cvc]": "123",
     }
+    email = f"index-{uuid.uuid4().hex[:8]}@example.fr"
     async with httpx.AsyncClient(base_url=stack.localstripe_url, headers=headers) as client:
         method = (await client.post("/v1/payment_methods", data=card)).json()["id"]
-        customer = (await client.post("/v1/customers", data={"payment_method": method})).json()
+        customer = (
+            await client.post("/v1/customers", data={"payment_method": method, "email": email})
+        ).json()
+        second = (await client.post("/v1/payment_methods", data=card)).json()["id"]
+        attached = await client.post(
+            f"/v1/payment_methods/{second}/attach", data={"customer": customer["id"]}
+        )
+        assert attached.status_code == 200, attached.text
+        gone = (await client.post("/v1/customers", data={"email": email})).json()["id"]
+        assert (await client.delete(f"/v1/customers/{gone}")).status_code == 200
         intent = await client.post(
             "/v1/payment_intents",
             data={
@@ -239,13 +250,15 @@ async def test_the_stripe_stand_in_lists_by_kind_before_and_after_a_restart(
             )
             assert refund.status_code == 200, refund.text
 
-        async def seen() -> tuple[list[str], int, int]:
+        async def seen() -> tuple[list[str], list[str], int, int]:
             cards = await client.get(
                 "/v1/payment_methods", params={"customer": customer["id"], "type": "card"}
             )
+            customers = await client.get("/v1/customers", params={"email": email})
             charged = (await client.get(f"/v1/charges/{charge_id}")).json()
             return (
                 [c["id"] for c in cards.json()["data"]],
+                [c["id"] for c in customers.json()["data"]],
                 charged["amount_refunded"],
                 len(charged["refunds"]["data"]),
             )
@@ -254,5 +267,5 @@ async def test_the_stripe_stand_in_lists_by_kind_before_and_after_a_restart(
         assert (await asyncio.to_thread(stop_component, "localstripe")).startswith("stopped")
         await start_component("localstripe")
         after = await seen()
-    assert before == ([method], 1490, 2)
+    assert before == ([method, second], [customer["id"]], 1490, 2)
     assert after == before
